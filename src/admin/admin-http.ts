@@ -1,0 +1,59 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import { readBody } from '../channel/http/body.js';
+import { parseBody } from '../channel/http/data-format.js';
+import { CID_HEADER, respondError } from '../channel/http/respond.js';
+import type { ConfigSnapshot } from '../config/config-snapshot.js';
+import { ViaductError } from '../errors.js';
+import type { Invoker } from '../service/invoker.js';
+import type { BasicAuthDefinition } from '../security/basic-auth/basic-auth-type.js';
+import { ADMIN_CREDENTIALS_NAME, adminCheck } from './admin-credentials.js';
+
+const INVOKE_PREFIX = '/viaduct/api/invoke/';
+
+export interface AdminHttpDeps {
+  readonly invoker: Invoker;
+  readonly snapshot: () => ConfigSnapshot;
+  readonly logger: Logger;
+  readonly maxBodySize: number;
+  readonly serverName: string;
+}
+
+/** `GET /viaduct/ping` (no credentials) and `POST /viaduct/api/invoke/{service}` (admin credentials). */
+export function createAdminHttp(deps: AdminHttpDeps) {
+  const { invoker, logger } = deps;
+  const pong = JSON.stringify({ status: 'ok', server: deps.serverName });
+
+  return async function handleAdmin(req: IncomingMessage, res: ServerResponse, cid: string): Promise<void> {
+    const path = (req.url ?? '/').split('?', 1)[0]!;
+    if (path === '/viaduct/ping') {
+      if (req.method !== 'GET' && req.method !== 'HEAD') return respondError(res, new ViaductError('VIA_ERR_METHOD_NOT_ALLOWED'), cid, logger, { Allow: 'GET, HEAD' });
+      res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(pong), [CID_HEADER]: cid });
+      res.end(req.method === 'HEAD' ? undefined : pong);
+      return;
+    }
+    if (!path.startsWith(INVOKE_PREFIX)) return respondError(res, new ViaductError('VIA_ERR_NOT_FOUND'), cid, logger);
+    if (req.method !== 'POST') return respondError(res, new ViaductError('VIA_ERR_METHOD_NOT_ALLOWED'), cid, logger, { Allow: 'POST' });
+    const credentials = deps.snapshot().get<BasicAuthDefinition>('admin.basic-auth', ADMIN_CREDENTIALS_NAME);
+    if (credentials === undefined || !adminCheck(credentials)(req.headers)) {
+      return respondError(res, new ViaductError('VIA_ERR_UNAUTHORIZED'), cid, logger, { 'WWW-Authenticate': 'Basic realm="viaduct-admin"' });
+    }
+    let service: string;
+    try {
+      service = decodeURIComponent(path.slice(INVOKE_PREFIX.length));
+    } catch {
+      return respondError(res, new ViaductError('VIA_ERR_BAD_REQUEST', 'The service name in the path is not valid'), cid, logger);
+    }
+    try {
+      const raw = await readBody(req, deps.maxBodySize);
+      const payload = parseBody('json', raw);
+      const response = await invoker.invoke(service, { payload, raw, http: undefined, channel: { type: 'admin', name: undefined } }, { cid });
+      const body = response.payload === undefined ? 'null' : JSON.stringify(response.payload);
+      res.writeHead(response.status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body), [CID_HEADER]: cid });
+      res.end(body);
+      logger.info({ cid, service }, 'Admin API call');
+    } catch (error) {
+      respondError(res, error, cid, logger);
+    }
+  };
+}

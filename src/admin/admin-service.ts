@@ -1,0 +1,59 @@
+import type { ConfigAdmin } from '../config/config-admin.js';
+import type { ConfigObject } from '../config/config-kind.js';
+import type { ConfigRegistry } from '../config/config-registry.js';
+import type { ConfigSnapshot } from '../config/config-snapshot.js';
+import { ViaductError } from '../errors.js';
+import type { Odb } from '../odb/database.js';
+import type { Deployer } from '../service/deployer.js';
+import { Service } from '../service/service.js';
+import type { ServiceStore } from '../service/service-store.js';
+import type { z } from 'zod';
+
+export interface ServerInfo {
+  readonly server: string;
+  readonly cluster: string;
+  readonly host: string;
+  readonly port: number;
+  readonly primaryPid: number;
+  readonly workers: ReadonlyArray<{ readonly id: number; readonly pid: number; readonly startedAt: string }>;
+  readonly startedAt: string;
+  readonly uptimeSeconds: number;
+}
+
+/** What the admin services reach; nothing else in the platform writes the ODB. */
+export interface Platform {
+  readonly registry: ConfigRegistry;
+  readonly config: ConfigAdmin;
+  readonly deployer: Deployer;
+  readonly store: ServiceStore;
+  readonly db: Odb;
+  snapshot(): ConfigSnapshot;
+  serverInfo(): Promise<ServerInfo>;
+}
+
+export const platformKey = Symbol('viaduct.platform');
+
+/** The base of the internal `viaduct.*` services that make up the admin API. */
+export abstract class AdminService extends Service {
+  [platformKey]!: Platform;
+
+  protected get platform(): Platform {
+    return this[platformKey];
+  }
+
+  /** The request payload checked against `schema`; a mismatch is a VIA_ERR_VALIDATION naming the fields. */
+  protected input<T>(schema: z.ZodType<T>): T {
+    const result = schema.safeParse(this.request.payload ?? {});
+    if (result.success) return result.data;
+    const problems = result.error.issues.map((i) => `${i.path.join('.') || '(payload)'}: ${i.message}`);
+    throw new ViaductError('VIA_ERR_VALIDATION', `Invalid input to ${(this.constructor as { serviceName?: string }).serviceName}: ${problems.join('; ')}`, { details: { problems } });
+  }
+}
+
+/** An object as the admin API shows it: its fields without secrets. */
+export function present(object: ConfigObject, secretFields: readonly string[]): Record<string, unknown> {
+  const shown: Record<string, unknown> = { id: object.id };
+  for (const [key, value] of Object.entries(object.data)) if (!secretFields.includes(key)) shown[key] = value;
+  shown.version = object.version;
+  return shown;
+}

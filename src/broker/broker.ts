@@ -1,0 +1,28 @@
+/** A message between workers: `action` says what to do; the rest is the action's data (JSON-safe). */
+export interface BrokerMessage {
+  readonly action: string;
+  readonly [key: string]: unknown;
+}
+
+/** Handles one delivered message; what it returns goes back to a dispatcher. */
+export type BrokerHandler = (message: BrokerMessage) => Promise<unknown>;
+
+/**
+ * Cluster messaging as a worker sees it. `broadcast` reaches every worker (the sender's included)
+ * and resolves once all of them applied it; `dispatch` reaches exactly one worker and resolves
+ * with its result.
+ */
+export interface Broker {
+  start(handler: BrokerHandler): Promise<void>;
+  /** Tells the broker this worker has loaded its state and applies what was held back meanwhile. */
+  ready(): Promise<void>;
+  broadcast(message: BrokerMessage): Promise<void>;
+  dispatch(message: BrokerMessage): Promise<unknown>;
+  close(): Promise<void>;
+}
+
+/** A two-way message channel: an IPC channel to a worker process, or an in-memory pair in tests. */
+export interface Port {
+  send(message: unknown): void;
+  onMessage(listener: (message: unknown) => void): void;
+}

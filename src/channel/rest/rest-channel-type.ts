@@ -1,0 +1,64 @@
+import { z } from 'zod';
+import type { ConfigKind } from '../../config/config-kind.js';
+import { objectName } from '../../config/config-writer.js';
+
+export const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'] as const;
+export const DATA_FORMATS = ['json', 'text', 'raw'] as const;
+export const DEFAULT_MAX_BODY_SIZE = 10 * 1024 * 1024;
+
+const segment = /^(?:[A-Za-z0-9._~!$&'()+,;=@%-]+|\{[A-Za-z_][A-Za-z0-9_]*\})$/;
+
+const channelPath = z
+  .string()
+  .min(1)
+  .max(1000)
+  .refine((p) => p.startsWith('/'), 'must start with /')
+  .refine((p) => p !== '/viaduct' && !p.startsWith('/viaduct/'), 'paths under /viaduct/ are reserved')
+  .refine((p) => p === '/' || p.slice(1).split('/').every((s) => segment.test(s)), 'segments are literal text or {param}; no empty segments, ":" or "*"')
+  .refine((p) => {
+    const names = [...p.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]);
+    return new Set(names).size === names.length;
+  }, 'a path parameter name appears twice');
+
+export const restChannelSchema = z.strictObject({
+  name: objectName,
+  path: channelPath,
+  method: z.preprocess((m) => (typeof m === 'string' ? m.toUpperCase() : m), z.enum(HTTP_METHODS)).optional(),
+  service: z.string().min(1).max(255),
+  data_format: z.enum(DATA_FORMATS).default('json'),
+  security: objectName.optional(),
+  is_active: z.boolean().default(true),
+  max_body_size: z.number().int().positive().max(1024 * 1024 * 1024).default(DEFAULT_MAX_BODY_SIZE),
+  timeout: z.number().int().nonnegative().optional(),
+});
+
+export type RestChannel = z.infer<typeof restChannelSchema>;
+
+/** `/customers/{id}` and `/customers/{name}` are the same route. */
+export function routeShape(path: string): string {
+  return path.replace(/\{[^}]+\}/g, '{}');
+}
+
+/** find-my-way's syntax: `/customers/:id`. */
+export function routerPath(path: string): string {
+  return path.replace(/\{([^}]+)\}/g, ':$1');
+}
+
+export const restChannelKind: ConfigKind<RestChannel> = {
+  type: 'channel.rest',
+  label: 'REST channel',
+  schema: restChannelSchema,
+  secretFields: [],
+  enmasse: ['channels', 'rest'],
+  references(channel) {
+    const refs = [{ to: 'service', name: channel.service, field: 'service' }];
+    if (channel.security !== undefined) refs.push({ to: 'security', name: channel.security, field: 'security' });
+    return refs;
+  },
+  conflict(channel, others) {
+    const shape = routeShape(channel.path);
+    const clash = others.find((o) => routeShape(o.path) === shape && (o.method === undefined || channel.method === undefined || o.method === channel.method));
+    if (clash === undefined) return undefined;
+    return `the path ${channel.path}${channel.method ? ` (${channel.method})` : ''} is served already by the channel ${clash.name}`;
+  },
+};

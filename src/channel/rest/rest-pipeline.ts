@@ -1,0 +1,91 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import type { ConfigSnapshot } from '../../config/config-snapshot.js';
+import { ViaductError } from '../../errors.js';
+import { compileSecurity } from '../../security/registry.js';
+import type { Invoker } from '../../service/invoker.js';
+import type { ServiceRequest, ServiceResponse } from '../../service/request.js';
+import { readBody } from '../http/body.js';
+import { parseBody, serializePayload } from '../http/data-format.js';
+import { CID_HEADER, respondError } from '../http/respond.js';
+import type { RestChannel } from './rest-channel-type.js';
+import type { RestRouter } from './rest-router.js';
+import type { ConfigObject } from '../../config/config-kind.js';
+
+export interface RestPipelineDeps {
+  readonly router: RestRouter;
+  readonly invoker: Invoker;
+  readonly snapshot: () => ConfigSnapshot;
+  readonly logger: Logger;
+}
+
+/**
+ * The channel pipeline: route → security → body → parse → service → serialize. Every step that
+ * fails answers with a coded error; nothing here throws to the HTTP server.
+ */
+export function createRestPipeline(deps: RestPipelineDeps) {
+  const { router, invoker, logger } = deps;
+
+  return function handleRest(req: IncomingMessage, res: ServerResponse, cid: string): Promise<void> | void {
+    const method = req.method ?? 'GET';
+    const match = router.match(method, req.url ?? '/');
+    if (match.kind === 'not-found') return respondError(res, new ViaductError('VIA_ERR_NOT_FOUND'), cid, logger);
+    if (match.kind === 'method-not-allowed') {
+      return respondError(res, new ViaductError('VIA_ERR_METHOD_NOT_ALLOWED'), cid, logger, { Allow: match.allowed.join(', ') });
+    }
+    const channel = match.channel.data;
+    if (channel.security !== undefined) {
+      const denied = checkSecurity(deps.snapshot(), channel.security, req);
+      if (denied !== undefined) return respondError(res, new ViaductError('VIA_ERR_UNAUTHORIZED'), cid, logger, denied);
+    }
+    return readBody(req, channel.max_body_size).then(
+      (raw) => run(req, res, cid, match.channel, raw, match.params, match.query),
+      (error: unknown) => respondError(res, error, cid, logger),
+    );
+  };
+
+  async function run(
+    req: IncomingMessage,
+    res: ServerResponse,
+    cid: string,
+    channelObject: ConfigObject<RestChannel>,
+    raw: Buffer,
+    params: Record<string, string>,
+    query: Record<string, string | string[]>,
+  ): Promise<void> {
+    const channel = channelObject.data;
+    try {
+      const request: ServiceRequest = {
+        payload: parseBody(channel.data_format, raw),
+        raw,
+        http: { method: req.method ?? 'GET', path: (req.url ?? '/').split('?', 1)[0]!, params, query, headers: req.headers, remoteAddress: req.socket.remoteAddress },
+        channel: { type: 'rest', name: channel.name },
+      };
+      const response = await invoker.invoke(channel.service, request, channel.timeout === undefined ? { cid } : { cid, timeout: channel.timeout });
+      send(res, cid, channel, response);
+    } catch (error) {
+      respondError(res, error, cid, logger);
+    }
+  }
+}
+
+/** Undefined when the request passes; otherwise the headers of the 401. */
+function checkSecurity(snapshot: ConfigSnapshot, name: string, req: IncomingMessage): Record<string, string> | undefined {
+  const definition = snapshot.get('security.basic-auth', name) ?? snapshot.get('security.api-key', name);
+  if (definition === undefined) return {};
+  const security = compileSecurity(definition);
+  if (security.check(req.headers)) return undefined;
+  return security.challenge === undefined ? {} : { 'WWW-Authenticate': security.challenge };
+}
+
+function send(res: ServerResponse, cid: string, channel: RestChannel, response: ServiceResponse): void {
+  const { body, contentType } = serializePayload(channel.data_format, response.payload);
+  const headers: Record<string, string | number> = {
+    'Content-Type': response.contentType ?? contentType,
+    'Content-Length': typeof body === 'string' ? Buffer.byteLength(body) : body.length,
+    [CID_HEADER]: cid,
+  };
+  for (const key in response.headers) headers[key] = response.headers[key]!;
+  res.writeHead(response.status, headers);
+  res.end(body);
+}

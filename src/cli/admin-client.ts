@@ -1,0 +1,52 @@
+import { ViaductError, isErrorCode } from '../errors.js';
+import { ADMIN_USERNAME, readAdminPassword, readEnvironment } from '../server/environment.js';
+
+/** Calls the admin API of a running environment with the credentials kept in its directory. */
+export class AdminClient {
+  readonly #baseUrl: string;
+  readonly #authorization: string;
+  readonly envDir: string;
+
+  private constructor(envDir: string, baseUrl: string, password: string) {
+    this.envDir = envDir;
+    this.#baseUrl = baseUrl;
+    this.#authorization = `Basic ${Buffer.from(`${ADMIN_USERNAME}:${password}`).toString('base64')}`;
+  }
+
+  static async forEnvironment(envDir: string): Promise<AdminClient> {
+    const { paths, config } = await readEnvironment(envDir);
+    const server = config.servers[0]!;
+    const host = server.host === '0.0.0.0' || server.host === '::' ? '127.0.0.1' : server.host;
+    return new AdminClient(envDir, `http://${host.includes(':') ? `[${host}]` : host}:${server.port}`, await readAdminPassword(paths));
+  }
+
+  async invoke<T = unknown>(service: string, payload?: unknown): Promise<T> {
+    let response: Response;
+    try {
+      response = await fetch(`${this.#baseUrl}/viaduct/api/invoke/${encodeURIComponent(service)}`, {
+        method: 'POST',
+        headers: { authorization: this.#authorization, 'content-type': 'application/json' },
+        body: JSON.stringify(payload ?? {}),
+        signal: AbortSignal.timeout(180_000),
+      });
+    } catch (error) {
+      throw new ViaductError('VIA_ERR_ENV_NOT_RUNNING', `The environment in ${this.envDir} is not running (${this.#baseUrl} does not answer); start it with: viaduct start ${this.envDir}`, { cause: error });
+    }
+    const text = await response.text();
+    const body = text === '' ? undefined : (JSON.parse(text) as unknown);
+    if (!response.ok) {
+      const error = (body as { error?: { code?: string; message?: string; details?: unknown } } | undefined)?.error;
+      throw new ViaductError(isErrorCode(error?.code) ? error.code : 'VIA_ERR_INTERNAL', error?.message ?? `HTTP ${response.status}`, { details: error?.details });
+    }
+    return body as T;
+  }
+
+  async ping(): Promise<boolean> {
+    try {
+      const response = await fetch(`${this.#baseUrl}/viaduct/ping`, { signal: AbortSignal.timeout(2_000) });
+      return response.ok;
+    } catch {
+      return false;
+    }
+  }
+}

@@ -1,0 +1,64 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+
+export type Options = NonNullable<ParseArgsConfig['options']>;
+
+export interface Command {
+  readonly name: string;
+  readonly summary: string;
+  /** The synopsis after `viaduct `, e.g. `deploy FILE --env DIR`. */
+  readonly usage: string;
+  readonly details?: string;
+  readonly options: Options;
+  /** How many positional arguments: [min, max]. */
+  readonly positionals: readonly [number, number];
+  run(args: ParsedArgs): Promise<number>;
+}
+
+export interface ParsedArgs {
+  readonly values: Record<string, string | boolean | undefined>;
+  readonly positionals: readonly string[];
+}
+
+/** A mistake in how the command was called: one line, exit code 2. */
+export class UsageError extends Error {}
+
+export function parse(command: Command, argv: readonly string[]): ParsedArgs {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: [...argv], options: command.options, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw new UsageError((error as Error).message.split('\n')[0]!.replace(/\. To specify a positional.*$/, ''));
+  }
+  const [min, max] = command.positionals;
+  if (parsed.positionals.length < min) throw new UsageError(`missing argument: usage: viaduct ${command.usage}`);
+  if (parsed.positionals.length > max) throw new UsageError(`unexpected argument ${parsed.positionals[max]}: usage: viaduct ${command.usage}`);
+  return { values: parsed.values as ParsedArgs['values'], positionals: parsed.positionals };
+}
+
+export function helpText(command: Command): string {
+  const lines = [`Usage: viaduct ${command.usage}`, '', command.summary];
+  if (command.details !== undefined) lines.push('', command.details);
+  const options = Object.entries(command.options).filter(([name]) => name !== 'help');
+  if (options.length > 0) {
+    lines.push('', 'Options:');
+    for (const [name, option] of options) lines.push(`  --${name}${option.type === 'string' ? ' VALUE' : ''}`);
+  }
+  lines.push('  --help    show this help');
+  return `${lines.join('\n')}\n`;
+}
+
+export const helpOption: Options = { help: { type: 'boolean', short: 'h' } };
+
+export function requireString(args: ParsedArgs, name: string): string {
+  const value = args.values[name];
+  if (typeof value !== 'string' || value === '') throw new UsageError(`--${name} is required`);
+  return value;
+}
+
+export function intOption(args: ParsedArgs, name: string, min: number, max: number): number | undefined {
+  const value = args.values[name];
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} must be a whole number from ${min} to ${max}`);
+  return n;
+}

@@ -1,0 +1,53 @@
+import type { ServerInfo } from '../../admin/admin-service.js';
+import { redactUrl } from '../../odb/odb-url.js';
+import { readEnvironment } from '../../server/environment.js';
+import { AdminClient } from '../admin-client.js';
+import { helpOption, type Command } from '../command.js';
+import { readRunFile, runningPid } from '../process-state.js';
+
+export const info: Command = {
+  name: 'info',
+  summary: 'Shows the environment\'s components: servers, their processes and ports, uptime, deployed services.',
+  usage: 'info DIR [--json]',
+  options: { ...helpOption, json: { type: 'boolean' } },
+  positionals: [1, 1],
+  async run(args) {
+    const dir = args.positionals[0]!;
+    const { paths, config } = await readEnvironment(dir);
+    const servers = [];
+    for (const server of config.servers) {
+      const pid = await runningPid(paths, server.name);
+      const run = pid === undefined ? undefined : await readRunFile(paths, server.name);
+      servers.push({ name: server.name, host: server.host, port: server.port, running: pid !== undefined, primaryPid: pid ?? null, workers: run?.workers ?? [], startedAt: run?.startedAt ?? null });
+    }
+    let services: Array<{ name: string; file: string }> = [];
+    let live: ServerInfo | undefined;
+    if (servers.some((s) => s.running)) {
+      const client = await AdminClient.forEnvironment(dir);
+      live = await client.invoke<ServerInfo>('viaduct.server.get-info').catch(() => undefined);
+      services = await client.invoke<typeof services>('viaduct.service.get-list').catch(() => []);
+    }
+    const result = {
+      environment: paths.dir,
+      cluster: config.cluster,
+      odb: redactUrl(config.odb),
+      broker: config.broker,
+      servers: servers.map((s) => (live !== undefined && live.server === s.name ? { ...s, uptimeSeconds: live.uptimeSeconds, workers: live.workers } : s)),
+      services: services.map((s) => ({ name: s.name, file: s.file })),
+    };
+    if (args.values.json === true) {
+      process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+      return 0;
+    }
+    const lines = [`Environment ${result.environment} (cluster ${result.cluster})`, `  ODB:    ${result.odb}`, `  broker: ${result.broker}`];
+    for (const s of result.servers) {
+      const state = s.running ? `running, primary pid ${s.primaryPid}` : 'stopped';
+      lines.push(`  server ${s.name}: ${state}, http://${s.host}:${s.port}${'uptimeSeconds' in s ? `, up ${s.uptimeSeconds} s` : ''}`);
+      for (const w of s.workers) lines.push(`    worker ${w.id}: pid ${w.pid}`);
+    }
+    lines.push(`  services deployed: ${result.services.length}`);
+    for (const s of result.services) lines.push(`    ${s.name} (${s.file})`);
+    process.stdout.write(`${lines.join('\n')}\n`);
+    return 0;
+  },
+};

@@ -1,0 +1,78 @@
+import { spawn } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
+import { mkdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ViaductError } from '../../errors.js';
+import { ADMIN_USERNAME, readEnvironment, type EnvironmentPaths, type ServerConfig } from '../../server/environment.js';
+import { runPrimary } from '../../server/primary.js';
+import { AdminClient } from '../admin-client.js';
+import { helpOption, type Command } from '../command.js';
+import { isAlive, runningPid, sleep } from '../process-state.js';
+
+/** bin/viaduct.js, from dist/src/cli/commands/. */
+const CLI_SCRIPT = fileURLToPath(new URL('../../../../bin/viaduct.js', import.meta.url));
+const START_TIMEOUT_MS = 30_000;
+
+export const start: Command = {
+  name: 'start',
+  summary: 'Starts the environment\'s servers: in the background with pid files, or with --fg in the foreground until Ctrl-C or SIGTERM.',
+  usage: 'start DIR [--fg]',
+  options: { ...helpOption, fg: { type: 'boolean' }, server: { type: 'string' } },
+  positionals: [1, 1],
+  async run(args) {
+    const dir = args.positionals[0]!;
+    const { paths, config } = await readEnvironment(dir);
+    if (args.values.fg === true) {
+      const server = config.servers.find((s) => s.name === args.values.server) ?? config.servers[0]!;
+      const pid = await runningPid(paths, server.name);
+      if (pid !== undefined && pid !== process.pid) throw new ViaductError('VIA_ERR_ENV_EXISTS', `The server ${server.name} is running already (pid ${pid})`);
+      process.stdout.write(banner(paths, server));
+      await runPrimary(paths.dir, server.name);
+      return -1; // keep running: the primary exits the process when it stops
+    }
+    for (const server of config.servers) await startInBackground(paths, server);
+    process.stdout.write(banner(paths, config.servers[0]!));
+    return 0;
+  },
+};
+
+function banner(paths: EnvironmentPaths, server: ServerConfig): string {
+  return [
+    `Viaduct server ${server.name}: http://${server.host}:${server.port}`,
+    `  admin user:      ${ADMIN_USERNAME}`,
+    `  admin password:  in ${paths.adminPassword}`,
+    `  pickup:          ${paths.pickup}`,
+    '',
+  ].join('\n');
+}
+
+async function startInBackground(paths: EnvironmentPaths, server: ServerConfig): Promise<void> {
+  const running = await runningPid(paths, server.name);
+  if (running !== undefined) {
+    process.stdout.write(`Server ${server.name} is running already (pid ${running})\n`);
+    return;
+  }
+  await mkdir(paths.logs, { recursive: true });
+  const logFile = path.join(paths.logs, `${server.name}.log`);
+  const out = openSync(logFile, 'a');
+  const child = spawn(process.execPath, [CLI_SCRIPT, 'start', paths.dir, '--fg', '--server', server.name], {
+    detached: true,
+    stdio: ['ignore', out, out],
+    env: process.env,
+  });
+  closeSync(out);
+  child.unref();
+  const client = await AdminClient.forEnvironment(paths.dir);
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    if (child.pid !== undefined && !isAlive(child.pid)) break;
+    if (await client.ping()) {
+      process.stdout.write(`Server ${server.name} started (pid ${child.pid}), logs in ${logFile}\n`);
+      return;
+    }
+    await sleep(50);
+  }
+  const tail = (await readFile(logFile, 'utf8').catch(() => '')).split('\n').slice(-15).join('\n');
+  throw new ViaductError('VIA_ERR_ENV_CONFIG', `The server ${server.name} did not start; the end of ${logFile}:\n${tail}`);
+}

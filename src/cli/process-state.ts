@@ -1,0 +1,35 @@
+import { readFile } from 'node:fs/promises';
+import type { RunFile } from '../server/primary.js';
+import { pidFile, runFile } from '../server/primary.js';
+import type { EnvironmentPaths } from '../server/environment.js';
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** The pid of a server's primary if it is running, from its pid file. */
+export async function runningPid(paths: EnvironmentPaths, server: string): Promise<number | undefined> {
+  try {
+    const pid = Number((await readFile(pidFile(paths, server), 'utf8')).trim());
+    return Number.isInteger(pid) && pid > 0 && isAlive(pid) ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function readRunFile(paths: EnvironmentPaths, server: string): Promise<RunFile | undefined> {
+  try {
+    return JSON.parse(await readFile(runFile(paths, server), 'utf8')) as RunFile;
+  } catch {
+    return undefined;
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,200 @@
+import { randomUUID } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
+import { z } from 'zod';
+import { ViaductError } from '../errors.js';
+import type { Odb } from '../odb/database.js';
+import type { ConfigRepository } from '../odb/config-repository.js';
+import { withWriteLock } from '../odb/write-lock.js';
+import type { ConfigKind, ConfigObject, NamedObject } from './config-kind.js';
+import type { ConfigRegistry } from './config-registry.js';
+
+export interface ConfigChange {
+  readonly type: string;
+  readonly id: string;
+  readonly op: 'created' | 'updated' | 'deleted';
+  readonly name: string;
+}
+
+export type UpsertOutcome = 'created' | 'updated' | 'unchanged';
+
+/**
+ * The whole configuration as one transaction sees it. Mutations apply here first; the result is
+ * validated as a whole (names, references, conflicts) before anything is written, so a batch
+ * either applies entirely or not at all.
+ */
+export class ConfigDraft {
+  readonly #registry: ConfigRegistry;
+  readonly #objects: Map<string, ConfigObject>;
+  readonly #original: ReadonlyMap<string, ConfigObject>;
+
+  constructor(registry: ConfigRegistry, objects: readonly ConfigObject[]) {
+    this.#registry = registry;
+    this.#original = new Map(objects.map((o) => [o.id, o]));
+    this.#objects = new Map(this.#original);
+  }
+
+  find(type: string, name: string): ConfigObject | undefined {
+    for (const object of this.#objects.values()) if (object.type === type && object.name === name) return object;
+    return undefined;
+  }
+
+  list(type: string): ConfigObject[] {
+    return [...this.#objects.values()].filter((o) => o.type === type);
+  }
+
+  create(type: string, input: unknown): ConfigObject {
+    const kind = this.#registry.get(type);
+    const data = parse(kind, input);
+    if (this.find(type, data.name) !== undefined) {
+      throw new ViaductError('VIA_ERR_OBJECT_EXISTS', `A ${kind.label} named ${data.name} exists already`);
+    }
+    const object: ConfigObject = { id: randomUUID(), type, name: data.name, version: 1, data };
+    this.#objects.set(object.id, object);
+    return object;
+  }
+
+  /** Changes the fields given in `patch`; `new_name` renames. Omitted fields, secrets included, keep their values. */
+  edit(type: string, name: string, patch: Record<string, unknown>): ConfigObject {
+    const kind = this.#registry.get(type);
+    const current = this.#require(kind, name);
+    const { new_name: newName, ...fields } = patch;
+    const merged = { ...current.data, ...stripUndefined(fields), name: typeof newName === 'string' ? newName : current.name };
+    const data = parse(kind, merged);
+    if (data.name !== current.name && this.find(type, data.name) !== undefined) {
+      throw new ViaductError('VIA_ERR_OBJECT_EXISTS', `A ${kind.label} named ${data.name} exists already`);
+    }
+    const object: ConfigObject = { ...current, name: data.name, data, version: current.version + 1 };
+    this.#objects.set(object.id, object);
+    return object;
+  }
+
+  remove(type: string, name: string): ConfigObject {
+    const object = this.#require(this.#registry.get(type), name);
+    this.#objects.delete(object.id);
+    return object;
+  }
+
+  /** Creates, or replaces whole (defaults filled in again), the object of this name. */
+  upsert(type: string, input: unknown): UpsertOutcome {
+    const kind = this.#registry.get(type);
+    const data = parse(kind, input);
+    const current = this.find(type, data.name);
+    if (current === undefined) {
+      this.create(type, data);
+      return 'created';
+    }
+    if (isDeepStrictEqual(current.data, data)) return 'unchanged';
+    this.#objects.set(current.id, { ...current, data, version: current.version + 1 });
+    return 'updated';
+  }
+
+  /** Checks the whole draft; throws the first problem found, naming the object. */
+  validate(serviceExists: (name: string) => boolean): void {
+    const all = [...this.#objects.values()];
+    const spaces = new Map<string, ConfigObject>();
+    for (const object of all) {
+      const kind = this.#registry.get(object.type);
+      const key = `${kind.nameSpace ?? kind.type}\u0000${object.name}`;
+      const clash = spaces.get(key);
+      if (clash !== undefined) {
+        const other = this.#registry.get(clash.type);
+        throw new ViaductError('VIA_ERR_OBJECT_EXISTS', `The ${kind.label} ${object.name} has the same name as the ${other.label} ${clash.name}`);
+      }
+      spaces.set(key, object);
+    }
+    for (const object of all) {
+      const kind = this.#registry.get(object.type);
+      for (const ref of kind.references?.(object.data) ?? []) {
+        const found = ref.to === 'service'
+          ? serviceExists(ref.name)
+          : all.some((o) => o.name === ref.name && (o.type === ref.to || this.#registry.get(o.type).nameSpace === ref.to));
+        if (!found) {
+          const what = ref.to === 'service' ? 'service' : ref.to;
+          const deleted = [...this.#original.values()].some((o) => o.name === ref.name && !this.#objects.has(o.id));
+          throw new ViaductError(
+            deleted ? 'VIA_ERR_OBJECT_IN_USE' : 'VIA_ERR_UNKNOWN_REFERENCE',
+            deleted
+              ? `${ref.name} is in use: the ${kind.label} ${object.name} refers to it in ${ref.field}`
+              : `The ${kind.label} ${object.name} refers to an unknown ${what} ${ref.name} in ${ref.field}`,
+          );
+        }
+      }
+    }
+    for (const object of this.#changed()) {
+      const kind = this.#registry.get(object.type);
+      if (kind.conflict === undefined) continue;
+      const others = all.filter((o) => o.type === object.type && o.id !== object.id).map((o) => o.data);
+      const reason = kind.conflict(object.data, others);
+      if (reason !== undefined) throw new ViaductError('VIA_ERR_DUPLICATE_PATH', `The ${kind.label} ${object.name}: ${reason}`);
+    }
+  }
+
+  /** What differs from the state the draft started with. */
+  changes(): { upserted: ConfigObject[]; list: ConfigChange[] } {
+    const upserted = this.#changed();
+    const deleted = [...this.#original.values()].filter((o) => !this.#objects.has(o.id));
+    const list: ConfigChange[] = [
+      ...deleted.map((o) => ({ type: o.type, id: o.id, name: o.name, op: 'deleted' as const })),
+      ...upserted.map((o) => ({ type: o.type, id: o.id, name: o.name, op: this.#original.has(o.id) ? ('updated' as const) : ('created' as const) })),
+    ];
+    return { upserted, list };
+  }
+
+  #changed(): ConfigObject[] {
+    return [...this.#objects.values()].filter((o) => this.#original.get(o.id) !== o);
+  }
+
+  #require(kind: ConfigKind, name: string): ConfigObject {
+    const object = this.find(kind.type, name);
+    if (object === undefined) throw new ViaductError('VIA_ERR_OBJECT_NOT_FOUND', `No ${kind.label} named ${name}`);
+    return object;
+  }
+}
+
+/** The one write path for configuration objects: lock, load, mutate, validate, write, report. */
+export class ConfigWriter {
+  readonly #db: Odb;
+  readonly #repository: ConfigRepository;
+  readonly #registry: ConfigRegistry;
+  readonly #serviceNames: (db: Odb) => Promise<ReadonlySet<string>>;
+
+  constructor(db: Odb, repository: ConfigRepository, registry: ConfigRegistry, serviceNames: (db: Odb) => Promise<ReadonlySet<string>>) {
+    this.#db = db;
+    this.#repository = repository;
+    this.#registry = registry;
+    this.#serviceNames = serviceNames;
+  }
+
+  async commit<T>(mutate: (draft: ConfigDraft) => T): Promise<{ result: T; changes: ConfigChange[] }> {
+    return withWriteLock(this.#db, async (trx) => {
+      const draft = new ConfigDraft(this.#registry, await this.#repository.loadAll(trx));
+      const result = mutate(draft);
+      const services = await this.#serviceNames(trx);
+      draft.validate((name) => services.has(name));
+      const { upserted, list } = draft.changes();
+      const byId = new Map(upserted.map((o) => [o.id, o]));
+      for (const change of list) {
+        const object = byId.get(change.id);
+        if (change.op === 'deleted') await this.#repository.delete(trx, change.id);
+        else if (change.op === 'created' && object !== undefined) await this.#repository.insert(trx, object);
+        else if (object !== undefined) await this.#repository.update(trx, object);
+      }
+      return { result, changes: list };
+    });
+  }
+}
+
+function parse<T extends NamedObject>(kind: ConfigKind<T>, input: unknown): T {
+  const result = kind.schema.safeParse(input);
+  if (result.success) return result.data;
+  const name = typeof (input as { name?: unknown } | null)?.name === 'string' ? ` ${(input as { name: string }).name}` : '';
+  const problems = result.error.issues.map((issue) => `${issue.path.join('.') || '(object)'}: ${issue.message}`);
+  throw new ViaductError('VIA_ERR_VALIDATION', `Invalid ${kind.label}${name}: ${problems.join('; ')}`, { details: { problems } });
+}
+
+function stripUndefined(fields: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined));
+}
+
+/** Every object has a name: letters, digits and . _ - only, so it is safe in URLs, YAML and logs. */
+export const objectName = z.string().min(1).max(200).regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'use letters, digits, ".", "_" and "-"');

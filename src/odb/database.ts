@@ -1,0 +1,43 @@
+import { Kysely, MysqlDialect, PostgresDialect, SqliteDialect, type Dialect } from 'kysely';
+import type BetterSqlite3 from 'better-sqlite3';
+import type { Pool as PgPool, PoolConfig } from 'pg';
+import type * as Mysql2 from 'mysql2';
+import { requireDriver } from '../util/lazy-require.js';
+import type { OdbLocation } from './odb-url.js';
+import type { OdbSchema } from './schema.js';
+
+export type Odb = Kysely<OdbSchema>;
+
+export interface OdbHandle {
+  readonly db: Odb;
+  readonly location: OdbLocation;
+  close(): Promise<void>;
+}
+
+/** Opens the ODB; the driver for its dialect is loaded only now. */
+export function openOdb(location: OdbLocation, options: { poolSize?: number } = {}): OdbHandle {
+  const db = new Kysely<OdbSchema>({ dialect: makeDialect(location, options.poolSize ?? 5) });
+  return { db, location, close: () => db.destroy() };
+}
+
+function makeDialect(location: OdbLocation, poolSize: number): Dialect {
+  switch (location.dialect) {
+    case 'sqlite': {
+      const Database = requireDriver<typeof BetterSqlite3>('better-sqlite3', 'the SQLite ODB');
+      const database = new Database(location.target);
+      // Several worker processes share the file: WAL lets readers run beside one writer.
+      database.pragma('journal_mode = WAL');
+      database.pragma('busy_timeout = 10000');
+      database.pragma('synchronous = NORMAL');
+      return new SqliteDialect({ database });
+    }
+    case 'postgresql': {
+      const pg = requireDriver<{ Pool: new (config: PoolConfig) => PgPool }>('pg', 'a PostgreSQL ODB');
+      return new PostgresDialect({ pool: new pg.Pool({ connectionString: location.target, max: poolSize }) });
+    }
+    case 'mysql': {
+      const mysql = requireDriver<typeof Mysql2>('mysql2', 'a MySQL/MariaDB ODB');
+      return new MysqlDialect({ pool: mysql.createPool({ uri: location.target, connectionLimit: poolSize }) });
+    }
+  }
+}

@@ -1,0 +1,72 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { ADMIN_CREDENTIALS_NAME } from '../admin/admin-credentials.js';
+import { ConfigWriter } from '../config/config-writer.js';
+import { createConfigRegistry } from '../config/kinds.js';
+import { ViaductError } from '../errors.js';
+import { ConfigRepository } from '../odb/config-repository.js';
+import { openOdb } from '../odb/database.js';
+import { migrateToLatest } from '../odb/migrator.js';
+import { parseOdbUrl, redactUrl } from '../odb/odb-url.js';
+import { SecretBox } from '../security/secret-box.js';
+import {
+  ADMIN_USERNAME,
+  environmentExists,
+  environmentPaths,
+  environmentSchema,
+  writeEnvironmentConfig,
+  writeSecretFile,
+  type EnvironmentPaths,
+} from './environment.js';
+
+export interface QuickstartOptions {
+  readonly odb?: string;
+  readonly workers?: number;
+  readonly port?: number;
+  readonly host?: string;
+}
+
+export const DEFAULT_PORT = 17010;
+
+/**
+ * Makes a new environment: config, secrets key, a generated admin password (there is no default
+ * one), the ODB migrated and holding the admin credentials, the pickup, logs and run directories.
+ */
+export async function createQuickstart(dir: string, options: QuickstartOptions = {}): Promise<EnvironmentPaths> {
+  if (environmentExists(dir)) throw new ViaductError('VIA_ERR_ENV_EXISTS', `An environment exists in ${dir} already`);
+  const paths = environmentPaths(dir);
+  const config = environmentSchema.parse({
+    cluster: 'quickstart',
+    odb: options.odb ?? 'sqlite:odb.sqlite',
+    broker: 'local',
+    servers: [{ name: 'server1', host: options.host ?? '127.0.0.1', port: options.port ?? DEFAULT_PORT, workers: options.workers ?? 2 }],
+  });
+  const location = parseOdbUrl(config.odb, paths.dir);
+
+  await mkdir(paths.dir, { recursive: true });
+  for (const sub of [paths.pickup, paths.logs, paths.run]) await mkdir(sub, { recursive: true });
+  const key = SecretBox.generateKey();
+  const password = randomBytes(18).toString('base64url');
+
+  const odb = openOdb(location, { poolSize: 1 });
+  try {
+    await migrateToLatest(odb.db, location.dialect).catch((error: unknown) => {
+      throw new ViaductError('VIA_ERR_ODB_UNREACHABLE', `The ODB ${redactUrl(config.odb)} cannot be used: ${(error as Error).message}`, { cause: error });
+    });
+    const existing = await odb.db.selectFrom('config_item').select('id').limit(1).execute();
+    if (existing.length > 0) {
+      throw new ViaductError('VIA_ERR_ENV_EXISTS', `The ODB ${redactUrl(config.odb)} holds another environment's configuration already; use an empty database`);
+    }
+    const registry = createConfigRegistry();
+    const writer = new ConfigWriter(odb.db, new ConfigRepository(new SecretBox(key), registry), registry, async () => new Set());
+    await writer.commit((draft) => draft.create('admin.basic-auth', { name: ADMIN_CREDENTIALS_NAME, username: ADMIN_USERNAME, password, realm: 'viaduct-admin' }));
+  } finally {
+    await odb.close();
+  }
+
+  await writeSecretFile(paths.secretKey, key.toString('base64'));
+  await writeSecretFile(paths.adminPassword, password);
+  await writeEnvironmentConfig(paths, config);
+  await writeFile(`${paths.pickup}/README.txt`, 'Drop a service file (.ts or .js) here to deploy it; save it again to redeploy.\n');
+  return paths;
+}

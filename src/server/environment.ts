@@ -1,0 +1,116 @@
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { parse, stringify } from 'yaml';
+import { z } from 'zod';
+import { ViaductError } from '../errors.js';
+
+/**
+ * An environment directory: viaduct.yaml, the secrets key and admin password, the SQLite ODB (if
+ * used), the pickup directory, logs and pid files.
+ */
+export const CONFIG_FILE = 'viaduct.yaml';
+
+const serverSchema = z.strictObject({
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]*$/).max(100),
+  host: z.string().min(1).default('127.0.0.1'),
+  port: z.number().int().min(1).max(65535),
+  workers: z.number().int().min(1).max(64).default(2),
+});
+
+export const environmentSchema = z.strictObject({
+  cluster: z.string().min(1).max(100).default('viaduct'),
+  odb: z.string().min(1),
+  broker: z.string().min(1).default('local'),
+  servers: z.array(serverSchema).min(1),
+  limits: z
+    .strictObject({
+      service_timeout_ms: z.number().int().nonnegative().default(30_000),
+      drain_timeout_ms: z.number().int().nonnegative().default(10_000),
+      admin_max_body_size: z.number().int().positive().default(50 * 1024 * 1024),
+    })
+    .default({ service_timeout_ms: 30_000, drain_timeout_ms: 10_000, admin_max_body_size: 50 * 1024 * 1024 }),
+  log_level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
+});
+
+export type EnvironmentConfig = z.infer<typeof environmentSchema>;
+export type ServerConfig = z.infer<typeof serverSchema>;
+
+export interface EnvironmentPaths {
+  readonly dir: string;
+  readonly config: string;
+  readonly secretKey: string;
+  readonly adminPassword: string;
+  readonly pickup: string;
+  readonly logs: string;
+  readonly run: string;
+}
+
+export function environmentPaths(dir: string): EnvironmentPaths {
+  const root = path.resolve(dir);
+  return {
+    dir: root,
+    config: path.join(root, CONFIG_FILE),
+    secretKey: path.join(root, 'secrets', 'secret.key'),
+    adminPassword: path.join(root, 'secrets', 'admin.password'),
+    pickup: path.join(root, 'pickup'),
+    logs: path.join(root, 'logs'),
+    run: path.join(root, 'run'),
+  };
+}
+
+export const ADMIN_USERNAME = 'admin';
+
+export function environmentExists(dir: string): boolean {
+  return existsSync(environmentPaths(dir).config);
+}
+
+export async function readEnvironment(dir: string): Promise<{ paths: EnvironmentPaths; config: EnvironmentConfig }> {
+  const paths = environmentPaths(dir);
+  let text: string;
+  try {
+    text = await readFile(paths.config, 'utf8');
+  } catch {
+    throw new ViaductError('VIA_ERR_ENV_NOT_FOUND', `No environment in ${paths.dir} (${CONFIG_FILE} is missing); create one with: viaduct quickstart ${dir}`);
+  }
+  let raw: unknown;
+  try {
+    raw = parse(text);
+  } catch (error) {
+    throw new ViaductError('VIA_ERR_ENV_CONFIG', `${paths.config}: ${(error as Error).message}`);
+  }
+  const result = environmentSchema.safeParse(raw);
+  if (!result.success) {
+    const problems = result.error.issues.map((i) => `${i.path.join('.') || '(file)'}: ${i.message}`).join('; ');
+    throw new ViaductError('VIA_ERR_ENV_CONFIG', `${paths.config}: ${problems}`);
+  }
+  const names = result.data.servers.map((s) => s.name);
+  if (new Set(names).size !== names.length) throw new ViaductError('VIA_ERR_ENV_CONFIG', `${paths.config}: two servers have the same name`);
+  return { paths, config: result.data };
+}
+
+export async function writeEnvironmentConfig(paths: EnvironmentPaths, config: EnvironmentConfig): Promise<void> {
+  await writeFile(paths.config, `# Viaduct environment. See docs/cli.md.\n${stringify(config)}`);
+}
+
+export async function readSecretKey(paths: EnvironmentPaths): Promise<Buffer> {
+  try {
+    return Buffer.from((await readFile(paths.secretKey, 'utf8')).trim(), 'base64');
+  } catch {
+    throw new ViaductError('VIA_ERR_SECRET_KEY', `The secrets key ${paths.secretKey} cannot be read`);
+  }
+}
+
+export async function readAdminPassword(paths: EnvironmentPaths): Promise<string> {
+  try {
+    return (await readFile(paths.adminPassword, 'utf8')).trim();
+  } catch {
+    throw new ViaductError('VIA_ERR_ENV_NOT_FOUND', `The admin password file ${paths.adminPassword} cannot be read`);
+  }
+}
+
+export async function writeSecretFile(file: string, content: string): Promise<void> {
+  await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+  await writeFile(file, `${content}\n`, { mode: 0o600 });
+  await chmod(file, 0o600);
+}

@@ -1,0 +1,195 @@
+import cluster, { type Worker } from 'node:cluster';
+import { rm, writeFile, mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Logger } from 'pino';
+import type { ServerInfo } from '../admin/admin-service.js';
+import { LocalBrokerHub } from '../broker/local/local-broker-hub.js';
+import { createLogger } from '../log.js';
+import { openOdb } from '../odb/database.js';
+import { migrateToLatest } from '../odb/migrator.js';
+import { parseOdbUrl } from '../odb/odb-url.js';
+import { isControl, type ToPrimary, type ToWorkerControl } from './control.js';
+import { readEnvironment, type EnvironmentConfig, type EnvironmentPaths, type ServerConfig } from './environment.js';
+import { PickupWatcher } from './pickup-watcher.js';
+import { PICKUP_DEPLOY } from './worker-runtime.js';
+
+const WORKER_SCRIPT = fileURLToPath(new URL('./worker-main.js', import.meta.url));
+/** A worker that dies sooner than this after starting is restarted with a growing delay. */
+const CRASH_LOOP_MS = 2_000;
+
+export interface RunFile {
+  readonly server: string;
+  readonly primaryPid: number;
+  readonly port: number;
+  readonly host: string;
+  readonly startedAt: string;
+  readonly workers: ReadonlyArray<{ id: number; pid: number; startedAt: string }>;
+}
+
+export function pidFile(paths: EnvironmentPaths, server: string): string {
+  return path.join(paths.run, `${server}.pid`);
+}
+
+export function runFile(paths: EnvironmentPaths, server: string): string {
+  return path.join(paths.run, `${server}.json`);
+}
+
+/**
+ * A server's primary process: no user code. It runs migrations, forks the workers and replaces
+ * any that dies, relays the local broker, watches the pickup directory, and on SIGTERM/SIGINT
+ * has every worker drain before it exits.
+ */
+export async function runPrimary(envDir: string, serverName?: string): Promise<void> {
+  const { paths, config } = await readEnvironment(envDir);
+  const server = config.servers.find((s) => s.name === serverName) ?? config.servers[0]!;
+  const logger = createLogger({ name: 'viaduct', level: config.log_level, base: { server: server.name, role: 'primary' } });
+  const primary = new Primary(paths, config, server, logger);
+  await primary.start();
+}
+
+class Primary {
+  readonly #paths: EnvironmentPaths;
+  readonly #config: EnvironmentConfig;
+  readonly #server: ServerConfig;
+  readonly #logger: Logger;
+  readonly #hub = new LocalBrokerHub();
+  readonly #startedAt = new Date();
+  readonly #workerStarted = new Map<number, Date>();
+  readonly #watcher: PickupWatcher;
+  #stopping = false;
+  #restartDelay = 0;
+  #firstReady: Promise<void>;
+  #resolveFirstReady!: () => void;
+
+  constructor(paths: EnvironmentPaths, config: EnvironmentConfig, server: ServerConfig, logger: Logger) {
+    this.#paths = paths;
+    this.#config = config;
+    this.#server = server;
+    this.#logger = logger;
+    this.#firstReady = new Promise((resolve) => (this.#resolveFirstReady = resolve));
+    this.#watcher = new PickupWatcher(paths.pickup, logger, (file, source) => this.#deployFromPickup(file, source));
+  }
+
+  async start(): Promise<void> {
+    const odb = openOdb(parseOdbUrl(this.#config.odb, this.#paths.dir), { poolSize: 1 });
+    try {
+      const applied = await migrateToLatest(odb.db, odb.location.dialect);
+      if (applied.length > 0) this.#logger.info({ migrations: applied }, 'ODB migrated');
+    } finally {
+      await odb.close();
+    }
+    await mkdir(this.#paths.run, { recursive: true });
+    await writeFile(pidFile(this.#paths, this.#server.name), `${process.pid}\n`);
+
+    cluster.setupPrimary({ exec: WORKER_SCRIPT, args: [], silent: false });
+    cluster.on('exit', (worker, code, signal) => this.#onExit(worker, code, signal));
+    for (let i = 0; i < this.#server.workers; i++) this.#fork();
+
+    process.on('SIGTERM', () => void this.stop('SIGTERM'));
+    process.on('SIGINT', () => void this.stop('SIGINT'));
+
+    await this.#firstReady;
+    await this.#writeRunFile();
+    this.#logger.info({ url: `http://${this.#server.host}:${this.#server.port}`, workers: this.#server.workers }, 'Server started');
+    await this.#watcher.start();
+  }
+
+  async stop(signal: string): Promise<void> {
+    if (this.#stopping) return;
+    this.#stopping = true;
+    this.#logger.info({ signal }, 'Stopping: draining workers');
+    this.#watcher.stop();
+    const workers = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined);
+    const exited = workers.map((w) => new Promise<void>((resolve) => (w.isDead() ? resolve() : w.once('exit', () => resolve()))));
+    for (const worker of workers) this.#sendTo(worker, { t: 'vc:shutdown' });
+    const deadline = setTimeout(() => {
+      this.#logger.warn('Workers did not stop in time; killing them');
+      for (const worker of workers) worker.process.kill('SIGKILL');
+    }, this.#config.limits.drain_timeout_ms + 5_000);
+    await Promise.all(exited);
+    clearTimeout(deadline);
+    await rm(pidFile(this.#paths, this.#server.name), { force: true });
+    await rm(runFile(this.#paths, this.#server.name), { force: true });
+    this.#logger.info('Stopped');
+    this.#logger.flush();
+    setTimeout(() => process.exit(0), 50);
+  }
+
+  #fork(): void {
+    const worker = cluster.fork({ VIADUCT_ENV: this.#paths.dir, VIADUCT_SERVER: this.#server.name });
+    this.#workerStarted.set(worker.id, new Date());
+    const id = String(worker.id);
+    this.#hub.attach(id, { send: (m) => worker.isConnected() && worker.send(m as object), onMessage: (fn) => worker.on('message', fn) });
+    worker.on('message', (raw: unknown) => {
+      if (!isControl(raw)) return;
+      const message = raw as ToPrimary;
+      if (message.t === 'vc:ready') {
+        this.#resolveFirstReady();
+        void this.#writeRunFile();
+      } else if (message.t === 'vc:info') {
+        this.#sendTo(worker, { t: 'vc:info-reply', id: message.id, info: this.#info() });
+      }
+    });
+  }
+
+  #onExit(worker: Worker, code: number | null, signal: string | null): void {
+    const started = this.#workerStarted.get(worker.id);
+    this.#workerStarted.delete(worker.id);
+    this.#hub.detach(String(worker.id));
+    if (this.#stopping) return;
+    const lived = started === undefined ? 0 : Date.now() - started.getTime();
+    this.#restartDelay = lived < CRASH_LOOP_MS ? Math.min(Math.max(this.#restartDelay * 2, 100), 5_000) : 0;
+    this.#logger.error({ workerId: worker.id, pid: worker.process.pid, code, signal, restartInMs: this.#restartDelay }, 'Worker died; starting a new one');
+    setTimeout(() => {
+      if (!this.#stopping) this.#fork();
+    }, this.#restartDelay);
+    void this.#writeRunFile();
+  }
+
+  async #deployFromPickup(file: string, source: string): Promise<void> {
+    await this.#firstReady;
+    try {
+      const result = (await this.#hub.dispatch({ action: PICKUP_DEPLOY, file, source })) as { services: string[]; changed: boolean };
+      if (result.changed) this.#logger.info({ file, services: result.services }, 'Deployed from pickup');
+    } catch (error) {
+      this.#logger.error({ file, code: (error as { code?: string }).code, reason: (error as Error).message }, 'Pickup deployment failed');
+    }
+  }
+
+  #info(): ServerInfo {
+    return {
+      server: this.#server.name,
+      cluster: this.#config.cluster,
+      host: this.#server.host,
+      port: this.#server.port,
+      primaryPid: process.pid,
+      workers: this.#workers(),
+      startedAt: this.#startedAt.toISOString(),
+      uptimeSeconds: Math.round((Date.now() - this.#startedAt.getTime()) / 1000),
+    };
+  }
+
+  #workers(): RunFile['workers'] {
+    return Object.values(cluster.workers ?? {})
+      .filter((w): w is Worker => w !== undefined && !w.isDead())
+      .map((w) => ({ id: w.id, pid: w.process.pid ?? 0, startedAt: (this.#workerStarted.get(w.id) ?? this.#startedAt).toISOString() }));
+  }
+
+  async #writeRunFile(): Promise<void> {
+    if (this.#stopping) return;
+    const run: RunFile = {
+      server: this.#server.name,
+      primaryPid: process.pid,
+      port: this.#server.port,
+      host: this.#server.host,
+      startedAt: this.#startedAt.toISOString(),
+      workers: this.#workers(),
+    };
+    await writeFile(runFile(this.#paths, this.#server.name), JSON.stringify(run, null, 2)).catch(() => undefined);
+  }
+
+  #sendTo(worker: Worker, message: ToWorkerControl): void {
+    if (worker.isConnected()) worker.send(message);
+  }
+}

@@ -1,0 +1,76 @@
+import cluster from 'node:cluster';
+import type { ServerInfo } from '../admin/admin-service.js';
+import { LocalBroker } from '../broker/local/local-broker.js';
+import type { Port } from '../broker/broker.js';
+import { createLogger } from '../log.js';
+import { openOdb } from '../odb/database.js';
+import { parseOdbUrl } from '../odb/odb-url.js';
+import { isControl, type ToPrimary, type ToWorkerControl } from './control.js';
+import { readEnvironment, readSecretKey } from './environment.js';
+import { createWorkerRuntime } from './worker-runtime.js';
+
+/** A worker process: builds its runtime, listens on the server's shared port, drains on request. */
+async function main(): Promise<void> {
+  process.setSourceMapsEnabled(true);
+  const envDir = process.env.VIADUCT_ENV!;
+  const serverName = process.env.VIADUCT_SERVER!;
+  const { paths, config } = await readEnvironment(envDir);
+  const server = config.servers.find((s) => s.name === serverName)!;
+  const logger = createLogger({ name: 'viaduct', level: config.log_level, base: { server: serverName, worker: cluster.worker?.id } });
+
+  const port: Port = { send: (m) => process.send?.(m), onMessage: (fn) => process.on('message', fn) };
+  const pendingInfo = new Map<number, (info: ServerInfo) => void>();
+  let nextInfoId = 1;
+  const serverInfo = (): Promise<ServerInfo> =>
+    new Promise((resolve) => {
+      const id = nextInfoId++;
+      pendingInfo.set(id, resolve);
+      send({ t: 'vc:info', id });
+    });
+
+  const runtime = await createWorkerRuntime({
+    envDir: paths.dir,
+    config,
+    serverName,
+    odb: openOdb(parseOdbUrl(config.odb, paths.dir)),
+    broker: new LocalBroker(port),
+    secretKey: await readSecretKey(paths),
+    logger,
+    serverInfo,
+  });
+
+  let stopping = false;
+  process.on('message', (raw) => {
+    if (!isControl(raw)) return;
+    const message = raw as ToWorkerControl;
+    if (message.t === 'vc:info-reply') {
+      pendingInfo.get(message.id)?.(message.info);
+      pendingInfo.delete(message.id);
+    } else if (message.t === 'vc:shutdown' && !stopping) {
+      stopping = true;
+      runtime.stop(config.limits.drain_timeout_ms).then(
+        () => process.exit(0),
+        (error: unknown) => {
+          logger.error({ err: error }, 'Worker stop failed');
+          process.exit(1);
+        },
+      );
+    }
+  });
+  // The primary says when to stop; a signal to the whole process group must not cut requests short.
+  process.on('SIGINT', () => {});
+  process.on('SIGTERM', () => {});
+
+  await runtime.start();
+  await runtime.frontend.listen(server.port, server.host);
+  send({ t: 'vc:ready' });
+
+  function send(message: ToPrimary): void {
+    process.send?.(message);
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`Worker failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(70);
+});

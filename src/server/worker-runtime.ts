@@ -1,0 +1,127 @@
+import type { Logger } from 'pino';
+import { AdminService, platformKey, type Platform, type ServerInfo } from '../admin/admin-service.js';
+import { adminServices } from '../admin/index.js';
+import { createAdminHttp } from '../admin/admin-http.js';
+import type { Broker, BrokerMessage } from '../broker/broker.js';
+import { createRestPipeline } from '../channel/rest/rest-pipeline.js';
+import type { RestChannel } from '../channel/rest/rest-channel-type.js';
+import { RestRouter } from '../channel/rest/rest-router.js';
+import { ConfigAdmin, CONFIG_CHANGED } from '../config/config-admin.js';
+import type { ConfigObject } from '../config/config-kind.js';
+import type { ConfigChange } from '../config/config-writer.js';
+import { ConfigWriter } from '../config/config-writer.js';
+import { createConfigRegistry } from '../config/kinds.js';
+import { ConfigRepository } from '../odb/config-repository.js';
+import type { OdbHandle } from '../odb/database.js';
+import { serviceRepository } from '../odb/service-repository.js';
+import { SecretBox } from '../security/secret-box.js';
+import { Deployer } from '../service/deployer.js';
+import { Invoker } from '../service/invoker.js';
+import { serviceNameOf } from '../service/service.js';
+import { ServiceStore } from '../service/service-store.js';
+import { ConfigManager } from './config-manager.js';
+import type { EnvironmentConfig } from './environment.js';
+import { HttpFrontend } from './http-frontend.js';
+
+export interface WorkerRuntimeOptions {
+  readonly envDir: string;
+  readonly config: EnvironmentConfig;
+  readonly serverName: string;
+  readonly odb: OdbHandle;
+  readonly broker: Broker;
+  readonly secretKey: Buffer;
+  readonly logger: Logger;
+  readonly serverInfo: () => Promise<ServerInfo>;
+}
+
+export const PICKUP_DEPLOY = 'pickup.deploy';
+
+/**
+ * One worker's platform, wired: ODB, config manager, service store, invoker, deployer, REST
+ * router, admin API, broker handlers. It holds no logic of its own; each part does one thing.
+ */
+export async function createWorkerRuntime(options: WorkerRuntimeOptions) {
+  const { odb, broker, logger, config } = options;
+  const registry = createConfigRegistry();
+  const repository = new ConfigRepository(new SecretBox(options.secretKey), registry);
+  const configManager = new ConfigManager(odb.db, repository, logger);
+  const store = new ServiceStore();
+  const invoker = new Invoker(store, logger, config.limits.service_timeout_ms);
+  const deployer = new Deployer(odb.db, options.envDir, store, broker, logger);
+  const internalNames = new Set<string>();
+  const writer = new ConfigWriter(odb.db, repository, registry, async (db) => {
+    const names = await serviceRepository.names(db);
+    for (const name of internalNames) names.add(name);
+    return names;
+  });
+  const platform: Platform = {
+    registry,
+    config: new ConfigAdmin(writer, broker),
+    deployer,
+    store,
+    db: odb.db,
+    snapshot: () => configManager.snapshot,
+    serverInfo: options.serverInfo,
+  };
+
+  for (const cls of adminServices(registry)) {
+    const name = serviceNameOf(cls);
+    internalNames.add(name);
+    store.addInternal({ name, cls, file: undefined, timeout: cls.timeout });
+  }
+  invoker.extend((service) => {
+    if (service instanceof AdminService) service[platformKey] = platform;
+  });
+
+  const router = new RestRouter();
+  configManager.on('channel.rest', ({ before, after }) => {
+    if (after !== undefined) router.set(after as ConfigObject<RestChannel>);
+    else if (before !== undefined) router.remove(before.id);
+  });
+
+  const frontend = new HttpFrontend(
+    {
+      admin: createAdminHttp({ invoker, snapshot: () => configManager.snapshot, logger, maxBodySize: config.limits.admin_max_body_size, serverName: options.serverName }),
+      rest: createRestPipeline({ router, invoker, snapshot: () => configManager.snapshot, logger }),
+    },
+    logger,
+  );
+
+  async function onMessage(message: BrokerMessage): Promise<unknown> {
+    switch (message.action) {
+      case CONFIG_CHANGED:
+        return configManager.apply(message.changes as ConfigChange[]);
+      case 'service.deploy':
+      case 'service.undeploy':
+        return deployer.apply(message);
+      case PICKUP_DEPLOY:
+        return deployer.deploy(String(message.file), String(message.source), { skipUnchanged: true });
+      default:
+        logger.warn({ action: message.action }, 'Unknown broker message');
+        return undefined;
+    }
+  }
+
+  return {
+    frontend,
+    invoker,
+    store,
+    configManager,
+    deployer,
+    /** Loads everything from the ODB, then takes broker messages held back meanwhile. */
+    async start(): Promise<void> {
+      await broker.start(onMessage);
+      await configManager.load();
+      const count = await deployer.loadAll();
+      await broker.ready();
+      logger.info({ services: count, channels: configManager.snapshot.list('channel.rest').length }, 'Worker loaded');
+    },
+    async stop(drainTimeoutMs: number): Promise<void> {
+      await frontend.drain(drainTimeoutMs);
+      await broker.close();
+      await odb.close();
+    },
+  };
+}
+
+export type WorkerRuntime = Awaited<ReturnType<typeof createWorkerRuntime>>;

@@ -1,0 +1,122 @@
+import path from 'node:path';
+import type { Logger } from 'pino';
+import type { Broker, BrokerMessage } from '../broker/broker.js';
+import { ViaductError } from '../errors.js';
+import type { Odb } from '../odb/database.js';
+import { serviceRepository } from '../odb/service-repository.js';
+import { withWriteLock } from '../odb/write-lock.js';
+import { compile, evaluate, type CompiledFile } from './loader.js';
+import type { ServiceEntry, ServiceStore } from './service-store.js';
+
+export interface DeployResult {
+  readonly file: string;
+  readonly services: readonly string[];
+  readonly hash: string;
+  /** False when the same source was deployed already and nothing changed. */
+  readonly changed: boolean;
+  readonly ms: number;
+}
+
+interface DeployMessage extends BrokerMessage {
+  readonly action: 'service.deploy';
+  readonly file: string;
+  readonly code: string;
+  readonly hash: string;
+  readonly services: readonly string[];
+}
+
+interface UndeployMessage extends BrokerMessage {
+  readonly action: 'service.undeploy';
+  readonly name: string;
+}
+
+/**
+ * Deploys service files: compile and trial-load here (a broken file changes nothing), store in
+ * the ODB, then broadcast so every worker swaps the file's services; resolves once all have.
+ */
+export class Deployer {
+  readonly #db: Odb;
+  readonly #envDir: string;
+  readonly #store: ServiceStore;
+  readonly #broker: Broker;
+  readonly #logger: Logger;
+  /** Entries this worker loaded while deploying, reused when its own broadcast comes back. */
+  readonly #trialLoads = new Map<string, ServiceEntry[]>();
+
+  constructor(db: Odb, envDir: string, store: ServiceStore, broker: Broker, logger: Logger) {
+    this.#db = db;
+    this.#envDir = envDir;
+    this.#store = store;
+    this.#broker = broker;
+    this.#logger = logger;
+  }
+
+  async deploy(fileName: string, source: string, options: { skipUnchanged?: boolean } = {}): Promise<DeployResult> {
+    const started = performance.now();
+    const file = path.basename(fileName);
+    let compiled: CompiledFile;
+    let entries: ServiceEntry[];
+    try {
+      compiled = await compile(file, source);
+      entries = evaluate(compiled, this.#envDir);
+    } catch (error) {
+      this.#logger.warn({ file, err: error instanceof ViaductError ? undefined : error, reason: (error as Error).message }, 'Deployment refused');
+      throw error;
+    }
+    const services = entries.map((e) => e.name);
+    if (options.skipUnchanged === true && (await serviceRepository.fileHash(this.#db, file)) === compiled.hash) {
+      return { file, services, hash: compiled.hash, changed: false, ms: performance.now() - started };
+    }
+    await withWriteLock(this.#db, (trx) => serviceRepository.save(trx, compiled, services));
+    this.#trialLoads.set(compiled.hash, entries);
+    try {
+      const message: DeployMessage = { action: 'service.deploy', file, code: compiled.code, hash: compiled.hash, services };
+      await this.#broker.broadcast(message);
+    } finally {
+      this.#trialLoads.delete(compiled.hash);
+    }
+    const ms = performance.now() - started;
+    this.#logger.info({ file, services, hash: compiled.hash, ms: Math.round(ms * 10) / 10 }, 'Deployed');
+    return { file, services, hash: compiled.hash, changed: true, ms };
+  }
+
+  async undeploy(name: string, inUse: (name: string) => string | undefined): Promise<{ name: string; file: string }> {
+    const user = inUse(name);
+    if (user !== undefined) throw new ViaductError('VIA_ERR_OBJECT_IN_USE', `The service ${name} is in use by ${user}`);
+    const file = await withWriteLock(this.#db, (trx) => serviceRepository.remove(trx, name));
+    if (file === undefined) throw new ViaductError('VIA_ERR_SERVICE_NOT_FOUND', `No deployed service named ${name}`);
+    await this.#broker.broadcast({ action: 'service.undeploy', name } satisfies UndeployMessage);
+    this.#logger.info({ service: name, file }, 'Undeployed');
+    return { name, file };
+  }
+
+  /** Loads every deployed file from the ODB (start-up). A file that no longer loads is logged and skipped. */
+  async loadAll(): Promise<number> {
+    let count = 0;
+    for (const stored of await serviceRepository.loadAll(this.#db)) {
+      try {
+        this.#install(stored.file, stored.code, stored.hash, stored.services);
+        count += stored.services.length;
+      } catch (error) {
+        this.#logger.error({ file: stored.file, reason: (error as Error).message }, 'A deployed file failed to load');
+      }
+    }
+    return count;
+  }
+
+  /** Applies a broadcast deployment message in this worker. */
+  apply(message: BrokerMessage): void {
+    if (message.action === 'service.deploy') {
+      const m = message as DeployMessage;
+      this.#install(m.file, m.code, m.hash, m.services);
+    } else if (message.action === 'service.undeploy') {
+      this.#store.remove((message as UndeployMessage).name);
+    }
+  }
+
+  #install(file: string, code: string, hash: string, services: readonly string[]): void {
+    const entries = this.#trialLoads.get(hash) ?? evaluate({ file, source: '', code, hash }, this.#envDir);
+    const wanted = new Set(services);
+    this.#store.replaceFile(file, entries.filter((e) => wanted.has(e.name)));
+  }
+}

@@ -1,0 +1,65 @@
+import type { Logger } from 'pino';
+import type { ServiceRequest } from './request.js';
+import { ServiceResponse } from './request.js';
+
+/** What the invoker gives each service instance; nothing here is part of the author's API. */
+export interface InvocationContext {
+  readonly cid: string;
+  readonly request: ServiceRequest;
+  readonly baseLogger: Logger;
+  readonly invoke: (name: string, payload: unknown) => Promise<unknown>;
+}
+
+export const attachContext = Symbol('viaduct.attachContext');
+
+/**
+ * The base of every service. A new instance serves each invocation, so fields are per-request.
+ * Facades (outgoing connections, cache ...) are attached by the invoker from their own modules.
+ */
+export abstract class Service {
+  /** The name the service is invoked by; defaults to the class name. */
+  static serviceName?: string;
+  /** Milliseconds before the caller gets VIA_ERR_TIMEOUT; the platform default when absent. */
+  static timeout?: number;
+
+  #ctx!: InvocationContext;
+  #logger: Logger | undefined;
+  readonly response = new ServiceResponse();
+
+  [attachContext](ctx: InvocationContext): void {
+    this.#ctx = ctx;
+  }
+
+  get cid(): string {
+    return this.#ctx.cid;
+  }
+
+  get request(): ServiceRequest {
+    return this.#ctx.request;
+  }
+
+  /** A pino logger carrying this invocation's cid and the service's name, made on first use. */
+  get logger(): Logger {
+    return (this.#logger ??= this.#ctx.baseLogger.child({ cid: this.#ctx.cid, service: serviceNameOf(this.constructor as ServiceClass) }));
+  }
+
+  /** Invokes another service in-process under the same cid; resolves to its response payload. */
+  invoke<T = unknown>(name: string, payload?: unknown): Promise<T> {
+    return this.#ctx.invoke(name, payload) as Promise<T>;
+  }
+
+  beforeHandle?(): void | Promise<void>;
+  abstract handle(): void | Promise<void>;
+  afterHandle?(): void | Promise<void>;
+}
+
+export type ServiceClass = (abstract new () => Service) & { serviceName?: string; timeout?: number };
+export type ConcreteServiceClass = (new () => Service) & { serviceName?: string; timeout?: number };
+
+export function serviceNameOf(cls: ServiceClass): string {
+  return typeof cls.serviceName === 'string' && cls.serviceName !== '' ? cls.serviceName : cls.name;
+}
+
+export function isServiceClass(value: unknown): value is ConcreteServiceClass {
+  return typeof value === 'function' && value.prototype instanceof Service;
+}
