@@ -30,6 +30,7 @@ export function parse(command: Command, argv: readonly string[]): ParsedArgs {
     throw new UsageError((error as Error).message.split('\n')[0]!.replace(/\. To specify a positional.*$/, ''));
   }
   const [min, max] = command.positionals;
+  if (parsed.values.help === true) return { values: parsed.values as ParsedArgs['values'], positionals: parsed.positionals };
   if (parsed.positionals.length < min) throw new UsageError(`missing argument: usage: viaduct ${command.usage}`);
   if (parsed.positionals.length > max) throw new UsageError(`unexpected argument ${parsed.positionals[max]}: usage: viaduct ${command.usage}`);
   return { values: parsed.values as ParsedArgs['values'], positionals: parsed.positionals };

@@ -11,7 +11,6 @@ import { createWorkerRuntime } from './worker-runtime.js';
 
 /** A worker process: builds its runtime, listens on the server's shared port, drains on request. */
 async function main(): Promise<void> {
-  process.setSourceMapsEnabled(true);
   const envDir = process.env.VIADUCT_ENV!;
   const serverName = process.env.VIADUCT_SERVER!;
   const { paths, config } = await readEnvironment(envDir);

@@ -22,6 +22,7 @@ export interface SourceLocation {
 }
 
 const RESERVED_PREFIX = 'viaduct.';
+let sourceMapsOn = false;
 const LOADERS = { '.ts': 'ts', '.mts': 'ts', '.cts': 'ts', '.js': 'js', '.mjs': 'js', '.cjs': 'js' } as const;
 
 export function isDeployableFile(file: string): boolean {
@@ -60,6 +61,11 @@ export async function compile(file: string, source: string): Promise<CompiledFil
  * platform's module, so there is one Service class; anything else resolves from the environment.
  */
 export function evaluate(compiled: CompiledFile, envDir: string, options: { allowReserved?: boolean } = {}): ServiceEntry[] {
+  // Stack traces of deployed code must point at the author's lines (via the inline source map).
+  if (!sourceMapsOn) {
+    process.setSourceMapsEnabled(true);
+    sourceMapsOn = true;
+  }
   const filename = path.join(envDir, 'deployed', compiled.file);
   const mod = new Module(filename);
   mod.filename = filename;
