@@ -30,6 +30,8 @@ export const environmentSchema = z.strictObject({
       admin_max_body_size: z.number().int().positive().default(50 * 1024 * 1024),
     })
     .default({ service_timeout_ms: 30_000, drain_timeout_ms: 10_000, admin_max_body_size: 50 * 1024 * 1024 }),
+  /** Keep one loaded worker in reserve so one that dies is replaced in milliseconds. */
+  spare_worker: z.boolean().default(true),
   log_level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
 });
 

@@ -25,6 +25,8 @@ export interface RunFile {
   readonly host: string;
   readonly startedAt: string;
   readonly workers: ReadonlyArray<{ id: number; pid: number; startedAt: string }>;
+  /** The pid of the loaded spare worker waiting to replace one that dies, if any. */
+  readonly spare: number | null;
 }
 
 export function pidFile(paths: EnvironmentPaths, server: string): string {
@@ -56,6 +58,9 @@ class Primary {
   readonly #hub = new LocalBrokerHub();
   readonly #startedAt = new Date();
   readonly #workerStarted = new Map<number, Date>();
+  /** Serving workers listen on the port; the spare is loaded and current but waits to be promoted. */
+  readonly #roles = new Map<number, 'serving' | 'spare'>();
+  #spareReady: Worker | undefined;
   readonly #watcher: PickupWatcher;
   #stopping = false;
   #restartDelay = 0;
@@ -84,12 +89,13 @@ class Primary {
 
     cluster.setupPrimary({ exec: WORKER_SCRIPT, args: [], silent: false });
     cluster.on('exit', (worker, code, signal) => this.#onExit(worker, code, signal));
-    for (let i = 0; i < this.#server.workers; i++) this.#fork();
+    for (let i = 0; i < this.#server.workers; i++) this.#fork('serving');
 
     process.on('SIGTERM', () => void this.stop('SIGTERM'));
     process.on('SIGINT', () => void this.stop('SIGINT'));
 
     await this.#firstReady;
+    if (this.#config.spare_worker) this.#fork('spare');
     await this.#writeRunFile();
     this.#logger.info({ url: `http://${this.#server.host}:${this.#server.port}`, workers: this.#server.workers }, 'Server started');
     await this.#watcher.start();
@@ -116,15 +122,22 @@ class Primary {
     setTimeout(() => process.exit(0), 50);
   }
 
-  #fork(): void {
-    const worker = cluster.fork({ VIADUCT_ENV: this.#paths.dir, VIADUCT_SERVER: this.#server.name });
+  #fork(role: 'serving' | 'spare'): void {
+    const worker = cluster.fork({ VIADUCT_ENV: this.#paths.dir, VIADUCT_SERVER: this.#server.name, VIADUCT_ROLE: role });
     this.#workerStarted.set(worker.id, new Date());
+    this.#roles.set(worker.id, role);
     const id = String(worker.id);
     this.#hub.attach(id, { send: (m) => worker.isConnected() && worker.send(m as object), onMessage: (fn) => worker.on('message', fn) });
     worker.on('message', (raw: unknown) => {
       if (!isControl(raw)) return;
       const message = raw as ToPrimary;
-      if (message.t === 'vc:ready') {
+      if (message.t === 'vc:spare-ready') {
+        this.#spareReady = worker;
+        this.#logger.info({ workerId: worker.id, pid: worker.process.pid }, 'Spare worker ready');
+        void this.#writeRunFile();
+      } else if (message.t === 'vc:ready') {
+        const started = this.#workerStarted.get(worker.id);
+        this.#logger.info({ workerId: worker.id, pid: worker.process.pid, readyInMs: started === undefined ? undefined : Date.now() - started.getTime() }, 'Worker ready');
         this.#resolveFirstReady();
         void this.#writeRunFile();
       } else if (message.t === 'vc:info') {
@@ -135,16 +148,34 @@ class Primary {
 
   #onExit(worker: Worker, code: number | null, signal: string | null): void {
     const started = this.#workerStarted.get(worker.id);
+    const role = this.#roles.get(worker.id);
     this.#workerStarted.delete(worker.id);
+    this.#roles.delete(worker.id);
+    if (this.#spareReady === worker) this.#spareReady = undefined;
     this.#hub.detach(String(worker.id));
     if (this.#stopping) return;
-    const lived = started === undefined ? 0 : Date.now() - started.getTime();
-    this.#restartDelay = lived < CRASH_LOOP_MS ? Math.min(Math.max(this.#restartDelay * 2, 100), 5_000) : 0;
-    this.#logger.error({ workerId: worker.id, pid: worker.process.pid, code, signal, restartInMs: this.#restartDelay }, 'Worker died; starting a new one');
-    setTimeout(() => {
-      if (!this.#stopping) this.#fork();
-    }, this.#restartDelay);
+    const spare = this.#spareReady;
+    if (role === 'serving' && spare !== undefined) {
+      // The loaded spare takes the dead worker's place at once; a new spare boots behind it.
+      this.#spareReady = undefined;
+      this.#roles.set(spare.id, 'serving');
+      this.#sendTo(spare, { t: 'vc:listen' });
+      this.#logger.error({ workerId: worker.id, pid: worker.process.pid, code, signal, promoted: spare.process.pid }, 'Worker died; the spare worker took its place');
+      this.#scheduleFork('spare', started);
+      return;
+    }
+    this.#logger.error({ workerId: worker.id, pid: worker.process.pid, code, signal, role }, 'Worker died; starting a new one');
+    this.#scheduleFork(role ?? 'serving', started);
     void this.#writeRunFile();
+  }
+
+  /** Forks at once, or with a growing delay when workers die soon after starting (a crash loop). */
+  #scheduleFork(role: 'serving' | 'spare', diedStartedAt: Date | undefined): void {
+    const lived = diedStartedAt === undefined ? 0 : Date.now() - diedStartedAt.getTime();
+    this.#restartDelay = lived < CRASH_LOOP_MS ? Math.min(Math.max(this.#restartDelay * 2, 100), 5_000) : 0;
+    setTimeout(() => {
+      if (!this.#stopping) this.#fork(role);
+    }, this.#restartDelay);
   }
 
   async #deployFromPickup(file: string, source: string): Promise<void> {
@@ -172,7 +203,7 @@ class Primary {
 
   #workers(): RunFile['workers'] {
     return Object.values(cluster.workers ?? {})
-      .filter((w): w is Worker => w !== undefined && !w.isDead())
+      .filter((w): w is Worker => w !== undefined && !w.isDead() && this.#roles.get(w.id) === 'serving')
       .map((w) => ({ id: w.id, pid: w.process.pid ?? 0, startedAt: (this.#workerStarted.get(w.id) ?? this.#startedAt).toISOString() }));
   }
 
@@ -185,6 +216,7 @@ class Primary {
       host: this.#server.host,
       startedAt: this.#startedAt.toISOString(),
       workers: this.#workers(),
+      spare: this.#spareReady?.process.pid ?? null,
     };
     await writeFile(runFile(this.#paths, this.#server.name), JSON.stringify(run, null, 2)).catch(() => undefined);
   }

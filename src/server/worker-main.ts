@@ -39,12 +39,16 @@ async function main(): Promise<void> {
   });
 
   let stopping = false;
+  let promoted: () => void = () => {};
+  const listenOrder = new Promise<void>((resolve) => (promoted = resolve));
   process.on('message', (raw) => {
     if (!isControl(raw)) return;
     const message = raw as ToWorkerControl;
     if (message.t === 'vc:info-reply') {
       pendingInfo.get(message.id)?.(message.info);
       pendingInfo.delete(message.id);
+    } else if (message.t === 'vc:listen') {
+      promoted();
     } else if (message.t === 'vc:shutdown' && !stopping) {
       stopping = true;
       runtime.stop(config.limits.drain_timeout_ms).then(
@@ -61,6 +65,11 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => {});
 
   await runtime.start();
+  if (process.env.VIADUCT_ROLE === 'spare') {
+    // Loaded and kept current by the broker; it listens only once it replaces a worker that died.
+    send({ t: 'vc:spare-ready' });
+    await listenOrder;
+  }
   await runtime.frontend.listen(server.port, server.host);
   send({ t: 'vc:ready' });
 

@@ -6,6 +6,14 @@ function longText(dialect: OdbDialect) {
   return dialect === 'mysql' ? sql`longtext` : sql`text`;
 }
 
+/**
+ * MySQL compares strings case-insensitively by default, and a server's default character set may
+ * not hold all of Unicode; names are case-sensitive on every dialect, and text is UTF-8.
+ */
+function tableOptions(dialect: OdbDialect) {
+  return dialect === 'mysql' ? sql`character set utf8mb4 collate utf8mb4_bin` : sql``;
+}
+
 export function initial(dialect: OdbDialect): Migration {
   return {
     async up(db: Kysely<unknown>) {
@@ -16,11 +24,13 @@ export function initial(dialect: OdbDialect): Migration {
         .addColumn('code', longText(dialect), (c) => c.notNull())
         .addColumn('hash', 'varchar(64)', (c) => c.notNull())
         .addColumn('deployed_at', 'varchar(32)', (c) => c.notNull())
+        .modifyEnd(tableOptions(dialect))
         .execute();
       await db.schema
         .createTable('service')
         .addColumn('name', 'varchar(255)', (c) => c.primaryKey())
         .addColumn('file_name', 'varchar(255)', (c) => c.notNull())
+        .modifyEnd(tableOptions(dialect))
         .execute();
       await db.schema.createIndex('service_file_name_idx').on('service').column('file_name').execute();
       await db.schema
@@ -33,6 +43,7 @@ export function initial(dialect: OdbDialect): Migration {
         .addColumn('version', 'integer', (c) => c.notNull())
         .addColumn('updated_at', 'varchar(32)', (c) => c.notNull())
         .addUniqueConstraint('config_item_type_name_uq', ['type', 'name'])
+        .modifyEnd(tableOptions(dialect))
         .execute();
       await db.schema
         .createTable('server')
@@ -42,6 +53,7 @@ export function initial(dialect: OdbDialect): Migration {
         .addColumn('pid', 'integer', (c) => c.notNull())
         .addColumn('started_at', 'varchar(32)', (c) => c.notNull())
         .addColumn('last_seen', 'varchar(32)', (c) => c.notNull())
+        .modifyEnd(tableOptions(dialect))
         .execute();
       // One row that every configuration write locks first: it serializes writers across the
       // cluster on every dialect (a row lock on PostgreSQL and MySQL, the write lock on SQLite).
