@@ -18,7 +18,7 @@ export const info: Command = {
     for (const server of config.servers) {
       const pid = await runningPid(paths, server.name);
       const run = pid === undefined ? undefined : await readRunFile(paths, server.name);
-      servers.push({ name: server.name, host: server.host, port: server.port, running: pid !== undefined, primaryPid: pid ?? null, workers: run?.workers ?? [], startedAt: run?.startedAt ?? null });
+      servers.push({ name: server.name, host: server.host, port: server.port, running: pid !== undefined, primaryPid: pid ?? null, workers: run?.workers ?? [], spareWorkerPid: run?.spare ?? null, startedAt: run?.startedAt ?? null });
     }
     let services: Array<{ name: string; file: string }> = [];
     let live: ServerInfo | undefined;
@@ -44,6 +44,7 @@ export const info: Command = {
       const state = s.running ? `running, primary pid ${s.primaryPid}` : 'stopped';
       lines.push(`  server ${s.name}: ${state}, http://${s.host}:${s.port}${'uptimeSeconds' in s ? `, up ${s.uptimeSeconds} s` : ''}`);
       for (const w of s.workers) lines.push(`    worker ${w.id}: pid ${w.pid}`);
+      if (s.spareWorkerPid !== null) lines.push(`    spare worker: pid ${s.spareWorkerPid} (loaded, replaces a worker that dies)`);
     }
     lines.push(`  services deployed: ${result.services.length}`);
     for (const s of result.services) lines.push(`    ${s.name} (${s.file})`);
