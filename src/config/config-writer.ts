@@ -110,7 +110,8 @@ export class ConfigDraft {
           : all.some((o) => o.name === ref.name && (o.type === ref.to || this.#registry.get(o.type).nameSpace === ref.to));
         if (!found) {
           const what = ref.to === 'service' ? 'service' : ref.to;
-          const deleted = [...this.#original.values()].some((o) => o.name === ref.name && !this.#objects.has(o.id));
+          // The name was there before and is gone now: its object was deleted or renamed.
+          const deleted = [...this.#original.values()].some((o) => o.name === ref.name && this.#objects.get(o.id)?.name !== ref.name);
           throw new ViaductError(
             deleted ? 'VIA_ERR_OBJECT_IN_USE' : 'VIA_ERR_UNKNOWN_REFERENCE',
             deleted

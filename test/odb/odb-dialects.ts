@@ -1,0 +1,81 @@
+import { randomBytes } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import os from 'node:os';
+import mysql from 'mysql2/promise';
+import pg from 'pg';
+import { serverReachable, tempDir } from '../helpers/env.js';
+
+/** A database made for one test run: its ODB URL, and how to throw it away. */
+export interface TestDatabase {
+  readonly url: string;
+  /** What a relative SQLite URL is resolved against. */
+  readonly baseDir: string;
+  drop(): Promise<void>;
+}
+
+export interface TestDialect {
+  readonly name: string;
+  /** The server the dialect needs; none for an embedded database. */
+  readonly server?: { readonly port: number };
+  create(): Promise<TestDatabase>;
+}
+
+const PG_ADMIN_URL = 'postgresql://postgres@127.0.0.1:5432/postgres';
+const MARIADB = { host: '127.0.0.1', port: 3306, user: 'root', password: '' };
+
+function databaseName(): string {
+  return `viaduct_test_${randomBytes(6).toString('hex')}`;
+}
+
+async function onPostgres(statement: string): Promise<void> {
+  const client = new pg.Client({ connectionString: PG_ADMIN_URL });
+  await client.connect();
+  try {
+    await client.query(statement);
+  } finally {
+    await client.end();
+  }
+}
+
+async function onMariadb(statement: string): Promise<void> {
+  const connection = await mysql.createConnection(MARIADB);
+  try {
+    await connection.query(statement);
+  } finally {
+    await connection.end();
+  }
+}
+
+/** Every dialect the ODB supports; each ODB test runs once per entry. */
+export const testDialects: readonly TestDialect[] = [
+  {
+    name: 'SQLite',
+    async create() {
+      const dir = await tempDir('viaduct-odb-');
+      return { url: 'sqlite:odb.sqlite', baseDir: dir, drop: () => rm(dir, { recursive: true, force: true }) };
+    },
+  },
+  {
+    name: 'PostgreSQL',
+    server: { port: 5432 },
+    async create() {
+      const name = databaseName();
+      await onPostgres(`CREATE DATABASE ${name}`);
+      return { url: `postgresql://postgres@127.0.0.1:5432/${name}`, baseDir: os.tmpdir(), drop: () => onPostgres(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
+    },
+  },
+  {
+    name: 'MariaDB',
+    server: { port: 3306 },
+    async create() {
+      const name = databaseName();
+      await onMariadb(`CREATE DATABASE ${name}`);
+      return { url: `mysql://root@127.0.0.1:3306/${name}`, baseDir: os.tmpdir(), drop: () => onMariadb(`DROP DATABASE IF EXISTS ${name}`) };
+    },
+  },
+];
+
+/** Why the dialect's tests must skip here; throws under CI=true instead (see serverReachable). */
+export async function skipReason(dialect: TestDialect): Promise<string | undefined> {
+  return dialect.server === undefined ? undefined : serverReachable(dialect.name, dialect.server.port);
+}
