@@ -42,6 +42,13 @@ const table = {
   VIA_ERR_ENMASSE: { status: 400, message: 'The enmasse file is not valid' },
   VIA_ERR_MISSING_ENV_VAR: { status: 400, message: 'An environment variable the file refers to is not set' },
 
+  // Outgoing connections
+  VIA_ERR_OUTGOING_NOT_FOUND: { status: 500, message: 'No outgoing connection of this name' },
+  VIA_ERR_OUTGOING_INACTIVE: { status: 503, message: 'The outgoing connection is not active' },
+  VIA_ERR_OUTGOING_UNAVAILABLE: { status: 503, message: 'The outgoing connection cannot reach its remote end' },
+  VIA_ERR_OUTGOING_TIMEOUT: { status: 504, message: 'The remote end did not answer in time' },
+  VIA_ERR_OUTGOING_FAILED: { status: 502, message: 'The remote end refused or failed the call' },
+
   // Environment, ODB and CLI
   VIA_ERR_ENV_NOT_FOUND: { status: 400, message: 'No environment in this directory' },
   VIA_ERR_ENV_EXISTS: { status: 400, message: 'An environment exists in this directory already' },

@@ -5,6 +5,7 @@ import type { ConfigSnapshot } from '../config/config-snapshot.js';
 import { ViaductError } from '../errors.js';
 import type { Odb } from '../odb/database.js';
 import type { Deployer } from '../service/deployer.js';
+import type { ConnectionManager } from '../outgoing/connection-manager.js';
 import { Service } from '../service/service.js';
 import type { ServiceStore } from '../service/service-store.js';
 import type { z } from 'zod';
@@ -26,6 +27,7 @@ export interface Platform {
   readonly config: ConfigAdmin;
   readonly deployer: Deployer;
   readonly store: ServiceStore;
+  readonly connections: ConnectionManager;
   readonly db: Odb;
   snapshot(): ConfigSnapshot;
   serverInfo(): Promise<ServerInfo>;

@@ -5,11 +5,12 @@ import { deploy, undeploy } from './commands/deploy.js';
 import { enmasse } from './commands/enmasse.js';
 import { info } from './commands/info.js';
 import { invoke } from './commands/invoke.js';
+import { outgoing } from './commands/outgoing.js';
 import { quickstart } from './commands/quickstart.js';
 import { start } from './commands/start.js';
 import { stop } from './commands/stop.js';
 
-const commands: readonly Command[] = [quickstart, start, stop, info, deploy, undeploy, invoke, checkConfig, enmasse];
+const commands: readonly Command[] = [quickstart, start, stop, info, deploy, undeploy, invoke, checkConfig, enmasse, outgoing];
 
 function overview(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

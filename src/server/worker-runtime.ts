@@ -20,6 +20,9 @@ import { Invoker } from '../service/invoker.js';
 import { serviceNameOf } from '../service/service.js';
 import { ServiceStore } from '../service/service-store.js';
 import { ConfigManager } from './config-manager.js';
+import { ConnectionManager } from '../outgoing/connection-manager.js';
+import { outgoingTypes } from '../outgoing/registry.js';
+import { outgoingExtension } from '../outgoing/service-out.js';
 import type { EnvironmentConfig } from './environment.js';
 import { HttpFrontend } from './http-frontend.js';
 
@@ -48,6 +51,7 @@ export async function createWorkerRuntime(options: WorkerRuntimeOptions) {
   const store = new ServiceStore();
   const invoker = new Invoker(store, logger, config.limits.service_timeout_ms);
   const deployer = new Deployer(odb.db, options.envDir, store, broker, logger);
+  const connections = new ConnectionManager(outgoingTypes, options.envDir, logger);
   const internalNames = new Set<string>();
   const writer = new ConfigWriter(odb.db, repository, registry, async (db) => {
     const names = await serviceRepository.names(db);
@@ -59,6 +63,7 @@ export async function createWorkerRuntime(options: WorkerRuntimeOptions) {
     config: new ConfigAdmin(writer, broker),
     deployer,
     store,
+    connections,
     db: odb.db,
     snapshot: () => configManager.snapshot,
     serverInfo: options.serverInfo,
@@ -72,6 +77,8 @@ export async function createWorkerRuntime(options: WorkerRuntimeOptions) {
   invoker.extend((service) => {
     if (service instanceof AdminService) service[platformKey] = platform;
   });
+  invoker.extend(outgoingExtension(connections));
+  for (const type of connections.types) configManager.on(type, connections.onChange);
 
   const router = new RestRouter();
   configManager.on('channel.rest', ({ before, after }) => {
@@ -108,6 +115,7 @@ export async function createWorkerRuntime(options: WorkerRuntimeOptions) {
     store,
     configManager,
     deployer,
+    connections,
     /** Loads everything from the ODB, then takes broker messages held back meanwhile. */
     async start(): Promise<void> {
       await broker.start(onMessage);
@@ -118,6 +126,7 @@ export async function createWorkerRuntime(options: WorkerRuntimeOptions) {
     },
     async stop(drainTimeoutMs: number): Promise<void> {
       await frontend.drain(drainTimeoutMs);
+      await connections.closeAll();
       await broker.close();
       await odb.close();
     },

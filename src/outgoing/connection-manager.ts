@@ -1,0 +1,100 @@
+import type { Logger } from 'pino';
+import type { ConfigObject } from '../config/config-kind.js';
+import { ViaductError } from '../errors.js';
+import type { AppliedChange } from '../server/config-manager.js';
+import type { OutgoingBase, OutgoingConnection, OutgoingConnectionType } from './outgoing-connection.js';
+
+interface Live {
+  readonly id: string;
+  readonly label: string;
+  readonly connection: OutgoingConnection | undefined;
+}
+
+/**
+ * This worker's live outgoing connections. An edit builds the new connection first, swaps it in,
+ * then closes the old one (its calls in flight finish); a deactivated connection stays known so
+ * its callers hear that it is inactive rather than missing.
+ */
+export class ConnectionManager {
+  readonly #types: ReadonlyMap<string, OutgoingConnectionType>;
+  readonly #baseDir: string;
+  readonly #logger: Logger;
+  readonly #live = new Map<string, Live>();
+
+  constructor(types: readonly OutgoingConnectionType[], baseDir: string, logger: Logger) {
+    this.#types = new Map(types.map((t) => [t.kind.type, t]));
+    this.#baseDir = baseDir;
+    this.#logger = logger;
+  }
+
+  get types(): string[] {
+    return [...this.#types.keys()];
+  }
+
+  /** A config manager listener for every outgoing type. */
+  readonly onChange = (change: AppliedChange): void => {
+    if (change.before !== undefined) {
+      const key = keyOf(change.before.type, change.before.name);
+      const old = this.#live.get(key);
+      if (old !== undefined && old.id === change.before.id) this.#live.delete(key);
+      if (old?.connection !== undefined) this.#closeLater(old.connection, change.before.name);
+    }
+    if (change.after !== undefined) this.#open(change.after as ConfigObject<OutgoingBase>);
+  };
+
+  /** The connection's client for one call; a coded error names a connection that is missing or inactive. */
+  connection(type: string, name: string): OutgoingConnection {
+    const live = this.#live.get(keyOf(type, name));
+    const label = this.#types.get(type)?.kind.label ?? type;
+    if (live === undefined) throw new ViaductError('VIA_ERR_OUTGOING_NOT_FOUND', `No ${label} named ${name}`);
+    if (live.connection === undefined) throw new ViaductError('VIA_ERR_OUTGOING_INACTIVE', `The ${label} ${name} is not active`);
+    return live.connection;
+  }
+
+  async ping(type: string, name: string): Promise<{ name: string; ms: number }> {
+    const started = performance.now();
+    await this.connection(type, name).ping();
+    return { name, ms: Math.round((performance.now() - started) * 10) / 10 };
+  }
+
+  async closeAll(): Promise<void> {
+    const open = [...this.#live.values()];
+    this.#live.clear();
+    await Promise.allSettled(open.map((l) => l.connection?.close()));
+  }
+
+  #open(object: ConfigObject<OutgoingBase>): void {
+    const type = this.#types.get(object.type)!;
+    const key = keyOf(object.type, object.name);
+    let connection: OutgoingConnection | undefined;
+    if (object.data.is_active) {
+      try {
+        connection = type.create(object.data, { name: object.name, logger: this.#logger.child({ outgoing: object.name, type: object.type }), baseDir: this.#baseDir });
+      } catch (error) {
+        // A connection that cannot even be built (e.g. its driver is missing) answers its callers with that error.
+        const coded = error instanceof ViaductError ? error : new ViaductError('VIA_ERR_OUTGOING_UNAVAILABLE', `${type.kind.label} ${object.name}: ${(error as Error).message}`);
+        this.#logger.error({ outgoing: object.name, type: object.type, reason: coded.message }, 'Outgoing connection could not be created');
+        connection = failing(coded);
+      }
+    }
+    this.#live.set(key, { id: object.id, label: type.kind.label, connection });
+  }
+
+  #closeLater(connection: OutgoingConnection, name: string): void {
+    connection.close().catch((error: unknown) => this.#logger.warn({ outgoing: name, reason: (error as Error).message }, 'Closing an outgoing connection failed'));
+  }
+}
+
+function keyOf(type: string, name: string): string {
+  return `${type}\u0000${name}`;
+}
+
+function failing(error: ViaductError): OutgoingConnection {
+  return {
+    client: () => {
+      throw error;
+    },
+    ping: () => Promise.reject(error),
+    close: () => Promise.resolve(),
+  };
+}

@@ -1,0 +1,44 @@
+import { ViaductError, type ErrorCode } from '../errors.js';
+import type { CallContext } from './outgoing-connection.js';
+
+const UNAVAILABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'EAI_AGAIN', 'ECONNABORTED', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'ERR_SOCKET_CLOSED']);
+const TIMEOUT = new Set(['ETIMEDOUT', 'ESOCKETTIMEDOUT', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'TIMEOUT']);
+
+/** URLs in driver messages may carry credentials: `//user:pass@` loses the password. */
+export function scrub(message: string): string {
+  return message.replace(/(\/\/[^:/@\s]+:)[^@\s]*@/g, '$1***@');
+}
+
+/**
+ * Turns a driver's error into a coded one: unreachable → VIA_ERR_OUTGOING_UNAVAILABLE, too slow →
+ * VIA_ERR_OUTGOING_TIMEOUT, anything else → VIA_ERR_OUTGOING_FAILED. The message names the
+ * connection and never carries credentials.
+ */
+export function toOutgoingError(error: unknown, label: string): ViaductError {
+  if (error instanceof ViaductError) return error;
+  const code = String((error as { code?: unknown })?.code ?? '');
+  const causeCode = String((error as { cause?: { code?: unknown } })?.cause?.code ?? '');
+  const name = (error as Error | undefined)?.name ?? '';
+  let coded: ErrorCode = 'VIA_ERR_OUTGOING_FAILED';
+  if (UNAVAILABLE.has(code) || UNAVAILABLE.has(causeCode)) coded = 'VIA_ERR_OUTGOING_UNAVAILABLE';
+  else if (TIMEOUT.has(code) || TIMEOUT.has(causeCode) || name === 'TimeoutError' || name === 'AbortError') coded = 'VIA_ERR_OUTGOING_TIMEOUT';
+  const message = scrub(error instanceof Error ? error.message : String(error));
+  return new ViaductError(coded, `${label}: ${message}`, { cause: error });
+}
+
+/**
+ * Runs one outgoing call: logs it with the cid, the connection's name and its duration, and
+ * turns a failure into a coded error.
+ */
+export async function outgoingCall<T>(call: CallContext, type: string, connection: string, operation: string, work: () => Promise<T>): Promise<T> {
+  const started = performance.now();
+  try {
+    const result = await work();
+    call.logger.info({ cid: call.cid, outgoing: connection, type, op: operation, ms: Math.round((performance.now() - started) * 100) / 100 }, 'Outgoing call');
+    return result;
+  } catch (error) {
+    const coded = toOutgoingError(error, `${type} ${connection}`);
+    call.logger.warn({ cid: call.cid, outgoing: connection, type, op: operation, ms: Math.round((performance.now() - started) * 100) / 100, code: coded.code, reason: coded.message }, 'Outgoing call failed');
+    throw coded;
+  }
+}

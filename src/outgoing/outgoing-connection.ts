@@ -1,0 +1,38 @@
+import type { Logger } from 'pino';
+import type { ConfigKind, NamedObject } from '../config/config-kind.js';
+
+/** Fields every outgoing connection has besides its type's own. */
+export interface OutgoingBase extends NamedObject {
+  readonly is_active: boolean;
+}
+
+export interface ConnectionContext {
+  readonly name: string;
+  readonly logger: Logger;
+  /** Where relative paths (a SQLite file, a CA file) resolve from: the environment directory. */
+  readonly baseDir: string;
+}
+
+/** What a service reaches through `this.out.<type>(name)`, bound to one invocation's cid. */
+export interface CallContext {
+  readonly cid: string;
+  readonly logger: Logger;
+}
+
+/**
+ * A live connection (usually a pool). `client(call)` hands services their facade; `close()` lets
+ * calls in flight finish and then releases everything.
+ */
+export interface OutgoingConnection<TClient = unknown> {
+  client(call: CallContext): TClient;
+  /** Resolves when the remote end answers; rejects with a coded error when it does not. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** One outgoing connection type: its configuration kind and a factory of live connections. */
+export interface OutgoingConnectionType<TConfig extends OutgoingBase = OutgoingBase, TClient = unknown> {
+  readonly kind: ConfigKind<TConfig>;
+  /** Builds the connection without waiting for the remote end: an unreachable one must not stop a server. */
+  create(config: TConfig, context: ConnectionContext): OutgoingConnection<TClient>;
+}

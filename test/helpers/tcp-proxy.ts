@@ -1,0 +1,59 @@
+import { createServer, Socket, type Server } from 'node:net';
+
+/**
+ * A TCP proxy in front of a real server, so a test can make the remote end go away (refuse new
+ * connections and cut the open ones) and come back on the same port.
+ */
+export class TcpProxy {
+  readonly #targetHost: string;
+  readonly #targetPort: number;
+  readonly #sockets = new Set<Socket>();
+  #server: Server | undefined;
+  #port = 0;
+
+  constructor(targetHost: string, targetPort: number) {
+    this.#targetHost = targetHost;
+    this.#targetPort = targetPort;
+  }
+
+  get port(): number {
+    return this.#port;
+  }
+
+  /** Listens (on the same port as before after a stop); resolves to the port. */
+  start(): Promise<number> {
+    const server = createServer((client) => {
+      const upstream = new Socket();
+      this.#sockets.add(client).add(upstream);
+      const drop = (): void => {
+        client.destroy();
+        upstream.destroy();
+        this.#sockets.delete(client);
+        this.#sockets.delete(upstream);
+      };
+      client.on('error', drop).on('close', drop);
+      upstream.on('error', drop).on('close', drop);
+      upstream.connect(this.#targetPort, this.#targetHost, () => {
+        client.pipe(upstream);
+        upstream.pipe(client);
+      });
+    });
+    this.#server = server;
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.#port, '127.0.0.1', () => {
+        this.#port = (server.address() as { port: number }).port;
+        resolve(this.#port);
+      });
+    });
+  }
+
+  /** The remote end goes away: no new connections, and the open ones are cut. */
+  stop(): Promise<void> {
+    for (const socket of this.#sockets) socket.destroy();
+    this.#sockets.clear();
+    const server = this.#server;
+    this.#server = undefined;
+    return new Promise((resolve) => (server === undefined ? resolve() : server.close(() => resolve())));
+  }
+}
