@@ -10,9 +10,8 @@ const REDACT = [
 export function createLogger(options: { name: string; level?: string; destination?: DestinationStream; base?: Record<string, unknown> }): Logger {
   return pino(
     {
-      name: options.name,
       level: options.level ?? process.env.VIADUCT_LOG_LEVEL ?? 'info',
-      base: { pid: process.pid, ...options.base },
+      base: { pid: process.pid, component: options.name, ...options.base },
       redact: { paths: REDACT, censor: '[redacted]' },
     },
     options.destination ?? pino.destination({ dest: 1, sync: false }),

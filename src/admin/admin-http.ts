@@ -17,12 +17,14 @@ export interface AdminHttpDeps {
   readonly logger: Logger;
   readonly maxBodySize: number;
   readonly serverName: string;
+  /** The server's primary process, so a client can tell this server from another on the same port. */
+  readonly primaryPid: number;
 }
 
 /** `GET /viaduct/ping` (no credentials) and `POST /viaduct/api/invoke/{service}` (admin credentials). */
 export function createAdminHttp(deps: AdminHttpDeps) {
   const { invoker, logger } = deps;
-  const pong = JSON.stringify({ status: 'ok', server: deps.serverName });
+  const pong = JSON.stringify({ status: 'ok', server: deps.serverName, primaryPid: deps.primaryPid });
 
   return async function handleAdmin(req: IncomingMessage, res: ServerResponse, cid: string): Promise<void> {
     const path = (req.url ?? '/').split('?', 1)[0]!;

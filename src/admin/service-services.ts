@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ViaductError } from '../errors.js';
 import { serviceRepository } from '../odb/service-repository.js';
-import { AdminService, type Platform } from './admin-service.js';
+import { AdminService } from './admin-service.js';
 
 class Deploy extends AdminService {
   static override serviceName = 'viaduct.service.deploy';
@@ -16,7 +16,7 @@ class Undeploy extends AdminService {
   static override serviceName = 'viaduct.service.undeploy';
   async handle() {
     const { name } = this.input(z.object({ name: z.string().min(1) }));
-    this.response.payload = await this.platform.deployer.undeploy(name, (n) => whoUses(this.platform, n));
+    this.response.payload = await this.platform.deployer.undeploy(name);
   }
 }
 
@@ -41,16 +41,6 @@ class Get extends AdminService {
     if (row === undefined) throw new ViaductError('VIA_ERR_SERVICE_NOT_FOUND', `No deployed service named ${name}`);
     this.response.payload = row;
   }
-}
-
-/** The first configuration object that refers to the service, as "REST channel hello". */
-function whoUses(platform: Platform, service: string): string | undefined {
-  for (const object of platform.snapshot().all()) {
-    const kind = platform.registry.get(object.type);
-    const ref = kind.references?.(object.data).find((r) => r.to === 'service' && r.name === service);
-    if (ref !== undefined) return `the ${kind.label} ${object.name}`;
-  }
-  return undefined;
 }
 
 export const serviceServices = [Deploy, Undeploy, GetList, Get];

@@ -33,20 +33,27 @@ export class AdminClient {
       throw new ViaductError('VIA_ERR_ENV_NOT_RUNNING', `The environment in ${this.envDir} is not running (${this.#baseUrl} does not answer); start it with: viaduct start ${this.envDir}`, { cause: error });
     }
     const text = await response.text();
-    const body = text === '' ? undefined : (JSON.parse(text) as unknown);
+    let body: unknown;
+    try {
+      body = text === '' ? undefined : JSON.parse(text);
+    } catch {
+      body = text;
+    }
     if (!response.ok) {
       const error = (body as { error?: { code?: string; message?: string; details?: unknown } } | undefined)?.error;
-      throw new ViaductError(isErrorCode(error?.code) ? error.code : 'VIA_ERR_INTERNAL', error?.message ?? `HTTP ${response.status}`, { details: error?.details });
+      if (error === undefined) throw new ViaductError('VIA_ERR_SERVICE_FAILED', `${service} answered with HTTP ${response.status}: ${text}`);
+      throw new ViaductError(isErrorCode(error.code) ? error.code : 'VIA_ERR_INTERNAL', error.message ?? `HTTP ${response.status}`, { details: error.details });
     }
     return body as T;
   }
 
-  async ping(): Promise<boolean> {
+  /** The answer of /viaduct/ping, or undefined when nothing answers. */
+  async ping(): Promise<{ server: string; primaryPid: number } | undefined> {
     try {
       const response = await fetch(`${this.#baseUrl}/viaduct/ping`, { signal: AbortSignal.timeout(2_000) });
-      return response.ok;
+      return response.ok ? ((await response.json()) as { server: string; primaryPid: number }) : undefined;
     } catch {
-      return false;
+      return undefined;
     }
   }
 }

@@ -58,7 +58,9 @@ export class ConfigDraft {
     const kind = this.#registry.get(type);
     const current = this.#require(kind, name);
     const { new_name: newName, ...fields } = patch;
-    const merged = { ...current.data, ...stripUndefined(fields), name: typeof newName === 'string' ? newName : current.name };
+    const merged: Record<string, unknown> = { ...current.data, ...stripUndefined(fields), name: typeof newName === 'string' ? newName : current.name };
+    // null in an edit clears an optional field (the schema then applies its default, if any).
+    for (const [key, value] of Object.entries(merged)) if (value === null) delete merged[key];
     const data = parse(kind, merged);
     if (data.name !== current.name && this.find(type, data.name) !== undefined) {
       throw new ViaductError('VIA_ERR_OBJECT_EXISTS', `A ${kind.label} named ${data.name} exists already`);
@@ -102,23 +104,26 @@ export class ConfigDraft {
       }
       spaces.set(key, object);
     }
+    const changed = new Set(this.#changed());
     for (const object of all) {
       const kind = this.#registry.get(object.type);
       for (const ref of kind.references?.(object.data) ?? []) {
+        // The name was there before and is gone now: its object was deleted or renamed.
+        const removed = ref.to !== 'service' && [...this.#original.values()].some((o) => o.name === ref.name && this.#objects.get(o.id)?.name !== ref.name);
+        // An object this change did not touch is checked only for what the change removed, so a
+        // reference broken elsewhere (a redeployed file) never blocks unrelated writes.
+        if (!changed.has(object) && !removed) continue;
         const found = ref.to === 'service'
           ? serviceExists(ref.name)
           : all.some((o) => o.name === ref.name && (o.type === ref.to || this.#registry.get(o.type).nameSpace === ref.to));
-        if (!found) {
-          const what = ref.to === 'service' ? 'service' : ref.to;
-          // The name was there before and is gone now: its object was deleted or renamed.
-          const deleted = [...this.#original.values()].some((o) => o.name === ref.name && this.#objects.get(o.id)?.name !== ref.name);
-          throw new ViaductError(
-            deleted ? 'VIA_ERR_OBJECT_IN_USE' : 'VIA_ERR_UNKNOWN_REFERENCE',
-            deleted
-              ? `${ref.name} is in use: the ${kind.label} ${object.name} refers to it in ${ref.field}`
-              : `The ${kind.label} ${object.name} refers to an unknown ${what} ${ref.name} in ${ref.field}`,
-          );
-        }
+        if (found) continue;
+        const what = ref.to === 'service' ? 'service' : ref.to;
+        throw new ViaductError(
+          removed ? 'VIA_ERR_OBJECT_IN_USE' : 'VIA_ERR_UNKNOWN_REFERENCE',
+          removed
+            ? `${ref.name} is in use: the ${kind.label} ${object.name} refers to it in ${ref.field}`
+            : `The ${kind.label} ${object.name} refers to an unknown ${what} ${ref.name} in ${ref.field}`,
+        );
       }
     }
     for (const object of this.#changed()) {

@@ -58,10 +58,14 @@ export function enmasseItems(document: unknown, registry: ConfigRegistry): Enmas
     const entries = (document as Record<string, Record<string, unknown> | null>)[section]?.[list];
     if (entries === undefined || entries === null) continue;
     if (!Array.isArray(entries)) throw new ViaductError('VIA_ERR_ENMASSE', `"${section}.${list}" must be a list`);
+    const names = new Set<unknown>();
     entries.forEach((entry, index) => {
       if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) {
         throw new ViaductError('VIA_ERR_ENMASSE', `"${section}.${list}[${index}]" must be a mapping`);
       }
+      const name = (entry as { name?: unknown }).name;
+      if (names.has(name)) throw new ViaductError('VIA_ERR_ENMASSE', `"${section}.${list}" names ${String(name)} twice`);
+      names.add(name);
       items.push({ type: kind.type, input: entry as Record<string, unknown> });
     });
   }

@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { ADMIN_CREDENTIALS_NAME } from '../admin/admin-credentials.js';
 import { ConfigWriter } from '../config/config-writer.js';
 import { createConfigRegistry } from '../config/kinds.js';
@@ -7,7 +9,7 @@ import { ViaductError } from '../errors.js';
 import { ConfigRepository } from '../odb/config-repository.js';
 import { openOdb } from '../odb/database.js';
 import { migrateToLatest } from '../odb/migrator.js';
-import { parseOdbUrl, redactUrl } from '../odb/odb-url.js';
+import { parseOdbUrl, redactUrl, type OdbLocation } from '../odb/odb-url.js';
 import { SecretBox } from '../security/secret-box.js';
 import {
   ADMIN_USERNAME,
@@ -16,6 +18,7 @@ import {
   environmentSchema,
   writeEnvironmentConfig,
   writeSecretFile,
+  type EnvironmentConfig,
   type EnvironmentPaths,
 } from './environment.js';
 
@@ -43,8 +46,20 @@ export async function createQuickstart(dir: string, options: QuickstartOptions =
   });
   const location = parseOdbUrl(config.odb, paths.dir);
 
+  const created = !existsSync(paths.dir);
+  try {
+    return await populate(paths, config, location);
+  } catch (error) {
+    // A failed quickstart leaves nothing half-made behind.
+    if (created) await rm(paths.dir, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+async function populate(paths: EnvironmentPaths, config: EnvironmentConfig, location: OdbLocation): Promise<EnvironmentPaths> {
   await mkdir(paths.dir, { recursive: true });
   for (const sub of [paths.pickup, paths.logs, paths.run]) await mkdir(sub, { recursive: true });
+  if (location.dialect === 'sqlite') await mkdir(path.dirname(location.target), { recursive: true });
   const key = SecretBox.generateKey();
   const password = randomBytes(18).toString('base64url');
 

@@ -21,7 +21,8 @@ const serverSchema = z.strictObject({
 export const environmentSchema = z.strictObject({
   cluster: z.string().min(1).max(100).default('viaduct'),
   odb: z.string().min(1),
-  broker: z.string().min(1).default('local'),
+  /** 'local': a server's workers talk through its primary. */
+  broker: z.literal('local').default('local'),
   servers: z.array(serverSchema).min(1),
   limits: z
     .strictObject({

@@ -17,6 +17,8 @@ import { PICKUP_DEPLOY } from './worker-runtime.js';
 const WORKER_SCRIPT = fileURLToPath(new URL('./worker-main.js', import.meta.url));
 /** A worker that dies sooner than this after starting is restarted with a growing delay. */
 const CRASH_LOOP_MS = 2_000;
+/** Workers that fail this many times in a row before any was ever ready mean the server cannot start. */
+const MAX_BOOT_FAILURES = 5;
 
 export interface RunFile {
   readonly server: string;
@@ -64,6 +66,8 @@ class Primary {
   readonly #watcher: PickupWatcher;
   #stopping = false;
   #restartDelay = 0;
+  #everReady = false;
+  #bootFailures = 0;
   #firstReady: Promise<void>;
   #resolveFirstReady!: () => void;
 
@@ -119,7 +123,7 @@ class Primary {
     await rm(runFile(this.#paths, this.#server.name), { force: true });
     this.#logger.info('Stopped');
     this.#logger.flush();
-    setTimeout(() => process.exit(0), 50);
+    setTimeout(() => process.exit(process.exitCode ?? 0), 50);
   }
 
   #fork(role: 'serving' | 'spare'): void {
@@ -138,6 +142,7 @@ class Primary {
       } else if (message.t === 'vc:ready') {
         const started = this.#workerStarted.get(worker.id);
         this.#logger.info({ workerId: worker.id, pid: worker.process.pid, readyInMs: started === undefined ? undefined : Date.now() - started.getTime() }, 'Worker ready');
+        this.#everReady = true;
         this.#resolveFirstReady();
         void this.#writeRunFile();
       } else if (message.t === 'vc:info') {
@@ -154,6 +159,12 @@ class Primary {
     if (this.#spareReady === worker) this.#spareReady = undefined;
     this.#hub.detach(String(worker.id));
     if (this.#stopping) return;
+    if (!this.#everReady && ++this.#bootFailures >= MAX_BOOT_FAILURES) {
+      this.#logger.fatal({ code, signal, failures: this.#bootFailures }, 'Workers cannot start; the server stops (see the errors above)');
+      void this.stop('boot failure');
+      process.exitCode = 1;
+      return;
+    }
     const spare = this.#spareReady;
     if (role === 'serving' && spare !== undefined) {
       // The loaded spare takes the dead worker's place at once; a new spare boots behind it.

@@ -36,6 +36,7 @@ async function main(): Promise<void> {
     secretKey: await readSecretKey(paths),
     logger,
     serverInfo,
+    primaryPid: process.ppid,
   });
 
   let stopping = false;

@@ -11,6 +11,8 @@ import type { ConfigObject } from '../config/config-kind.js';
 import type { ConfigChange } from '../config/config-writer.js';
 import { ConfigWriter } from '../config/config-writer.js';
 import { createConfigRegistry } from '../config/kinds.js';
+import type { ConfigRegistry } from '../config/config-registry.js';
+import type { ConfigSnapshot } from '../config/config-snapshot.js';
 import { ConfigRepository } from '../odb/config-repository.js';
 import type { OdbHandle } from '../odb/database.js';
 import { serviceRepository } from '../odb/service-repository.js';
@@ -35,6 +37,7 @@ export interface WorkerRuntimeOptions {
   readonly secretKey: Buffer;
   readonly logger: Logger;
   readonly serverInfo: () => Promise<ServerInfo>;
+  readonly primaryPid: number;
 }
 
 export const PICKUP_DEPLOY = 'pickup.deploy';
@@ -50,7 +53,7 @@ export async function createWorkerRuntime(options: WorkerRuntimeOptions) {
   const configManager = new ConfigManager(odb.db, repository, logger);
   const store = new ServiceStore();
   const invoker = new Invoker(store, logger, config.limits.service_timeout_ms);
-  const deployer = new Deployer(odb.db, options.envDir, store, broker, logger);
+  const deployer = new Deployer(odb.db, options.envDir, store, broker, logger, (service) => whoUses(registry, configManager.snapshot, service));
   const connections = new ConnectionManager(outgoingTypes, options.envDir, logger);
   const internalNames = new Set<string>();
   const writer = new ConfigWriter(odb.db, repository, registry, async (db) => {
@@ -88,7 +91,7 @@ export async function createWorkerRuntime(options: WorkerRuntimeOptions) {
 
   const frontend = new HttpFrontend(
     {
-      admin: createAdminHttp({ invoker, snapshot: () => configManager.snapshot, logger, maxBodySize: config.limits.admin_max_body_size, serverName: options.serverName }),
+      admin: createAdminHttp({ invoker, snapshot: () => configManager.snapshot, logger, maxBodySize: config.limits.admin_max_body_size, serverName: options.serverName, primaryPid: options.primaryPid }),
       rest: createRestPipeline({ router, invoker, snapshot: () => configManager.snapshot, logger }),
     },
     logger,
@@ -134,3 +137,12 @@ export async function createWorkerRuntime(options: WorkerRuntimeOptions) {
 }
 
 export type WorkerRuntime = Awaited<ReturnType<typeof createWorkerRuntime>>;
+
+/** The first configuration object that refers to the service, as "the REST channel hello". */
+function whoUses(registry: ConfigRegistry, snapshot: ConfigSnapshot, service: string): string | undefined {
+  for (const object of snapshot.all()) {
+    const kind = registry.get(object.type);
+    if (kind.references?.(object.data).some((r) => r.to === 'service' && r.name === service)) return `the ${kind.label} ${object.name}`;
+  }
+  return undefined;
+}

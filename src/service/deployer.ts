@@ -40,10 +40,13 @@ export class Deployer {
   readonly #store: ServiceStore;
   readonly #broker: Broker;
   readonly #logger: Logger;
+  /** Who uses a service ("the REST channel hello"), if anything does: such a service cannot disappear. */
+  readonly #inUse: (service: string) => string | undefined;
   /** Entries this worker loaded while deploying, reused when its own broadcast comes back. */
   readonly #trialLoads = new Map<string, ServiceEntry[]>();
 
-  constructor(db: Odb, envDir: string, store: ServiceStore, broker: Broker, logger: Logger) {
+  constructor(db: Odb, envDir: string, store: ServiceStore, broker: Broker, logger: Logger, inUse: (service: string) => string | undefined) {
+    this.#inUse = inUse;
     this.#db = db;
     this.#envDir = envDir;
     this.#store = store;
@@ -67,7 +70,15 @@ export class Deployer {
     if (options.skipUnchanged === true && (await serviceRepository.fileHash(this.#db, file)) === compiled.hash) {
       return { file, services, hash: compiled.hash, changed: false, ms: performance.now() - started };
     }
-    await withWriteLock(this.#db, (trx) => serviceRepository.save(trx, compiled, services));
+    await withWriteLock(this.#db, async (trx) => {
+      // A new version that drops a service something still uses is refused, as undeploy would be.
+      const before = (await serviceRepository.list(trx)).filter((s) => s.file === file).map((s) => s.name);
+      for (const dropped of before.filter((name) => !services.includes(name))) {
+        const user = this.#inUse(dropped);
+        if (user !== undefined) throw new ViaductError('VIA_ERR_OBJECT_IN_USE', `${file} no longer provides ${dropped}, which ${user} uses`);
+      }
+      await serviceRepository.save(trx, compiled, services);
+    });
     this.#trialLoads.set(compiled.hash, entries);
     try {
       const message: DeployMessage = { action: 'service.deploy', file, code: compiled.code, hash: compiled.hash, services };
@@ -80,8 +91,8 @@ export class Deployer {
     return { file, services, hash: compiled.hash, changed: true, ms };
   }
 
-  async undeploy(name: string, inUse: (name: string) => string | undefined): Promise<{ name: string; file: string }> {
-    const user = inUse(name);
+  async undeploy(name: string): Promise<{ name: string; file: string }> {
+    const user = this.#inUse(name);
     if (user !== undefined) throw new ViaductError('VIA_ERR_OBJECT_IN_USE', `The service ${name} is in use by ${user}`);
     const file = await withWriteLock(this.#db, (trx) => serviceRepository.remove(trx, name));
     if (file === undefined) throw new ViaductError('VIA_ERR_SERVICE_NOT_FOUND', `No deployed service named ${name}`);

@@ -108,7 +108,8 @@ function collectServices(exported: unknown, file: string, allowReserved: boolean
 
 /** Finds the author's line in a load error's stack (source maps are applied by Node). */
 function locate(error: unknown, filename: string, file: string): SourceLocation {
-  const message = error instanceof Error ? error.message : String(error);
+  // The first line only: Node's "Require stack" lists paths on the server.
+  const message = (error instanceof Error ? error.message : String(error)).split('\n', 1)[0]!;
   const stack = error instanceof Error ? (error.stack ?? '') : '';
   const escaped = filename.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   const match = new RegExp(`${escaped}:(\\d+):(\\d+)`).exec(stack);

@@ -234,6 +234,13 @@ describe('REST channel pipeline', () => {
     assert.equal((await fetch(`${url}/secure/basic`, { headers: basic('u1', 'p9') })).status, 200);
   });
 
+  test('null in an edit clears an optional field: the channel\'s security is removed', async () => {
+    await channel({ name: 'was-secure', path: '/was-secure', service: 'demo.hello', security: 'ba' });
+    assert.equal((await fetch(`${cluster.urls[0]}/was-secure`)).status, 401);
+    assert.equal((await cluster.admin('viaduct.channel.rest.edit', { name: 'was-secure', security: null })).status, 200);
+    assert.equal((await fetch(`${cluster.urls[0]}/was-secure`)).status, 200);
+  });
+
   test('the admin API needs the admin credentials; ping does not', async () => {
     const denied = await fetch(`${cluster.urls[0]}/viaduct/api/invoke/viaduct.service.get-list`, { method: 'POST', body: '{}' });
     assert.equal(denied.status, 401);

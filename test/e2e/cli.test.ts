@@ -171,11 +171,26 @@ describe('an environment, end to end', () => {
     assert.match(refused.stderr, /VIA_ERR_UNKNOWN_REFERENCE: .*bad-one.*nope\.missing/);
     assert.equal((await fetch(`${url}/first-ok`)).status, 404, 'the valid object before the bad one was not applied');
 
+    const twice = path.join(base, 'twice.yaml');
+    await writeFile(twice, 'channels:\n  rest:\n    - name: same\n      path: /same-1\n      service: demo.hello\n    - name: same\n      path: /same-2\n      service: demo.hello\n');
+    const named = await cli(['enmasse', 'import', twice, '--env', dir]);
+    assert.equal(named.code, 1);
+    assert.match(named.stderr, /VIA_ERR_ENMASSE: .*names same twice/);
+
     const duplicate = path.join(base, 'dup.yaml');
     await writeFile(duplicate, 'channels:\n  rest:\n    - name: dup-a\n      path: /dup/{id}\n      service: demo.hello\n    - name: dup-b\n      path: /dup/{key}\n      service: demo.hello\n');
     const dup = await cli(['enmasse', 'import', duplicate, '--env', dir]);
     assert.equal(dup.code, 1);
     assert.match(dup.stderr, /VIA_ERR_DUPLICATE_PATH: .*dup-/);
+  });
+
+  test('start refuses a port another program holds, and leaves nothing running', async () => {
+    const other = path.join(await tempDir(), 'other');
+    assert.equal((await cli(['quickstart', other, '--port', String(port), '--odb', 'sqlite:data/nested/odb.sqlite'])).code, 0);
+    const refused = await cli(['start', other]);
+    await rm(path.dirname(other), { recursive: true, force: true });
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, new RegExp(`Port ${port} .* in use`));
   });
 
   test('after a restart every deployed service and channel is back, loaded from the ODB', async () => {

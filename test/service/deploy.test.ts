@@ -116,6 +116,23 @@ export default class Versioned extends Service {
     assert.ok(!list.body.some((s) => s.name === 'test.versioned'));
   });
 
+  test('a new version of a file that drops a service a channel uses is refused; the old version keeps serving', async () => {
+    const two = (withB: boolean) => `import { Service } from 'viaduct';\nexport class A extends Service { static serviceName = 'pair.a'; handle() { this.response.payload = 'a'; } }\n${withB ? "export class B extends Service { static serviceName = 'pair.b'; handle() { this.response.payload = 'b'; } }\n" : ''}`;
+    assert.equal((await cluster.admin('viaduct.service.deploy', { file: 'pair.ts', source: two(true) })).status, 200);
+    assert.equal((await cluster.admin('viaduct.channel.rest.create', { name: 'pair-b', path: '/pair-b', service: 'pair.b' })).status, 200);
+    const refused = await cluster.admin<ErrorBody>('viaduct.service.deploy', { file: 'pair.ts', source: two(false) });
+    assert.equal(refused.status, 409);
+    assert.equal(refused.body.error.code, 'VIA_ERR_OBJECT_IN_USE');
+    assert.match(refused.body.error.message, /pair\.b.*REST channel pair-b/);
+    assert.equal(await (await fetch(`${cluster.urls[1]}/pair-b`)).json(), 'b');
+  });
+
+  test('the platform\'s own viaduct.* services cannot be put on a channel', async () => {
+    const refused = await cluster.admin<ErrorBody>('viaduct.channel.rest.create', { name: 'leak', path: '/leak', service: 'viaduct.service.deploy' });
+    assert.equal(refused.status, 400);
+    assert.equal(refused.body.error.code, 'VIA_ERR_VALIDATION');
+  });
+
   test('a channel naming an undeployed service is refused and nothing is stored', async () => {
     const refused = await cluster.admin<ErrorBody>('viaduct.channel.rest.create', { name: 'orphan', path: '/orphan', service: 'no.such.service' });
     assert.equal(refused.status, 400);

@@ -24,7 +24,7 @@ export const restChannelSchema = z.strictObject({
   name: objectName,
   path: channelPath,
   method: z.preprocess((m) => (typeof m === 'string' ? m.toUpperCase() : m), z.enum(HTTP_METHODS)).optional(),
-  service: z.string().min(1).max(255),
+  service: z.string().min(1).max(255).refine((s) => !s.startsWith('viaduct.'), 'the platform\'s own viaduct.* services cannot be exposed on a channel'),
   data_format: z.enum(DATA_FORMATS).default('json'),
   security: objectName.optional(),
   is_active: z.boolean().default(true),

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
 import { closeSync, openSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -37,6 +38,14 @@ export const start: Command = {
   },
 };
 
+function portFree(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once('error', () => resolve(false));
+    probe.listen(port, host, () => probe.close(() => resolve(true)));
+  });
+}
+
 function banner(paths: EnvironmentPaths, server: ServerConfig): string {
   return [
     `Viaduct server ${server.name}: http://${server.host}:${server.port}`,
@@ -53,6 +62,9 @@ async function startInBackground(paths: EnvironmentPaths, server: ServerConfig):
     process.stdout.write(`Server ${server.name} is running already (pid ${running})\n`);
     return;
   }
+  if (!(await portFree(server.host, server.port))) {
+    throw new ViaductError('VIA_ERR_ENV_CONFIG', `Port ${server.port} on ${server.host} is in use by another program; change the server's port in ${paths.config}`);
+  }
   await mkdir(paths.logs, { recursive: true });
   const logFile = path.join(paths.logs, `${server.name}.log`);
   const out = openSync(logFile, 'a');
@@ -67,11 +79,19 @@ async function startInBackground(paths: EnvironmentPaths, server: ServerConfig):
   const deadline = Date.now() + START_TIMEOUT_MS;
   while (Date.now() < deadline) {
     if (child.pid !== undefined && !isAlive(child.pid)) break;
-    if (await client.ping()) {
+    if ((await client.ping())?.primaryPid === child.pid) {
       process.stdout.write(`Server ${server.name} started (pid ${child.pid}), logs in ${logFile}\n`);
       return;
     }
     await sleep(50);
+  }
+  // Whatever was started is stopped: a server that failed to start must not linger.
+  if (child.pid !== undefined && isAlive(child.pid)) {
+    try {
+      process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      // gone meanwhile
+    }
   }
   const tail = (await readFile(logFile, 'utf8').catch(() => '')).split('\n').slice(-15).join('\n');
   throw new ViaductError('VIA_ERR_ENV_CONFIG', `The server ${server.name} did not start; the end of ${logFile}:\n${tail}`);

@@ -1,0 +1,43 @@
+import { z } from 'zod';
+import type { ConfigKind } from '../../config/config-kind.js';
+import { objectName } from '../../config/config-writer.js';
+
+/**
+ * basic-ftp transfers in passive mode only. 'auto' tries EPSV, then PASV, and keeps what worked;
+ * 'epsv' and 'pasv' fix one, for servers or firewalls that mishandle the other.
+ */
+export const PASSIVE_MODES = ['auto', 'epsv', 'pasv'] as const;
+
+export const ftpConnectionSchema = z.strictObject({
+  name: objectName,
+  is_active: z.boolean().default(true),
+  host: z.string().min(1).max(255),
+  port: z.number().int().min(1).max(65535).default(21),
+  username: z.string().min(1).max(200).default('anonymous'),
+  password: z.string().max(1000).optional(),
+  /** false: plain FTP; true: explicit FTPS (AUTH TLS on the plain port); 'implicit': TLS from the first byte (usually port 990). */
+  secure: z.union([z.boolean(), z.literal('implicit')]).default(false),
+  tls_verify: z.boolean().default(true),
+  ca_file: z.string().min(1).max(1000).optional(),
+  passive_mode: z.enum(PASSIVE_MODES).default('auto'),
+  /**
+   * Follow a PASV answer that names another host than the control connection's. Off by default
+   * (FTP bounce attacks): the data connection then goes to the control connection's host.
+   */
+  allow_separate_transfer_host: z.boolean().default(false),
+  connect_timeout_ms: z.number().int().min(100).max(300_000).default(10_000),
+  /** How long a control or data socket may stay silent during an operation. */
+  timeout_ms: z.number().int().min(100).max(3_600_000).default(30_000),
+  pool_size: z.number().int().min(1).max(50).default(2),
+  idle_timeout_ms: z.number().int().min(1000).max(3_600_000).default(60_000),
+});
+
+export type FtpConnectionConfig = z.infer<typeof ftpConnectionSchema>;
+
+export const ftpConnectionKind: ConfigKind<FtpConnectionConfig> = {
+  type: 'outgoing.ftp',
+  label: 'FTP connection',
+  schema: ftpConnectionSchema,
+  secretFields: ['password'],
+  enmasse: ['outgoing', 'ftp'],
+};
