@@ -18,6 +18,7 @@ export interface ServerInfo {
   readonly primaryPid: number;
   readonly workers: ReadonlyArray<{ readonly id: number; readonly pid: number; readonly startedAt: string }>;
   readonly startedAt: string;
+  readonly singleton: { readonly holder: boolean; readonly generation: number | null };
   readonly uptimeSeconds: number;
 }
 

@@ -2,12 +2,14 @@ import { Migrator, NO_MIGRATIONS, type Migration, type MigrationProvider } from 
 import { ViaductError } from '../errors.js';
 import type { Odb } from './database.js';
 import { initial } from './migrations/0001-initial.js';
+import { cluster } from './migrations/0002-cluster.js';
 import type { OdbDialect } from './odb-url.js';
 
 /** Versioned migrations, in order; a name is never reused or edited once released. */
 function migrations(dialect: OdbDialect): Record<string, Migration> {
   return {
     '0001-initial': initial(dialect),
+    '0002-cluster': cluster(),
   };
 }
 

@@ -40,7 +40,22 @@ export interface WriteLockTable {
   counter: number;
 }
 
+export interface SingletonLeaseTable {
+  id: number;
+  holder: string | null;
+  generation: number;
+  beat: number;
+}
+
+export interface SingletonHistoryTable {
+  generation: number;
+  holder: string;
+  acquired_at: string;
+}
+
 export interface OdbSchema {
+  singleton_lease: SingletonLeaseTable;
+  singleton_history: SingletonHistoryTable;
   write_lock: WriteLockTable;
   service_file: ServiceFileTable;
   service: ServiceTable;

@@ -31,6 +31,11 @@ export const environmentSchema = z.strictObject({
       admin_max_body_size: z.number().int().positive().default(50 * 1024 * 1024),
     })
     .default({ service_timeout_ms: 30_000, drain_timeout_ms: 10_000, admin_max_body_size: 50 * 1024 * 1024 }),
+  /** The singleton lease: renewed every interval, taken over once stale. */
+  singleton: z
+    .strictObject({ renew_interval_ms: z.number().int().min(100).default(5_000), stale_after_ms: z.number().int().min(300).default(15_000) })
+    .refine((s) => s.stale_after_ms >= 2 * s.renew_interval_ms, 'stale_after_ms must be at least twice renew_interval_ms')
+    .default({ renew_interval_ms: 5_000, stale_after_ms: 15_000 }),
   /** Keep one loaded worker in reserve so one that dies is replaced in milliseconds. */
   spare_worker: z.boolean().default(true),
   log_level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),

@@ -6,7 +6,10 @@ import type { Logger } from 'pino';
 import type { ServerInfo } from '../admin/admin-service.js';
 import { LocalBrokerHub } from '../broker/local/local-broker-hub.js';
 import { createLogger } from '../log.js';
-import { openOdb } from '../odb/database.js';
+import { openOdb, type OdbHandle } from '../odb/database.js';
+import { hostname } from 'node:os';
+import { ClusterPresence } from './cluster-presence.js';
+import { SingletonLease } from './singleton-lease.js';
 import { migrateToLatest } from '../odb/migrator.js';
 import { parseOdbUrl } from '../odb/odb-url.js';
 import { isControl, type ToPrimary, type ToWorkerControl } from './control.js';
@@ -29,6 +32,14 @@ export interface RunFile {
   readonly workers: ReadonlyArray<{ id: number; pid: number; startedAt: string }>;
   /** The pid of the loaded spare worker waiting to replace one that dies, if any. */
   readonly spare: number | null;
+  /** Whether this server holds the singleton lease, and under which generation. */
+  readonly singleton: { readonly holder: boolean; readonly generation: number | null };
+}
+
+/** Something only the singleton server runs (the scheduler, once-only connectors). */
+export interface SingletonWork {
+  start(generation: number): void;
+  stop(): void;
 }
 
 export function pidFile(paths: EnvironmentPaths, server: string): string {
@@ -67,6 +78,11 @@ class Primary {
   #stopping = false;
   #restartDelay = 0;
   #everReady = false;
+  #odb: OdbHandle | undefined;
+  #lease!: SingletonLease;
+  #presence!: ClusterPresence;
+  /** Work that must run once in the cluster: started on acquiring the lease, stopped on losing it. */
+  readonly #singletonHooks: SingletonWork[] = [];
   #bootFailures = 0;
   #firstReady: Promise<void>;
   #resolveFirstReady!: () => void;
@@ -81,13 +97,28 @@ class Primary {
   }
 
   async start(): Promise<void> {
-    const odb = openOdb(parseOdbUrl(this.#config.odb, this.#paths.dir), { poolSize: 1 });
-    try {
-      const applied = await migrateToLatest(odb.db, odb.location.dialect);
-      if (applied.length > 0) this.#logger.info({ migrations: applied }, 'ODB migrated');
-    } finally {
-      await odb.close();
-    }
+    const odb = openOdb(parseOdbUrl(this.#config.odb, this.#paths.dir), { poolSize: 2 });
+    this.#odb = odb;
+    const applied = await migrateToLatest(odb.db, odb.location.dialect);
+    if (applied.length > 0) this.#logger.info({ migrations: applied }, 'ODB migrated');
+    const timing = { intervalMs: this.#config.singleton.renew_interval_ms, staleMs: this.#config.singleton.stale_after_ms };
+    this.#presence = new ClusterPresence(odb.db, this.#server);
+    this.#lease = new SingletonLease(
+      odb.db,
+      `${this.#server.name}@${hostname()}/${process.pid}`,
+      timing,
+      {
+        acquired: (generation) => {
+          for (const hook of this.#singletonHooks) hook.start(generation);
+          void this.#writeRunFile();
+        },
+        lost: () => {
+          for (const hook of this.#singletonHooks) hook.stop();
+          void this.#writeRunFile();
+        },
+      },
+      this.#logger,
+    );
     await mkdir(this.#paths.run, { recursive: true });
     await writeFile(pidFile(this.#paths, this.#server.name), `${process.pid}\n`);
 
@@ -99,6 +130,8 @@ class Primary {
     process.on('SIGINT', () => void this.stop('SIGINT'));
 
     await this.#firstReady;
+    await this.#presence.start(timing.intervalMs);
+    this.#lease.start();
     if (this.#config.spare_worker) this.#fork('spare');
     await this.#writeRunFile();
     this.#logger.info({ url: `http://${this.#server.host}:${this.#server.port}`, workers: this.#server.workers }, 'Server started');
@@ -119,6 +152,9 @@ class Primary {
     }, this.#config.limits.drain_timeout_ms + 5_000);
     await Promise.all(exited);
     clearTimeout(deadline);
+    await this.#lease?.stop();
+    await this.#presence?.stop();
+    await this.#odb?.close().catch(() => undefined);
     await rm(pidFile(this.#paths, this.#server.name), { force: true });
     await rm(runFile(this.#paths, this.#server.name), { force: true });
     this.#logger.info('Stopped');
@@ -208,8 +244,14 @@ class Primary {
       primaryPid: process.pid,
       workers: this.#workers(),
       startedAt: this.#startedAt.toISOString(),
+      singleton: this.#singletonState(),
       uptimeSeconds: Math.round((Date.now() - this.#startedAt.getTime()) / 1000),
     };
+  }
+
+  #singletonState(): { holder: boolean; generation: number | null } {
+    const generation = this.#lease?.generation;
+    return { holder: generation !== undefined, generation: generation ?? null };
   }
 
   #workers(): RunFile['workers'] {
@@ -228,6 +270,7 @@ class Primary {
       startedAt: this.#startedAt.toISOString(),
       workers: this.#workers(),
       spare: this.#spareReady?.process.pid ?? null,
+      singleton: this.#singletonState(),
     };
     await writeFile(runFile(this.#paths, this.#server.name), JSON.stringify(run, null, 2)).catch(() => undefined);
   }

@@ -16,6 +16,7 @@ import type { ConfigSnapshot } from '../config/config-snapshot.js';
 import { ConfigRepository } from '../odb/config-repository.js';
 import type { OdbHandle } from '../odb/database.js';
 import { serviceRepository } from '../odb/service-repository.js';
+import { findSecurity } from '../security/registry.js';
 import { SecretBox } from '../security/secret-box.js';
 import { Deployer } from '../service/deployer.js';
 import { Invoker } from '../service/invoker.js';
@@ -54,7 +55,8 @@ export async function createWorkerRuntime(options: WorkerRuntimeOptions) {
   const store = new ServiceStore();
   const invoker = new Invoker(store, logger, config.limits.service_timeout_ms);
   const deployer = new Deployer(odb.db, options.envDir, store, broker, logger, (service) => whoUses(registry, configManager.snapshot, service));
-  const connections = new ConnectionManager(outgoingTypes, options.envDir, logger);
+  // Connections read security definitions from the current snapshot on every use, so an edit applies at once.
+  const connections = new ConnectionManager(outgoingTypes, options.envDir, logger, (name) => findSecurity(configManager.snapshot, name));
   const internalNames = new Set<string>();
   const writer = new ConfigWriter(odb.db, repository, registry, async (db) => {
     const names = await serviceRepository.names(db);

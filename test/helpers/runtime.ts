@@ -66,7 +66,7 @@ export async function bootWorkers(count = 2, options: { serviceTimeoutMs?: numbe
       secretKey: await readSecretKey(paths),
       logger,
       primaryPid: process.pid,
-      serverInfo: async () => ({ server: 'server1', cluster: 'test', host: '127.0.0.1', port: 0, primaryPid: process.pid, workers: [], startedAt: new Date().toISOString(), uptimeSeconds: 0 }),
+      serverInfo: async () => ({ server: 'server1', cluster: 'test', host: '127.0.0.1', port: 0, primaryPid: process.pid, workers: [], startedAt: new Date().toISOString(), singleton: { holder: false, generation: null }, uptimeSeconds: 0 }),
     });
     await runtime.start();
     const port = await freePort();

@@ -18,7 +18,7 @@ export const info: Command = {
     for (const server of config.servers) {
       const pid = await runningPid(paths, server.name);
       const run = pid === undefined ? undefined : await readRunFile(paths, server.name);
-      servers.push({ name: server.name, host: server.host, port: server.port, running: pid !== undefined, primaryPid: pid ?? null, workers: run?.workers ?? [], spareWorkerPid: run?.spare ?? null, startedAt: run?.startedAt ?? null });
+      servers.push({ name: server.name, host: server.host, port: server.port, running: pid !== undefined, primaryPid: pid ?? null, workers: run?.workers ?? [], spareWorkerPid: run?.spare ?? null, singleton: run?.singleton ?? null, startedAt: run?.startedAt ?? null });
     }
     let services: Array<{ name: string; file: string }> = [];
     let live: ServerInfo | undefined;
@@ -41,7 +41,8 @@ export const info: Command = {
     }
     const lines = [`Environment ${result.environment} (cluster ${result.cluster})`, `  ODB:    ${result.odb}`, `  broker: ${result.broker}`];
     for (const s of result.servers) {
-      const state = s.running ? `running, primary pid ${s.primaryPid}` : 'stopped';
+      const singleton = s.singleton?.holder === true ? `, the singleton (lease generation ${s.singleton.generation})` : '';
+      const state = s.running ? `running, primary pid ${s.primaryPid}${singleton}` : 'stopped';
       lines.push(`  server ${s.name}: ${state}, http://${s.host}:${s.port}${'uptimeSeconds' in s ? `, up ${s.uptimeSeconds} s` : ''}`);
       for (const w of s.workers) lines.push(`    worker ${w.id}: pid ${w.pid}`);
       if (s.spareWorkerPid !== null) lines.push(`    spare worker: pid ${s.spareWorkerPid} (loaded, replaces a worker that dies)`);
