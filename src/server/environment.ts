@@ -16,13 +16,25 @@ const serverSchema = z.strictObject({
   host: z.string().min(1).default('127.0.0.1'),
   port: z.number().int().min(1).max(65535),
   workers: z.number().int().min(1).max(64).default(2),
+  /** The server's pickup directory, relative to the environment; `pickup` when absent. */
+  pickup: z.string().min(1).optional(),
+});
+
+const lbSchema = z.strictObject({
+  host: z.string().min(1).default('127.0.0.1'),
+  port: z.number().int().min(1).max(65535),
 });
 
 export const environmentSchema = z.strictObject({
   cluster: z.string().min(1).max(100).default('viaduct'),
   odb: z.string().min(1),
-  /** 'local': a server's workers talk through its primary. */
-  broker: z.literal('local').default('local'),
+  /** 'local': a server's workers talk through its primary; redis://...: servers talk through Redis. */
+  broker: z
+    .string()
+    .refine((b) => b === 'local' || /^rediss?:\/\//.test(b), "'local' or a redis:// URL")
+    .default('local'),
+  /** The HAProxy load balancer this environment runs in front of its servers, if any. */
+  lb: lbSchema.optional(),
   servers: z.array(serverSchema).min(1),
   limits: z
     .strictObject({
@@ -69,6 +81,11 @@ export function environmentPaths(dir: string): EnvironmentPaths {
 
 export const ADMIN_USERNAME = 'admin';
 
+/** Where a server watches for service files. */
+export function pickupDir(paths: EnvironmentPaths, server: ServerConfig): string {
+  return path.resolve(paths.dir, server.pickup ?? 'pickup');
+}
+
 export function environmentExists(dir: string): boolean {
   return existsSync(environmentPaths(dir).config);
 }
@@ -94,6 +111,9 @@ export async function readEnvironment(dir: string): Promise<{ paths: Environment
   }
   const names = result.data.servers.map((s) => s.name);
   if (new Set(names).size !== names.length) throw new ViaductError('VIA_ERR_ENV_CONFIG', `${paths.config}: two servers have the same name`);
+  if (result.data.servers.length > 1 && result.data.broker === 'local') {
+    throw new ViaductError('VIA_ERR_ENV_CONFIG', `${paths.config}: several servers need a shared broker (broker: redis://...); 'local' connects the workers of one server only`);
+  }
   return { paths, config: result.data };
 }
 

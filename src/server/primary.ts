@@ -13,7 +13,7 @@ import { SingletonLease } from './singleton-lease.js';
 import { migrateToLatest } from '../odb/migrator.js';
 import { parseOdbUrl } from '../odb/odb-url.js';
 import { isControl, type ToPrimary, type ToWorkerControl } from './control.js';
-import { readEnvironment, type EnvironmentConfig, type EnvironmentPaths, type ServerConfig } from './environment.js';
+import { pickupDir, readEnvironment, type EnvironmentConfig, type EnvironmentPaths, type ServerConfig } from './environment.js';
 import { PickupWatcher } from './pickup-watcher.js';
 import { PICKUP_DEPLOY } from './worker-runtime.js';
 
@@ -93,7 +93,7 @@ class Primary {
     this.#server = server;
     this.#logger = logger;
     this.#firstReady = new Promise((resolve) => (this.#resolveFirstReady = resolve));
-    this.#watcher = new PickupWatcher(paths.pickup, logger, (file, source) => this.#deployFromPickup(file, source));
+    this.#watcher = new PickupWatcher(pickupDir(paths, server), logger, (file, source) => this.#deployFromPickup(file, source));
   }
 
   async start(): Promise<void> {

@@ -7,7 +7,7 @@ import { openOdb } from '../odb/database.js';
 import { parseOdbUrl } from '../odb/odb-url.js';
 import { isControl, type ToPrimary, type ToWorkerControl } from './control.js';
 import { readEnvironment, readSecretKey } from './environment.js';
-import { createWorkerRuntime } from './worker-runtime.js';
+import { createWorkerRuntime, type WorkerRuntime } from './worker-runtime.js';
 
 /** A worker process: builds its runtime, listens on the server's shared port, drains on request. */
 async function main(): Promise<void> {
@@ -27,18 +27,10 @@ async function main(): Promise<void> {
       send({ t: 'vc:info', id });
     });
 
-  const runtime = await createWorkerRuntime({
-    envDir: paths.dir,
-    config,
-    serverName,
-    odb: openOdb(parseOdbUrl(config.odb, paths.dir)),
-    broker: new LocalBroker(port),
-    secretKey: await readSecretKey(paths),
-    logger,
-    serverInfo,
-    primaryPid: process.ppid,
-  });
-
+  // Control messages are handled from the first moment: a shutdown that arrives while the
+  // worker is still loading must not be lost (the primary would wait for it in vain).
+  let runtime: WorkerRuntime | undefined;
+  let serving = false;
   let stopping = false;
   let promoted: () => void = () => {};
   const listenOrder = new Promise<void>((resolve) => (promoted = resolve));
@@ -52,6 +44,8 @@ async function main(): Promise<void> {
       promoted();
     } else if (message.t === 'vc:shutdown' && !stopping) {
       stopping = true;
+      // Nothing is in flight before the worker serves: it can go at once.
+      if (runtime === undefined || !serving) process.exit(0);
       runtime.stop(config.limits.drain_timeout_ms).then(
         () => process.exit(0),
         (error: unknown) => {
@@ -65,6 +59,18 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => {});
   process.on('SIGTERM', () => {});
 
+  runtime = await createWorkerRuntime({
+    envDir: paths.dir,
+    config,
+    serverName,
+    odb: openOdb(parseOdbUrl(config.odb, paths.dir)),
+    broker: new LocalBroker(port),
+    secretKey: await readSecretKey(paths),
+    logger,
+    serverInfo,
+    primaryPid: process.ppid,
+  });
+
   await runtime.start();
   if (process.env.VIADUCT_ROLE === 'spare') {
     // Loaded and kept current by the broker; it listens only once it replaces a worker that died.
@@ -72,6 +78,7 @@ async function main(): Promise<void> {
     await listenOrder;
   }
   await runtime.frontend.listen(server.port, server.host);
+  serving = true;
   send({ t: 'vc:ready' });
 
   function send(message: ToPrimary): void {

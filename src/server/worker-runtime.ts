@@ -34,7 +34,10 @@ export interface WorkerRuntimeOptions {
   readonly config: EnvironmentConfig;
   readonly serverName: string;
   readonly odb: OdbHandle;
+  /** Cluster messaging: config changes and deployments reach every worker of every server through it. */
   readonly broker: Broker;
+  /** The link to this server's own primary (pickup deployments); the broker itself when it is the local one. */
+  readonly link?: Broker;
   readonly secretKey: Buffer;
   readonly logger: Logger;
   readonly serverInfo: () => Promise<ServerInfo>;
@@ -123,16 +126,20 @@ export async function createWorkerRuntime(options: WorkerRuntimeOptions) {
     connections,
     /** Loads everything from the ODB, then takes broker messages held back meanwhile. */
     async start(): Promise<void> {
+      const link = options.link !== undefined && options.link !== broker ? options.link : undefined;
       await broker.start(onMessage);
+      await link?.start(onMessage);
       await configManager.load();
       const count = await deployer.loadAll();
       await broker.ready();
+      await link?.ready();
       logger.info({ services: count, channels: configManager.snapshot.list('channel.rest').length }, 'Worker loaded');
     },
     async stop(drainTimeoutMs: number): Promise<void> {
       await frontend.drain(drainTimeoutMs);
       await connections.closeAll();
       await broker.close();
+      if (options.link !== undefined && options.link !== broker) await options.link.close();
       await odb.close();
     },
   };
