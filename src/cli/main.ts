@@ -1,6 +1,7 @@
 import { ViaductError } from '../errors.js';
 import { helpText, parse, UsageError, type Command } from './command.js';
 import { checkConfig } from './commands/check-config.js';
+import { create } from './commands/create.js';
 import { deploy, undeploy } from './commands/deploy.js';
 import { enmasse } from './commands/enmasse.js';
 import { info } from './commands/info.js';
@@ -10,7 +11,7 @@ import { quickstart } from './commands/quickstart.js';
 import { start } from './commands/start.js';
 import { stop } from './commands/stop.js';
 
-const commands: readonly Command[] = [quickstart, start, stop, info, deploy, undeploy, invoke, checkConfig, enmasse, outgoing];
+const commands: readonly Command[] = [quickstart, create, start, stop, info, deploy, undeploy, invoke, checkConfig, enmasse, outgoing];
 
 function overview(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

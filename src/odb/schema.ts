@@ -53,7 +53,13 @@ export interface SingletonHistoryTable {
   acquired_at: string;
 }
 
+export interface ClusterSettingTable {
+  name: string;
+  value: string;
+}
+
 export interface OdbSchema {
+  cluster_setting: ClusterSettingTable;
   singleton_lease: SingletonLeaseTable;
   singleton_history: SingletonHistoryTable;
   write_lock: WriteLockTable;

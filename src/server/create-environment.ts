@@ -16,6 +16,7 @@ import {
   environmentExists,
   environmentPaths,
   environmentSchema,
+  pickupDir,
   writeEnvironmentConfig,
   writeSecretFile,
   type EnvironmentConfig,
@@ -27,9 +28,14 @@ export interface QuickstartOptions {
   readonly workers?: number;
   readonly port?: number;
   readonly host?: string;
+  /** How many servers (ports port, port+1 ...); two or more need a shared broker and get a load balancer. */
+  readonly servers?: number;
+  readonly broker?: string;
+  readonly lbPort?: number;
 }
 
 export const DEFAULT_PORT = 17010;
+export const DEFAULT_LB_PORT = 11223;
 
 /**
  * Makes a new environment: config, secrets key, a generated admin password (there is no default
@@ -38,11 +44,25 @@ export const DEFAULT_PORT = 17010;
 export async function createQuickstart(dir: string, options: QuickstartOptions = {}): Promise<EnvironmentPaths> {
   if (environmentExists(dir)) throw new ViaductError('VIA_ERR_ENV_EXISTS', `An environment exists in ${dir} already`);
   const paths = environmentPaths(dir);
+  const count = options.servers ?? 1;
+  if (count > 1 && (options.broker === undefined || options.broker === 'local')) {
+    throw new ViaductError('VIA_ERR_ENV_CONFIG', `${count} servers need a shared broker: add --broker redis://127.0.0.1:6379`);
+  }
+  const host = options.host ?? '127.0.0.1';
+  const servers = Array.from({ length: count }, (_, i) => ({
+    name: `server${i + 1}`,
+    host,
+    port: (options.port ?? DEFAULT_PORT) + i,
+    workers: options.workers ?? 2,
+    ...(count > 1 ? { pickup: `pickup/server${i + 1}` } : {}),
+  }));
   const config = environmentSchema.parse({
-    cluster: 'quickstart',
+    // Servers in a cluster meet in the broker under this name, so it must not clash with another's.
+    cluster: `quickstart-${randomBytes(3).toString('hex')}`,
     odb: options.odb ?? 'sqlite:odb.sqlite',
-    broker: 'local',
-    servers: [{ name: 'server1', host: options.host ?? '127.0.0.1', port: options.port ?? DEFAULT_PORT, workers: options.workers ?? 2 }],
+    broker: options.broker ?? 'local',
+    servers,
+    ...(count > 1 ? { lb: { host, port: options.lbPort ?? DEFAULT_LB_PORT } } : {}),
   });
   const location = parseOdbUrl(config.odb, paths.dir);
 
@@ -58,7 +78,7 @@ export async function createQuickstart(dir: string, options: QuickstartOptions =
 
 async function populate(paths: EnvironmentPaths, config: EnvironmentConfig, location: OdbLocation): Promise<EnvironmentPaths> {
   await mkdir(paths.dir, { recursive: true });
-  for (const sub of [paths.pickup, paths.logs, paths.run]) await mkdir(sub, { recursive: true });
+  for (const sub of [paths.logs, paths.run, ...config.servers.map((server) => pickupDir(paths, server))]) await mkdir(sub, { recursive: true });
   if (location.dialect === 'sqlite') await mkdir(path.dirname(location.target), { recursive: true });
   const key = SecretBox.generateKey();
   const password = randomBytes(18).toString('base64url');
@@ -75,6 +95,7 @@ async function populate(paths: EnvironmentPaths, config: EnvironmentConfig, loca
     const registry = createConfigRegistry();
     const writer = new ConfigWriter(odb.db, new ConfigRepository(new SecretBox(key), registry), registry, async () => new Set());
     await writer.commit((draft) => draft.create('admin.basic-auth', { name: ADMIN_CREDENTIALS_NAME, username: ADMIN_USERNAME, password, realm: 'viaduct-admin' }));
+    await odb.db.insertInto('cluster_setting').values({ name: 'cluster', value: config.cluster }).execute();
   } finally {
     await odb.close();
   }
@@ -82,6 +103,6 @@ async function populate(paths: EnvironmentPaths, config: EnvironmentConfig, loca
   await writeSecretFile(paths.secretKey, key.toString('base64'));
   await writeSecretFile(paths.adminPassword, password);
   await writeEnvironmentConfig(paths, config);
-  await writeFile(`${paths.pickup}/README.txt`, 'Drop a service file (.ts or .js) here to deploy it; save it again to redeploy.\n');
+  for (const server of config.servers) await writeFile(path.join(pickupDir(paths, server), 'README.txt'), 'Drop a service file (.ts or .js) here to deploy it; save it again to redeploy.\n');
   return paths;
 }

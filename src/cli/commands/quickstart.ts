@@ -1,13 +1,25 @@
-import { createQuickstart, DEFAULT_PORT } from '../../server/create-environment.js';
+import { createQuickstart, DEFAULT_LB_PORT, DEFAULT_PORT } from '../../server/create-environment.js';
 import { ADMIN_USERNAME } from '../../server/environment.js';
 import { helpOption, intOption, type Command } from '../command.js';
 
 export const quickstart: Command = {
   name: 'quickstart',
-  summary: 'Creates a new environment: one server, an embedded SQLite ODB unless --odb says otherwise, a generated admin password.',
-  usage: 'quickstart DIR [--odb URL] [--workers N] [--port P] [--host H]',
-  details: 'ODB URLs: sqlite:FILE (relative to DIR), postgresql://user@host:5432/db, mysql://user@host:3306/db',
-  options: { ...helpOption, odb: { type: 'string' }, workers: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' } },
+  summary: 'Creates a new environment: one server (or --servers N behind a load balancer), an embedded SQLite ODB unless --odb says otherwise, a generated admin password.',
+  usage: 'quickstart DIR [--odb URL] [--workers N] [--port P] [--host H] [--servers N --broker redis://HOST:PORT [--lb-port P]]',
+  details: [
+    'ODB URLs: sqlite:FILE (relative to DIR), postgresql://user@host:5432/db, mysql://user@host:3306/db',
+    'Several servers share the ODB and a Redis broker; they listen on --port, --port+1 ... and HAProxy on --lb-port (11223).',
+  ].join('\n'),
+  options: {
+    ...helpOption,
+    odb: { type: 'string' },
+    workers: { type: 'string' },
+    port: { type: 'string' },
+    host: { type: 'string' },
+    servers: { type: 'string' },
+    broker: { type: 'string' },
+    'lb-port': { type: 'string' },
+  },
   positionals: [1, 1],
   async run(args) {
     const dir = args.positionals[0]!;
@@ -16,12 +28,16 @@ export const quickstart: Command = {
       workers: intOption(args, 'workers', 1, 64),
       port: intOption(args, 'port', 1, 65535),
       host: args.values.host as string | undefined,
+      servers: intOption(args, 'servers', 1, 32),
+      broker: args.values.broker as string | undefined,
+      lbPort: intOption(args, 'lb-port', 1, 65535),
     };
     const paths = await createQuickstart(dir, options);
     process.stdout.write(
       [
         `Created the environment ${paths.dir}`,
-        `  server:          http://${options.host ?? '127.0.0.1'}:${options.port ?? DEFAULT_PORT}`,
+        ...Array.from({ length: options.servers ?? 1 }, (_, i) => `  server${i + 1}:         http://${options.host ?? '127.0.0.1'}:${(options.port ?? DEFAULT_PORT) + i}`),
+        ...((options.servers ?? 1) > 1 ? [`  load balancer:   http://${options.host ?? '127.0.0.1'}:${options.lbPort ?? DEFAULT_LB_PORT}`] : []),
         `  admin user:      ${ADMIN_USERNAME}`,
         `  admin password:  in ${paths.adminPassword}`,
         `Start it with: viaduct start ${dir}`,

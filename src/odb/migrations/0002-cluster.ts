@@ -1,6 +1,6 @@
 import type { Kysely, Migration } from 'kysely';
 
-/** The singleton lease (one row) and the record of every generation that held it. */
+/** The singleton lease (one row), the record of every generation that held it, and cluster-wide settings. */
 export function cluster(): Migration {
   return {
     async up(db: Kysely<unknown>) {
@@ -21,8 +21,14 @@ export function cluster(): Migration {
         .addColumn('holder', 'varchar(255)', (c) => c.notNull())
         .addColumn('acquired_at', 'varchar(32)', (c) => c.notNull())
         .execute();
+      await db.schema
+        .createTable('cluster_setting')
+        .addColumn('name', 'varchar(100)', (c) => c.primaryKey())
+        .addColumn('value', 'varchar(1000)', (c) => c.notNull())
+        .execute();
     },
     async down(db: Kysely<unknown>) {
+      await db.schema.dropTable('cluster_setting').execute();
       await db.schema.dropTable('singleton_history').execute();
       await db.schema.dropTable('singleton_lease').execute();
     },

@@ -1,0 +1,35 @@
+import { joinCluster } from '../../server/join-cluster.js';
+import { helpOption, intOption, requireString, UsageError, type Command } from '../command.js';
+
+export const create: Command = {
+  name: 'create',
+  summary: 'Creates an environment for a server that joins an existing cluster (as on another host), without restarting the others.',
+  usage: 'create server DIR --odb URL --broker redis://HOST:PORT --key FILE [--name NAME] [--port P] [--host H] [--workers N]',
+  details: '--key is the cluster\'s secrets key: secrets/secret.key of an existing server\'s environment, copied over a safe channel.',
+  options: {
+    ...helpOption,
+    odb: { type: 'string' },
+    broker: { type: 'string' },
+    key: { type: 'string' },
+    name: { type: 'string' },
+    port: { type: 'string' },
+    host: { type: 'string' },
+    workers: { type: 'string' },
+  },
+  positionals: [2, 2],
+  async run(args) {
+    const [what, dir] = args.positionals as [string, string];
+    if (what !== 'server') throw new UsageError(`unknown object ${what}: use viaduct create server DIR ...`);
+    const paths = await joinCluster(dir, {
+      odb: requireString(args, 'odb'),
+      broker: requireString(args, 'broker'),
+      keyFile: requireString(args, 'key'),
+      name: args.values.name as string | undefined,
+      port: intOption(args, 'port', 1, 65535),
+      host: args.values.host as string | undefined,
+      workers: intOption(args, 'workers', 1, 64),
+    });
+    process.stdout.write(`Created the environment ${paths.dir} for a server joining the cluster\nStart it with: viaduct start ${dir}\n`);
+    return 0;
+  },
+};
