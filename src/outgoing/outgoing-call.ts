@@ -27,18 +27,19 @@ export function toOutgoingError(error: unknown, label: string): ViaductError {
 }
 
 /**
- * Runs one outgoing call: logs it with the cid, the connection's name and its duration, and
+ * Runs one outgoing call: logs it with the connection's name and its duration (the call's logger
+ * carries the cid), and
  * turns a failure into a coded error.
  */
 export async function outgoingCall<T>(call: CallContext, type: string, connection: string, operation: string, work: () => Promise<T>): Promise<T> {
   const started = performance.now();
   try {
     const result = await work();
-    call.logger.info({ cid: call.cid, outgoing: connection, type, op: operation, ms: Math.round((performance.now() - started) * 100) / 100 }, 'Outgoing call');
+    call.logger.info({ outgoing: connection, type, op: operation, ms: Math.round((performance.now() - started) * 100) / 100 }, 'Outgoing call');
     return result;
   } catch (error) {
     const coded = toOutgoingError(error, `${type} ${connection}`);
-    call.logger.warn({ cid: call.cid, outgoing: connection, type, op: operation, ms: Math.round((performance.now() - started) * 100) / 100, code: coded.code, reason: coded.message }, 'Outgoing call failed');
+    call.logger.warn({ outgoing: connection, type, op: operation, ms: Math.round((performance.now() - started) * 100) / 100, code: coded.code, reason: coded.message }, 'Outgoing call failed');
     throw coded;
   }
 }
