@@ -6,6 +6,7 @@ import { ViaductError } from '../errors.js';
 import type { Odb } from '../odb/database.js';
 import type { Deployer } from '../service/deployer.js';
 import type { ConnectionManager } from '../outgoing/connection-manager.js';
+import type { LoadBalancer } from '../lb/index.js';
 import { Service } from '../service/service.js';
 import type { ServiceStore } from '../service/service-store.js';
 import type { z } from 'zod';
@@ -30,6 +31,8 @@ export interface Platform {
   readonly store: ServiceStore;
   readonly connections: ConnectionManager;
   readonly db: Odb;
+  /** The environment's HAProxy, when it runs one. */
+  readonly loadBalancer: LoadBalancer | undefined;
   snapshot(): ConfigSnapshot;
   serverInfo(): Promise<ServerInfo>;
 }

@@ -4,7 +4,6 @@ export type Options = NonNullable<ParseArgsConfig['options']>;
 
 export interface Command {
   readonly name: string;
-  readonly summary: string;
   /** The synopsis after `viaduct `, e.g. `deploy FILE --env DIR`. */
   readonly usage: string;
   readonly details?: string;
@@ -36,8 +35,8 @@ export function parse(command: Command, argv: readonly string[]): ParsedArgs {
   return { values: parsed.values as ParsedArgs['values'], positionals: parsed.positionals };
 }
 
-export function helpText(command: Command): string {
-  const lines = [`Usage: viaduct ${command.usage}`, '', command.summary];
+export function helpText(command: Command, summary: string): string {
+  const lines = [`Usage: viaduct ${command.usage}`, '', summary];
   if (command.details !== undefined) lines.push('', command.details);
   const options = Object.entries(command.options).filter(([name]) => name !== 'help');
   if (options.length > 0) {

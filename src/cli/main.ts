@@ -1,17 +1,28 @@
 import { ViaductError } from '../errors.js';
 import { helpText, parse, UsageError, type Command } from './command.js';
-import { checkConfig } from './commands/check-config.js';
-import { create } from './commands/create.js';
-import { deploy, undeploy } from './commands/deploy.js';
-import { enmasse } from './commands/enmasse.js';
-import { info } from './commands/info.js';
-import { invoke } from './commands/invoke.js';
-import { outgoing } from './commands/outgoing.js';
-import { quickstart } from './commands/quickstart.js';
-import { start } from './commands/start.js';
-import { stop } from './commands/stop.js';
 
-const commands: readonly Command[] = [quickstart, create, start, stop, info, deploy, undeploy, invoke, checkConfig, enmasse, outgoing];
+interface CommandEntry {
+  readonly name: string;
+  readonly summary: string;
+  /** Only the command that runs is loaded: start-up time is a feature (a cold start loads one). */
+  load(): Promise<Command>;
+}
+
+const commands: readonly CommandEntry[] = [
+  { name: 'quickstart', summary: 'Creates a new environment: one server (or --servers N behind a load balancer), an embedded SQLite ODB unless --odb says otherwise, a generated admin password.', load: async () => (await import('./commands/quickstart.js')).quickstart },
+  { name: 'create', summary: 'Creates an environment for a server that joins an existing cluster (as on another host), without restarting the others.', load: async () => (await import('./commands/create.js')).create },
+  { name: 'start', summary: 'Starts the environment\'s servers: in the background with pid files, or with --fg in the foreground until Ctrl-C or SIGTERM.', load: async () => (await import('./commands/start.js')).start },
+  { name: 'stop', summary: 'Stops the environment\'s servers: each drains its requests in flight, then exits.', load: async () => (await import('./commands/stop.js')).stop },
+  { name: 'info', summary: 'Shows the environment\'s components: servers, their processes and ports, uptime, deployed services.', load: async () => (await import('./commands/info.js')).info },
+  { name: 'deploy', summary: 'Deploys a service file (.ts or .js) into the running environment; every worker serves it when this returns.', load: async () => (await import('./commands/deploy.js')).deploy },
+  { name: 'undeploy', summary: 'Removes a deployed service by name from every worker.', load: async () => (await import('./commands/deploy.js')).undeploy },
+  { name: 'invoke', summary: 'Invokes a service in the running environment and prints its response as JSON.', load: async () => (await import('./commands/invoke.js')).invoke },
+  { name: 'check-config', summary: 'Checks an environment: its config file, secrets key, admin password file and the ODB (reachable, schema current).', load: async () => (await import('./commands/check-config.js')).checkConfig },
+  { name: 'enmasse', summary: 'Configuration as code: import a YAML file into the running environment (idempotent), or export its configuration.', load: async () => (await import('./commands/enmasse.js')).enmasse },
+  { name: 'outgoing', summary: 'Manages outgoing connections in the running environment: create, edit, delete, get, get-list, ping.', load: async () => (await import('./commands/outgoing.js')).outgoing },
+  { name: 'scheduler', summary: 'Manages scheduler jobs in the running environment: create, edit, delete, get, get-list, execute, pause, resume, runs.', load: async () => (await import('./commands/scheduler.js')).scheduler },
+  { name: 'lb', summary: 'The load balancer: show every server\'s state, drain a server (no new requests), or put it back.', load: async () => (await import('./commands/lb.js')).lb },
+];
 
 function overview(): string {
   const width = Math.max(...commands.map((c) => c.name.length));
@@ -25,15 +36,16 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(overview());
     return name === undefined ? 2 : 0;
   }
-  const command = commands.find((c) => c.name === name);
-  if (command === undefined) {
+  const entry = commands.find((c) => c.name === name);
+  if (entry === undefined) {
     process.stderr.write(`viaduct: unknown command ${name}; see viaduct --help\n`);
     return 2;
   }
+  const command = await entry.load();
   try {
     const args = parse(command, rest);
     if (args.values.help === true) {
-      process.stdout.write(helpText(command));
+      process.stdout.write(helpText(command, entry.summary));
       return 0;
     }
     return await command.run(args);

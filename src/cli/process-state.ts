@@ -1,16 +1,11 @@
 import { readFile } from 'node:fs/promises';
+import { isRunning } from '../util/pid-liveness.js';
 import type { RunFile } from '../server/primary.js';
 import { pidFile, runFile } from '../server/primary.js';
 import type { EnvironmentPaths } from '../server/environment.js';
 
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+/** A zombie (exited, not reaped: a container's init may never reap a detached server) is not alive. */
+export const isAlive = isRunning;
 
 /** The pid of a server's primary if it is running, from its pid file. */
 export async function runningPid(paths: EnvironmentPaths, server: string): Promise<number | undefined> {

@@ -27,8 +27,8 @@ export interface ConfigKind<T extends NamedObject = NamedObject> {
   readonly secretFields: readonly string[];
   /** Kinds sharing a name space ('security') must have distinct names across all of them. */
   readonly nameSpace?: string;
-  /** Where the list lives in an enmasse file: ['channels', 'rest']. */
-  readonly enmasse: readonly [string, string];
+  /** Where the list lives in an enmasse file: ['channels', 'rest'], or ['scheduler'] for a section that is the list itself. */
+  readonly enmasse: readonly [string, string] | readonly [string];
   /** Platform-owned (the admin credentials): no generic admin services, not in enmasse files. */
   readonly internal?: boolean;
   references?(object: T): readonly Reference[];

@@ -4,7 +4,8 @@ import type { ConfigSnapshot } from './config-snapshot.js';
 
 /**
  * Enmasse: configuration as code. A YAML document with one list per object type
- * (`channels: rest: [...]`, `security: basic_auth: [...]`); secrets as ${ENV_VAR} placeholders.
+ * (`channels: rest: [...]`, `security: basic_auth: [...]`) or a section that is a list itself
+ * (`scheduler: [...]`); secrets as ${ENV_VAR} placeholders.
  */
 export interface EnmasseItem {
   readonly type: string;
@@ -38,15 +39,20 @@ export function enmasseItems(document: unknown, registry: ConfigRegistry): Enmas
   if (document === null || document === undefined) return [];
   if (typeof document !== 'object' || Array.isArray(document)) throw new ViaductError('VIA_ERR_ENMASSE', 'The enmasse document must be a mapping of sections');
   const kinds = registry.all().filter((k) => k.internal !== true);
+  // A section holds named lists (`channels: rest: [...]`), or is a list itself (`scheduler: [...]`).
   const sections = new Map<string, Set<string>>();
+  const listSections = new Set<string>();
   for (const kind of kinds) {
     const [section, list] = kind.enmasse;
-    sections.set(section, (sections.get(section) ?? new Set()).add(list));
+    if (list === undefined) listSections.add(section);
+    else sections.set(section, (sections.get(section) ?? new Set()).add(list));
   }
   for (const [section, body] of Object.entries(document)) {
     const lists = sections.get(section);
-    if (lists === undefined) throw new ViaductError('VIA_ERR_ENMASSE', `Unknown section "${section}"; known: ${[...sections.keys()].join(', ')}`);
-    if (body === null) continue;
+    if (lists === undefined && !listSections.has(section)) {
+      throw new ViaductError('VIA_ERR_ENMASSE', `Unknown section "${section}"; known: ${[...sections.keys(), ...listSections].join(', ')}`);
+    }
+    if (body === null || lists === undefined) continue;
     if (typeof body !== 'object' || Array.isArray(body)) throw new ViaductError('VIA_ERR_ENMASSE', `Section "${section}" must be a mapping of lists`);
     for (const key of Object.keys(body)) {
       if (!lists.has(key)) throw new ViaductError('VIA_ERR_ENMASSE', `Unknown list "${section}.${key}"; known: ${[...lists].map((l) => `${section}.${l}`).join(', ')}`);
@@ -55,16 +61,17 @@ export function enmasseItems(document: unknown, registry: ConfigRegistry): Enmas
   const items: EnmasseItem[] = [];
   for (const kind of kinds) {
     const [section, list] = kind.enmasse;
-    const entries = (document as Record<string, Record<string, unknown> | null>)[section]?.[list];
+    const body = (document as Record<string, unknown>)[section];
+    const entries = list === undefined ? body : (body as Record<string, unknown> | null | undefined)?.[list];
     if (entries === undefined || entries === null) continue;
-    if (!Array.isArray(entries)) throw new ViaductError('VIA_ERR_ENMASSE', `"${section}.${list}" must be a list`);
+    if (!Array.isArray(entries)) throw new ViaductError('VIA_ERR_ENMASSE', `"${kind.enmasse.join('.')}" must be a list`);
     const names = new Set<unknown>();
     entries.forEach((entry, index) => {
       if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) {
-        throw new ViaductError('VIA_ERR_ENMASSE', `"${section}.${list}[${index}]" must be a mapping`);
+        throw new ViaductError('VIA_ERR_ENMASSE', `"${kind.enmasse.join('.')}[${index}]" must be a mapping`);
       }
       const name = (entry as { name?: unknown }).name;
-      if (names.has(name)) throw new ViaductError('VIA_ERR_ENMASSE', `"${section}.${list}" names ${String(name)} twice`);
+      if (names.has(name)) throw new ViaductError('VIA_ERR_ENMASSE', `"${kind.enmasse.join('.')}" names ${String(name)} twice`);
       names.add(name);
       items.push({ type: kind.type, input: entry as Record<string, unknown> });
     });
@@ -78,8 +85,8 @@ export function placeholderName(objectName: string, field: string): string {
 }
 
 /** The configuration as an enmasse document, secrets replaced by ${...} placeholders. */
-export function exportDocument(snapshot: ConfigSnapshot, registry: ConfigRegistry): Record<string, Record<string, unknown[]>> {
-  const document: Record<string, Record<string, unknown[]>> = {};
+export function exportDocument(snapshot: ConfigSnapshot, registry: ConfigRegistry): Record<string, Record<string, unknown[]> | unknown[]> {
+  const document: Record<string, Record<string, unknown[]> | unknown[]> = {};
   for (const kind of registry.all()) {
     if (kind.internal === true) continue;
     const objects = snapshot.list(kind.type).sort((a, b) => a.name.localeCompare(b.name));
@@ -93,7 +100,8 @@ export function exportDocument(snapshot: ConfigSnapshot, registry: ConfigRegistr
       }
       return entry;
     });
-    (document[section] ??= {})[list] = entries;
+    if (list === undefined) document[section] = entries;
+    else ((document[section] ??= {}) as Record<string, unknown[]>)[list] = entries;
   }
   return document;
 }

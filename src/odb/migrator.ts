@@ -3,6 +3,7 @@ import { ViaductError } from '../errors.js';
 import type { Odb } from './database.js';
 import { initial } from './migrations/0001-initial.js';
 import { cluster } from './migrations/0002-cluster.js';
+import { scheduler } from './migrations/0003-scheduler.js';
 import type { OdbDialect } from './odb-url.js';
 
 /** Versioned migrations, in order; a name is never reused or edited once released. */
@@ -10,6 +11,7 @@ function migrations(dialect: OdbDialect): Record<string, Migration> {
   return {
     '0001-initial': initial(dialect),
     '0002-cluster': cluster(),
+    '0003-scheduler': scheduler(dialect),
   };
 }
 

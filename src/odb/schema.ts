@@ -58,6 +58,36 @@ export interface ClusterSettingTable {
   value: string;
 }
 
+/** One run of a scheduler job: the history, and the ledger that lets a fire time run only once. */
+export interface SchedulerRunTable {
+  /** The key is (job_id, manual, planned_at): one row per fire time. */
+  job_id: string;
+  job_name: string;
+  planned_at: string;
+  /** 1 for a run started by hand (execute), 0 for a fire time of the schedule. */
+  manual: number;
+  /** What the admin API calls the run. */
+  id: string;
+  run_trigger: string;
+  run_number: number;
+  /** The singleton lease generation that planned the run; null for a run started by hand. */
+  generation: number | null;
+  /** Which worker ran it: server/pid. */
+  worker: string;
+  started_at: string;
+  duration_ms: number | null;
+  outcome: string;
+  error_code: string | null;
+  error: string | null;
+}
+
+/** What the scheduler keeps of a job besides its runs: when it fires next. */
+export interface SchedulerJobStateTable {
+  job_id: string;
+  next_run_at: string | null;
+  updated_at: string;
+}
+
 export interface OdbSchema {
   cluster_setting: ClusterSettingTable;
   singleton_lease: SingletonLeaseTable;
@@ -67,4 +97,6 @@ export interface OdbSchema {
   service: ServiceTable;
   config_item: ConfigItemTable;
   server: ServerTable;
+  scheduler_run: SchedulerRunTable;
+  scheduler_job_state: SchedulerJobStateTable;
 }

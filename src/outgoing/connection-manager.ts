@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { ConfigObject } from '../config/config-kind.js';
 import { ViaductError } from '../errors.js';
 import type { AppliedChange } from '../server/config-manager.js';
-import type { OutgoingBase, OutgoingConnection, OutgoingConnectionType } from './outgoing-connection.js';
+import type { OutgoingBase, OutgoingConnection, OutgoingConnectionType, SecurityLookup } from './outgoing-connection.js';
 
 interface Live {
   readonly id: string;
@@ -19,12 +19,14 @@ export class ConnectionManager {
   readonly #types: ReadonlyMap<string, OutgoingConnectionType>;
   readonly #baseDir: string;
   readonly #logger: Logger;
+  readonly #security: SecurityLookup;
   readonly #live = new Map<string, Live>();
 
-  constructor(types: readonly OutgoingConnectionType[], baseDir: string, logger: Logger) {
+  constructor(types: readonly OutgoingConnectionType[], baseDir: string, logger: Logger, security: SecurityLookup = () => undefined) {
     this.#types = new Map(types.map((t) => [t.kind.type, t]));
     this.#baseDir = baseDir;
     this.#logger = logger;
+    this.#security = security;
   }
 
   get types(): string[] {
@@ -69,7 +71,7 @@ export class ConnectionManager {
     let connection: OutgoingConnection | undefined;
     if (object.data.is_active) {
       try {
-        connection = type.create(object.data, { name: object.name, logger: this.#logger.child({ outgoing: object.name, type: object.type }), baseDir: this.#baseDir });
+        connection = type.create(object.data, { name: object.name, logger: this.#logger.child({ outgoing: object.name, type: object.type }), baseDir: this.#baseDir, security: this.#security });
       } catch (error) {
         // A connection that cannot even be built (e.g. its driver is missing) answers its callers with that error.
         const coded = error instanceof ViaductError ? error : new ViaductError('VIA_ERR_OUTGOING_UNAVAILABLE', `${type.kind.label} ${object.name}: ${(error as Error).message}`);

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { ConfigKind, NamedObject } from '../config/config-kind.js';
+import type { ConfigKind, ConfigObject, NamedObject } from '../config/config-kind.js';
 
 /** Fields every outgoing connection has besides its type's own. */
 export interface OutgoingBase extends NamedObject {
@@ -11,7 +11,15 @@ export interface ConnectionContext {
   readonly logger: Logger;
   /** Where relative paths (a SQLite file, a CA file) resolve from: the environment directory. */
   readonly baseDir: string;
+  /**
+   * The current version of a security definition (secrets decrypted) by name, of whatever type;
+   * undefined when there is none. Look it up on every use rather than keeping it: an edited
+   * definition then takes effect without rebuilding the connection.
+   */
+  readonly security?: SecurityLookup;
 }
+
+export type SecurityLookup = (name: string) => ConfigObject | undefined;
 
 /** What a service reaches through `this.out.<type>(name)`, bound to one invocation's cid. */
 export interface CallContext {

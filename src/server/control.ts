@@ -9,8 +9,14 @@ export type ToPrimary =
 export type ToWorkerControl =
   | { readonly t: 'vc:shutdown' }
   | { readonly t: 'vc:listen' }
-  | { readonly t: 'vc:info-reply'; readonly id: number; readonly info: ServerInfo };
+  | { readonly t: 'vc:info-reply'; readonly id: number; readonly info: ServerInfo }
+  /** Run the scheduler engine (this server is the singleton under `generation`), or stop it. */
+  | { readonly t: 'vc:scheduler-start'; readonly generation: number }
+  | { readonly t: 'vc:scheduler-stop' };
 
 export function isControl(value: unknown): value is ToPrimary | ToWorkerControl {
   return typeof value === 'object' && value !== null && typeof (value as { t?: unknown }).t === 'string' && (value as { t: string }).t.startsWith('vc:');
 }
+
+/** The broker action by which the primary hands a pickup file to one of its workers. */
+export const PICKUP_DEPLOY = 'pickup.deploy';

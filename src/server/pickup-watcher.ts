@@ -2,7 +2,7 @@ import { watch, type FSWatcher } from 'node:fs';
 import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { isDeployableFile } from '../service/loader.js';
+import { isDeployableFile } from '../service/deployable-file.js';
 
 /** Editors save in several writes; a file is deployed once it has been quiet this long. */
 const SETTLE_MS = 25;

@@ -9,13 +9,15 @@ import { createLogger } from '../log.js';
 import { openOdb, type OdbHandle } from '../odb/database.js';
 import { hostname } from 'node:os';
 import { ClusterPresence } from './cluster-presence.js';
+import { superviseLoadBalancer } from './environment-lb.js';
+import type { LbSupervisor } from '../lb/index.js';
 import { SingletonLease } from './singleton-lease.js';
 import { migrateToLatest } from '../odb/migrator.js';
 import { parseOdbUrl } from '../odb/odb-url.js';
-import { isControl, type ToPrimary, type ToWorkerControl } from './control.js';
+import { isControl, PICKUP_DEPLOY, type ToPrimary, type ToWorkerControl } from './control.js';
 import { pickupDir, readEnvironment, type EnvironmentConfig, type EnvironmentPaths, type ServerConfig } from './environment.js';
 import { PickupWatcher } from './pickup-watcher.js';
-import { PICKUP_DEPLOY } from './worker-runtime.js';
+import { SchedulerAssignment } from '../scheduler/scheduler-assignment.js';
 
 const WORKER_SCRIPT = fileURLToPath(new URL('./worker-main.js', import.meta.url));
 /** A worker that dies sooner than this after starting is restarted with a growing delay. */
@@ -81,6 +83,7 @@ class Primary {
   #odb: OdbHandle | undefined;
   #lease!: SingletonLease;
   #presence!: ClusterPresence;
+  #lbSupervisor: LbSupervisor | undefined;
   /** Work that must run once in the cluster: started on acquiring the lease, stopped on losing it. */
   readonly #singletonHooks: SingletonWork[] = [];
   #bootFailures = 0;
@@ -93,6 +96,7 @@ class Primary {
     this.#server = server;
     this.#logger = logger;
     this.#firstReady = new Promise((resolve) => (this.#resolveFirstReady = resolve));
+    this.#singletonHooks.push(new SchedulerAssignment(cluster, logger));
     this.#watcher = new PickupWatcher(pickupDir(paths, server), logger, (file, source) => this.#deployFromPickup(file, source));
   }
 
@@ -132,6 +136,7 @@ class Primary {
     await this.#firstReady;
     await this.#presence.start(timing.intervalMs);
     this.#lease.start();
+    this.#lbSupervisor = superviseLoadBalancer(this.#paths, this.#config, odb.db, this.#logger);
     if (this.#config.spare_worker) this.#fork('spare');
     await this.#writeRunFile();
     this.#logger.info({ url: `http://${this.#server.host}:${this.#server.port}`, workers: this.#server.workers }, 'Server started');
@@ -152,6 +157,7 @@ class Primary {
     }, this.#config.limits.drain_timeout_ms + 5_000);
     await Promise.all(exited);
     clearTimeout(deadline);
+    this.#lbSupervisor?.stop();
     await this.#lease?.stop();
     await this.#presence?.stop();
     await this.#odb?.close().catch(() => undefined);

@@ -42,6 +42,10 @@ async function main(): Promise<void> {
       pendingInfo.delete(message.id);
     } else if (message.t === 'vc:listen') {
       promoted();
+    } else if (message.t === 'vc:scheduler-start' && !stopping) {
+      void runtime?.scheduler.start(message.generation);
+    } else if (message.t === 'vc:scheduler-stop') {
+      void runtime?.scheduler.stop();
     } else if (message.t === 'vc:shutdown' && !stopping) {
       stopping = true;
       // Nothing is in flight before the worker serves: it can go at once.

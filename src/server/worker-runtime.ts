@@ -26,8 +26,12 @@ import { ConfigManager } from './config-manager.js';
 import { ConnectionManager } from '../outgoing/connection-manager.js';
 import { outgoingTypes } from '../outgoing/registry.js';
 import { outgoingExtension } from '../outgoing/service-out.js';
-import type { EnvironmentConfig } from './environment.js';
+import { SCHEDULER_RUN } from '../scheduler/run-order.js';
+import { createWorkerScheduler } from '../scheduler/worker-scheduler.js';
+import { environmentPaths, type EnvironmentConfig } from './environment.js';
+import { environmentLoadBalancer } from './environment-lb.js';
 import { HttpFrontend } from './http-frontend.js';
+import { PICKUP_DEPLOY } from './control.js';
 
 export interface WorkerRuntimeOptions {
   readonly envDir: string;
@@ -44,7 +48,6 @@ export interface WorkerRuntimeOptions {
   readonly primaryPid: number;
 }
 
-export const PICKUP_DEPLOY = 'pickup.deploy';
 
 /**
  * One worker's platform, wired: ODB, config manager, service store, invoker, deployer, REST
@@ -73,6 +76,7 @@ export async function createWorkerRuntime(options: WorkerRuntimeOptions) {
     store,
     connections,
     db: odb.db,
+    loadBalancer: config.lb === undefined ? undefined : environmentLoadBalancer(environmentPaths(options.envDir)),
     snapshot: () => configManager.snapshot,
     serverInfo: options.serverInfo,
   };
@@ -86,6 +90,8 @@ export async function createWorkerRuntime(options: WorkerRuntimeOptions) {
     if (service instanceof AdminService) service[platformKey] = platform;
   });
   invoker.extend(outgoingExtension(connections));
+  const scheduler = createWorkerScheduler({ odb, broker, invoker, configManager, logger, worker: `${options.serverName}/${process.pid}` });
+  invoker.extend(scheduler.extension);
   for (const type of connections.types) configManager.on(type, connections.onChange);
 
   const router = new RestRouter();
@@ -109,8 +115,20 @@ export async function createWorkerRuntime(options: WorkerRuntimeOptions) {
       case 'service.deploy':
       case 'service.undeploy':
         return deployer.apply(message);
+      case SCHEDULER_RUN:
+        return scheduler.handleRun(message);
       case PICKUP_DEPLOY:
         return deployer.deploy(String(message.file), String(message.source), { skipUnchanged: true });
+      case 'broker.resync': {
+        // The broker lost messages (a Redis outage): catch up from the ODB. Re-reading the objects
+        // this worker knows applies their edits and deletions; load() brings in the new ones.
+        await configManager.apply(configManager.snapshot.all().map((o) => ({ type: o.type, id: o.id, op: 'updated' as const, name: o.name })));
+        await configManager.load();
+        const deployed = await serviceRepository.names(odb.db);
+        for (const entry of store.list()) if (entry.file !== undefined && !deployed.has(entry.name)) store.remove(entry.name);
+        await deployer.loadAll();
+        return undefined;
+      }
       default:
         logger.warn({ action: message.action }, 'Unknown broker message');
         return undefined;
@@ -119,6 +137,7 @@ export async function createWorkerRuntime(options: WorkerRuntimeOptions) {
 
   return {
     frontend,
+    scheduler,
     invoker,
     store,
     configManager,
@@ -137,6 +156,7 @@ export async function createWorkerRuntime(options: WorkerRuntimeOptions) {
     },
     async stop(drainTimeoutMs: number): Promise<void> {
       await frontend.drain(drainTimeoutMs);
+      await scheduler.close(drainTimeoutMs);
       await connections.closeAll();
       await broker.close();
       if (options.link !== undefined && options.link !== broker) await options.link.close();

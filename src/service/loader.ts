@@ -5,6 +5,8 @@ import { transform, type Message } from 'esbuild';
 import { ViaductError } from '../errors.js';
 import * as publicApi from '../index.js';
 import { isServiceClass, serviceNameOf } from './service.js';
+import { LOADERS } from './deployable-file.js';
+export { isDeployableFile } from './deployable-file.js';
 import type { ServiceEntry } from './service-store.js';
 
 export interface CompiledFile {
@@ -23,11 +25,6 @@ export interface SourceLocation {
 
 const RESERVED_PREFIX = 'viaduct.';
 let sourceMapsOn = false;
-const LOADERS = { '.ts': 'ts', '.mts': 'ts', '.cts': 'ts', '.js': 'js', '.mjs': 'js', '.cjs': 'js' } as const;
-
-export function isDeployableFile(file: string): boolean {
-  return Object.hasOwn(LOADERS, path.extname(file)) && !file.endsWith('.d.ts');
-}
 
 export function hashSource(source: string): string {
   return createHash('sha256').update(source).digest('hex');

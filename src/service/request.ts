@@ -10,7 +10,19 @@ export interface HttpRequestInfo {
   readonly remoteAddress: string | undefined;
 }
 
-export type ChannelType = 'rest' | 'admin' | 'invoke' | (string & {});
+export type ChannelType = 'rest' | 'admin' | 'invoke' | 'scheduler' | (string & {});
+
+/** What a run started by the scheduler knows of itself. */
+export interface SchedulerRunInfo {
+  /** The job's name. */
+  readonly job: string;
+  /** With a start date (one-time, interval): the fire time's place in the schedule, start_date being 1; otherwise a count of runs; 0 for a run started by hand. */
+  readonly runNumber: number;
+  /** The fire time this run is for (ISO 8601, UTC); for a run started by hand, when it was asked for. */
+  readonly plannedAt: string;
+  /** 'schedule': a fire time on time; 'catch-up': standing in for fire times missed; 'execute': started by hand. */
+  readonly trigger: 'schedule' | 'catch-up' | 'execute';
+}
 
 export interface ServiceRequest {
   /** The parsed body: JSON for json channels, a string for text, a Buffer for raw. */
@@ -20,6 +32,8 @@ export interface ServiceRequest {
   readonly http: HttpRequestInfo | undefined;
   /** How the invocation arrived: a channel type, or 'invoke' for a service-to-service call. */
   readonly channel: { readonly type: ChannelType; readonly name: string | undefined };
+  /** Set when the scheduler started the invocation (channel type 'scheduler'). */
+  readonly scheduler?: SchedulerRunInfo;
 }
 
 export class ServiceResponse {

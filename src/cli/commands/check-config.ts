@@ -9,7 +9,6 @@ import { helpOption, type Command } from '../command.js';
 
 export const checkConfig: Command = {
   name: 'check-config',
-  summary: 'Checks an environment: its config file, secrets key, admin password file and the ODB (reachable, schema current).',
   usage: 'check-config DIR',
   options: { ...helpOption },
   positionals: [1, 1],

@@ -3,7 +3,6 @@ import { helpOption, intOption, requireString, UsageError, type Command } from '
 
 export const create: Command = {
   name: 'create',
-  summary: 'Creates an environment for a server that joins an existing cluster (as on another host), without restarting the others.',
   usage: 'create server DIR --odb URL --broker redis://HOST:PORT --key FILE [--name NAME] [--port P] [--host H] [--workers N]',
   details: '--key is the cluster\'s secrets key: secrets/secret.key of an existing server\'s environment, copied over a safe channel.',
   options: {

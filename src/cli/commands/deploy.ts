@@ -7,7 +7,6 @@ import { helpOption, requireString, type Command } from '../command.js';
 
 export const deploy: Command = {
   name: 'deploy',
-  summary: 'Deploys a service file (.ts or .js) into the running environment; every worker serves it when this returns.',
   usage: 'deploy FILE --env DIR',
   options: { ...helpOption, env: { type: 'string' } },
   positionals: [1, 1],
@@ -29,7 +28,6 @@ export const deploy: Command = {
 
 export const undeploy: Command = {
   name: 'undeploy',
-  summary: 'Removes a deployed service by name from every worker.',
   usage: 'undeploy SERVICE --env DIR',
   options: { ...helpOption, env: { type: 'string' } },
   positionals: [1, 1],

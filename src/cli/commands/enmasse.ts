@@ -7,7 +7,6 @@ import { helpOption, requireString, UsageError, type Command } from '../command.
 
 export const enmasse: Command = {
   name: 'enmasse',
-  summary: 'Configuration as code: import a YAML file into the running environment (idempotent), or export its configuration.',
   usage: 'enmasse import FILE --env DIR | enmasse export --env DIR [--file OUT]',
   details: 'Secrets are written as ${ENV_VAR} placeholders and filled in from the environment on import. See docs/enmasse.md.',
   options: { ...helpOption, env: { type: 'string' }, file: { type: 'string' } },

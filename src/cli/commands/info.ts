@@ -1,13 +1,13 @@
 import type { ServerInfo } from '../../admin/admin-service.js';
 import { redactUrl } from '../../odb/odb-url.js';
 import { readEnvironment } from '../../server/environment.js';
+import { environmentLoadBalancer } from '../../server/environment-lb.js';
 import { AdminClient } from '../admin-client.js';
 import { helpOption, type Command } from '../command.js';
 import { readRunFile, runningPid } from '../process-state.js';
 
 export const info: Command = {
   name: 'info',
-  summary: 'Shows the environment\'s components: servers, their processes and ports, uptime, deployed services.',
   usage: 'info DIR [--json]',
   options: { ...helpOption, json: { type: 'boolean' } },
   positionals: [1, 1],
@@ -35,6 +35,8 @@ export const info: Command = {
       servers: servers.map((s) => (live !== undefined && live.server === s.name ? { ...s, uptimeSeconds: live.uptimeSeconds, workers: live.workers } : s)),
       services: services.map((s) => ({ name: s.name, file: s.file })),
     };
+    const balancer = config.lb === undefined ? undefined : await environmentLoadBalancer(paths).servers().catch(() => null);
+    Object.assign(result, { loadBalancer: config.lb === undefined ? null : { url: `http://${config.lb.host}:${config.lb.port}`, running: balancer !== null, servers: balancer ?? [] } });
     if (args.values.json === true) {
       process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
       return 0;
@@ -46,6 +48,10 @@ export const info: Command = {
       lines.push(`  server ${s.name}: ${state}, http://${s.host}:${s.port}${'uptimeSeconds' in s ? `, up ${s.uptimeSeconds} s` : ''}`);
       for (const w of s.workers) lines.push(`    worker ${w.id}: pid ${w.pid}`);
       if (s.spareWorkerPid !== null) lines.push(`    spare worker: pid ${s.spareWorkerPid} (loaded, replaces a worker that dies)`);
+    }
+    if (config.lb !== undefined) {
+      lines.push(`  load balancer http://${config.lb.host}:${config.lb.port}: ${balancer === null ? 'stopped' : 'running'}`);
+      for (const s of balancer ?? []) lines.push(`    ${s.name}: ${s.state} (${s.address}:${s.port}, check ${s.checkStatus})`);
     }
     lines.push(`  services deployed: ${result.services.length}`);
     for (const s of result.services) lines.push(`    ${s.name} (${s.file})`);

@@ -3,7 +3,6 @@ import { helpOption, requireString, UsageError, type Command } from '../command.
 
 export const invoke: Command = {
   name: 'invoke',
-  summary: 'Invokes a service in the running environment and prints its response as JSON.',
   usage: 'invoke SERVICE [--payload JSON] --env DIR',
   options: { ...helpOption, env: { type: 'string' }, payload: { type: 'string' } },
   positionals: [1, 1],

@@ -6,7 +6,6 @@ const ACTIONS = ['create', 'edit', 'delete', 'get', 'get-list', 'ping'] as const
 
 export const outgoing: Command = {
   name: 'outgoing',
-  summary: 'Manages outgoing connections in the running environment: create, edit, delete, get, get-list, ping.',
   usage: 'outgoing TYPE ACTION [--name NAME] [--data JSON] --env DIR',
   details: [
     `TYPE is one of: ${outgoingTypes.map((t) => t.kind.type.replace(/^outgoing\./, '')).join(', ') || '(none registered)'}.`,

@@ -1,10 +1,10 @@
 import { createQuickstart, DEFAULT_LB_PORT, DEFAULT_PORT } from '../../server/create-environment.js';
 import { ADMIN_USERNAME } from '../../server/environment.js';
 import { helpOption, intOption, type Command } from '../command.js';
+import { findHaproxy, HAPROXY_INSTALL_COMMAND } from '../../lb/index.js';
 
 export const quickstart: Command = {
   name: 'quickstart',
-  summary: 'Creates a new environment: one server (or --servers N behind a load balancer), an embedded SQLite ODB unless --odb says otherwise, a generated admin password.',
   usage: 'quickstart DIR [--odb URL] [--workers N] [--port P] [--host H] [--servers N --broker redis://HOST:PORT [--lb-port P]]',
   details: [
     'ODB URLs: sqlite:FILE (relative to DIR), postgresql://user@host:5432/db, mysql://user@host:3306/db',
@@ -33,6 +33,13 @@ export const quickstart: Command = {
       lbPort: intOption(args, 'lb-port', 1, 65535),
     };
     const paths = await createQuickstart(dir, options);
+    if ((options.servers ?? 1) > 1) {
+      try {
+        findHaproxy();
+      } catch {
+        process.stdout.write(`Note: the load balancer needs HAProxy, which is not installed; install it with: ${HAPROXY_INSTALL_COMMAND}\n`);
+      }
+    }
     process.stdout.write(
       [
         `Created the environment ${paths.dir}`,

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { ViaductError } from '../../errors.js';
 import { ADMIN_USERNAME, readEnvironment, type EnvironmentPaths, type ServerConfig } from '../../server/environment.js';
 import { runPrimary } from '../../server/primary.js';
+import { startLoadBalancer } from '../../server/environment-lb.js';
 import { AdminClient } from '../admin-client.js';
 import { helpOption, type Command } from '../command.js';
 import { isAlive, runningPid, sleep } from '../process-state.js';
@@ -17,7 +18,6 @@ const START_TIMEOUT_MS = 30_000;
 
 export const start: Command = {
   name: 'start',
-  summary: 'Starts the environment\'s servers: in the background with pid files, or with --fg in the foreground until Ctrl-C or SIGTERM.',
   usage: 'start DIR [--fg]',
   options: { ...helpOption, fg: { type: 'boolean' }, server: { type: 'string' } },
   positionals: [1, 1],
@@ -33,6 +33,8 @@ export const start: Command = {
       return -1; // keep running: the primary exits the process when it stops
     }
     for (const server of config.servers) await startInBackground(paths, server);
+    const lb = await startLoadBalancer(paths, config);
+    if (lb !== undefined) process.stdout.write(`Load balancer ${lb.alreadyRunning ? 'is running already' : 'started'} (pid ${lb.pid}): http://${config.lb!.host}:${config.lb!.port}\n`);
     process.stdout.write(banner(paths, config.servers[0]!));
     return 0;
   },

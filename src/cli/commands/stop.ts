@@ -1,16 +1,21 @@
 import { readEnvironment } from '../../server/environment.js';
+import { environmentLoadBalancer } from '../../server/environment-lb.js';
 import { helpOption, type Command } from '../command.js';
 import { isAlive, runningPid, sleep } from '../process-state.js';
 
 export const stop: Command = {
   name: 'stop',
-  summary: 'Stops the environment\'s servers: each drains its requests in flight, then exits.',
   usage: 'stop DIR',
   options: { ...helpOption },
   positionals: [1, 1],
   async run(args) {
     const { paths, config } = await readEnvironment(args.positionals[0]!);
     const timeout = config.limits.drain_timeout_ms + 10_000;
+    if (config.lb !== undefined) {
+      // The load balancer goes first: it lets its requests in flight finish, then takes no more.
+      const outcome = await environmentLoadBalancer(paths).stop();
+      process.stdout.write(`Load balancer ${outcome === 'not-running' ? 'was not running' : 'stopped'}\n`);
+    }
     for (const server of config.servers) {
       const pid = await runningPid(paths, server.name);
       if (pid === undefined) {

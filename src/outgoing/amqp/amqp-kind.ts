@@ -1,15 +1,10 @@
 import { z } from 'zod';
 import type { ConfigKind } from '../../config/config-kind.js';
 import { objectName } from '../../config/config-writer.js';
+import { brokerUrl } from '../broker-url.js';
 
-/** amqp://host:port/vhost or amqps://...; credentials go in their own fields so the password is stored encrypted. */
-const amqpUrl = z
-  .string()
-  .min(1)
-  .max(2000)
-  .refine((value) => URL.canParse(value), 'must be a URL such as amqp://127.0.0.1:5672/')
-  .refine((value) => !URL.canParse(value) || ['amqp:', 'amqps:'].includes(new URL(value).protocol), 'must start with amqp:// or amqps://')
-  .refine((value) => !URL.canParse(value) || (new URL(value).username === '' && new URL(value).password === ''), 'put the user name and password in username and password, not in the URL');
+/** amqp://host:port/vhost or amqps://... */
+const amqpUrl = brokerUrl(['amqp:', 'amqps:'], 'amqp://127.0.0.1:5672/');
 
 export const amqpConnectionSchema = z.strictObject({
   name: objectName,

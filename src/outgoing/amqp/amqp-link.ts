@@ -1,7 +1,9 @@
 import type { ChannelModel, ConfirmChannel, Options, SocketOptions } from 'amqplib';
 import type { Logger } from 'pino';
 import { ViaductError } from '../../errors.js';
+import { InFlight } from '../in-flight.js';
 import { scrub } from '../outgoing-call.js';
+import { reconnectDelay } from '../reconnect-delay.js';
 
 type Connect = (url: Options.Connect, socketOptions?: SocketOptions) => Promise<ChannelModel>;
 
@@ -22,19 +24,11 @@ type LinkState =
   | { readonly kind: 'down'; readonly reason: string }
   | { readonly kind: 'closed' };
 
-/** Reconnect delays: 250 ms doubling up to 5 s, each ±20 % so that many workers do not knock at once. */
-const FIRST_DELAY_MS = 250;
-const MAX_DELAY_MS = 5000;
-
-export function reconnectDelay(failures: number): number {
-  const base = Math.min(MAX_DELAY_MS, FIRST_DELAY_MS * 2 ** Math.max(0, failures - 1));
-  return Math.round(base * (0.8 + Math.random() * 0.4));
-}
-
 /**
- * One AMQP connection with one confirm channel, kept up by reconnecting with backoff (amqplib
- * itself does not restore channels). While it is down, callers are refused at once instead of
- * waiting for a broker that may be gone for hours.
+ * One AMQP connection with one confirm channel, kept up by reconnecting with backoff. amqplib's
+ * own optional recovery reconnects, but leaves channels to the caller and makes operations wait
+ * for the broker; here, while the broker is away, callers are refused at once instead of waiting
+ * for a broker that may be gone for hours.
  */
 export class AmqpLink {
   readonly #settings: AmqpLinkSettings;
@@ -47,7 +41,7 @@ export class AmqpLink {
   #blocked: string | undefined;
   /** Why a channel closed, when the broker said (e.g. 404 no such exchange): its unconfirmed publishes fail with it. */
   readonly #closeReasons = new WeakMap<ConfirmChannel, string>();
-  readonly #inFlight = new Set<Promise<void>>();
+  readonly #inFlight = new InFlight();
 
   constructor(settings: AmqpLinkSettings) {
     this.#settings = settings;
@@ -59,18 +53,14 @@ export class AmqpLink {
 
   /** Publishes on the confirm channel; resolves once the broker confirmed the message. */
   publish(exchange: string, routingKey: string, content: Buffer, options: Options.Publish): Promise<void> {
-    const published = this.#publish(exchange, routingKey, content, options);
-    this.#inFlight.add(published);
-    const forget = (): boolean => this.#inFlight.delete(published);
-    published.then(forget, forget);
-    return published;
+    return this.#inFlight.track(this.#publish(exchange, routingKey, content, options));
   }
 
   /** A real round trip: opens and closes a channel. */
   async ping(): Promise<void> {
     const { connection } = await this.#ready();
-    const channel = await withTimeout(connection.createChannel(), this.#settings.connectTimeoutMs, () => this.#timeout('the broker did not open a channel'));
-    await channel.close();
+    const roundTrip = async (): Promise<void> => (await connection.createChannel()).close();
+    await withTimeout(roundTrip(), this.#settings.connectTimeoutMs, () => this.#timeout('the broker did not open and close a channel in time'));
   }
 
   /** Lets publishes in flight finish (each is bounded by the publish timeout), then closes for good. */
@@ -81,10 +71,10 @@ export class AmqpLink {
 
   async #close(): Promise<void> {
     clearTimeout(this.#timer);
-    await Promise.allSettled([...this.#inFlight]);
+    await this.#inFlight.settled();
     if (this.#state.kind === 'connecting') await this.#state.attempt;
     this.#state = { kind: 'closed' };
-    await this.#connection?.close().catch(() => undefined);
+    if (this.#connection !== undefined) await closeQuietly(this.#connection, this.#settings.connectTimeoutMs);
   }
 
   async #publish(exchange: string, routingKey: string, content: Buffer, options: Options.Publish): Promise<void> {
@@ -123,7 +113,7 @@ export class AmqpLink {
     }
     const refused = this.#closeReasons.get(channel);
     if (refused !== undefined) return new ViaductError('VIA_ERR_OUTGOING_FAILED', `${this.#settings.label}: ${refused}`, { cause: error });
-    if (message === 'channel closed' || /closed/i.test(message)) {
+    if (/closed/i.test(message)) {
       return this.#unavailable('the connection was lost before the broker confirmed the message; it may or may not have been delivered');
     }
     return new ViaductError('VIA_ERR_OUTGOING_FAILED', `${this.#settings.label}: ${scrub(message)}`, { cause: error });
@@ -150,13 +140,15 @@ export class AmqpLink {
     connection.on('blocked', (reason: string) => (this.#blocked = reason));
     connection.on('unblocked', () => (this.#blocked = undefined));
     connection.on('close', (error?: Error) => {
+      // Closing a connection that is closed already never finishes in amqplib.
+      if (this.#connection === connection) this.#connection = undefined;
       const state = this.#state;
       if (state.kind === 'up' && state.connection === connection) this.#lost(error ?? new Error('the broker closed the connection'));
     });
     try {
       return { connection, channel: await this.#openChannel(connection) };
     } catch (error) {
-      await connection.close().catch(() => undefined);
+      void closeQuietly(connection, this.#settings.connectTimeoutMs);
       throw error;
     }
   }
@@ -178,7 +170,7 @@ export class AmqpLink {
         this.#state = { kind: 'up', connection, channel };
       },
       (error: unknown) => {
-        void connection.close().catch(() => undefined);
+        void closeQuietly(connection, this.#settings.connectTimeoutMs);
         this.#lost(error);
       },
     );
@@ -209,6 +201,22 @@ export class AmqpLink {
   #timeout(why: string): ViaductError {
     return new ViaductError('VIA_ERR_OUTGOING_TIMEOUT', `${this.#settings.label}: ${why}`);
   }
+}
+
+/**
+ * amqplib's close() waits for the broker's close-ok without limit, even when the socket dies
+ * meanwhile; the connection's own 'close' event, or at worst a timer, ends the wait instead.
+ */
+function closeQuietly(connection: ChannelModel, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    const done = (): void => {
+      clearTimeout(timer);
+      resolve();
+    };
+    connection.once('close', done);
+    connection.close().then(done, done);
+  });
 }
 
 /** Rejects with `onTimeout()` when `promise` takes longer than `ms`. */

@@ -1,4 +1,5 @@
 import { ViaductError } from '../../errors.js';
+import { RetryGate } from './retry-gate.js';
 
 /** How a pool opens, checks and disposes one session (an FTP client, an SFTP client). */
 export interface SessionFactory<S> {
@@ -14,9 +15,6 @@ export interface SessionPoolOptions {
   readonly size: number;
   /** An unused session is closed after this long. */
   readonly idleTimeoutMs: number;
-  /** After a failed open, calls fail at once for this long, doubling per failure up to the maximum. */
-  readonly backoffMs?: number;
-  readonly maxBackoffMs?: number;
   /** For messages: 'outgoing.ftp Reports'. */
   readonly label: string;
 }
@@ -35,25 +33,22 @@ interface Waiter<S> {
  * A few sessions for a driver whose session runs one operation at a time (basic-ftp's Client).
  * Calls take a session or wait in line; a session whose socket died is dropped and a new one is
  * opened on the next call, so the connection survives the remote end going away and coming back.
- * While the remote end stays unreachable, opens are retried with a growing delay and the calls in
- * between fail at once with the last error rather than each waiting for a connect to fail.
+ * While the remote end stays unreachable, a RetryGate spaces the opens out.
  */
 export class SessionPool<S> {
   readonly #factory: SessionFactory<S>;
-  readonly #options: Required<SessionPoolOptions>;
+  readonly #options: SessionPoolOptions;
+  readonly #gate = new RetryGate();
   readonly #idle: Idle<S>[] = [];
   readonly #busy = new Set<S>();
   readonly #waiters: Waiter<S>[] = [];
   #opening = 0;
-  #failures = 0;
-  #retryAt = 0;
-  #lastError: unknown;
   #closing = false;
   #drained: (() => void) | undefined;
 
   constructor(factory: SessionFactory<S>, options: SessionPoolOptions) {
     this.#factory = factory;
-    this.#options = { backoffMs: 250, maxBackoffMs: 5000, ...options };
+    this.#options = options;
   }
 
   /** Runs `work` on a session of its own; the session goes back to the pool afterwards. */
@@ -106,18 +101,15 @@ export class SessionPool<S> {
   }
 
   async #open(): Promise<S> {
-    if (Date.now() < this.#retryAt) throw this.#lastError;
+    this.#gate.check();
     this.#opening++;
     try {
       const session = await this.#factory.open();
-      this.#failures = 0;
-      this.#retryAt = 0;
+      this.#gate.succeeded();
       this.#busy.add(session);
       return session;
     } catch (error) {
-      this.#failures++;
-      this.#retryAt = Date.now() + Math.min(this.#options.maxBackoffMs, this.#options.backoffMs * 2 ** (this.#failures - 1));
-      this.#lastError = error;
+      this.#gate.failed(error);
       throw error;
     } finally {
       this.#opening--;

@@ -25,11 +25,14 @@ export const ftpConnectionSchema = z.strictObject({
    * (FTP bounce attacks): the data connection then goes to the control connection's host.
    */
   allow_separate_transfer_host: z.boolean().default(false),
-  connect_timeout_ms: z.number().int().min(100).max(300_000).default(10_000),
-  /** How long a control or data socket may stay silent during an operation. */
-  timeout_ms: z.number().int().min(100).max(3_600_000).default(30_000),
+  /** Milliseconds for the TCP connect, TLS and login of a new session. */
+  connect_timeout: z.number().int().min(100).max(300_000).default(10_000),
+  /** Milliseconds a control or data socket may stay silent during an operation. */
+  timeout: z.number().int().min(100).max(3_600_000).default(30_000),
+  /** Sessions open at once; basic-ftp runs one operation per session, so this is the parallelism. */
   pool_size: z.number().int().min(1).max(50).default(2),
-  idle_timeout_ms: z.number().int().min(1000).max(3_600_000).default(60_000),
+  /** Milliseconds after which an unused session is logged out. */
+  idle_timeout: z.number().int().min(1000).max(3_600_000).default(60_000),
 });
 
 export type FtpConnectionConfig = z.infer<typeof ftpConnectionSchema>;

@@ -1,0 +1,64 @@
+/**
+ * Two servers under the same autocannon load, in the same run: a warm-up each, then rounds with
+ * the order alternating (so neither always runs on a warmer or noisier machine), recording
+ * req/s, latency and the server processes' CPU time per request. Reports the best round of each.
+ */
+import { load, type LoadResult } from './load.js';
+import { totalCpuMs } from './proc.js';
+import { fmt, round } from './stats.js';
+
+export interface Contender {
+  readonly name: string;
+  readonly url: string;
+  /** The processes serving it, for CPU time per request (robust to a busy machine, unlike req/s). */
+  readonly pids: readonly number[];
+}
+
+export interface LoadSettings {
+  readonly durationS: number;
+  readonly warmupS: number;
+  readonly rounds: number;
+  readonly connections: number;
+  readonly pipelining: number;
+  readonly body: string;
+}
+
+export type Measured = LoadResult & { readonly serverCpuUsPerRequest: number };
+
+/** The highest throughput, and (separately) the lowest p99 and CPU time, over the rounds. */
+export interface Best {
+  readonly rps: number;
+  readonly p99: number;
+  readonly cpuUs: number;
+  readonly runs: Measured[];
+}
+
+/** Loads `baseline` and `candidate` alike; a non-2xx answer or an error under load fails the run. */
+export async function compareUnderLoad(baseline: Contender, candidate: Contender, settings: LoadSettings, log: (line: string) => void): Promise<{ baseline: Best; candidate: Best }> {
+  const runLoad = async (contender: Contender, durationS: number): Promise<Measured> => {
+    const cpuBefore = totalCpuMs(contender.pids);
+    const result = await load({ url: contender.url, method: 'POST', body: settings.body, connections: settings.connections, pipelining: settings.pipelining, durationS });
+    const cpu = totalCpuMs(contender.pids) - cpuBefore;
+    return { ...result, serverCpuUsPerRequest: round((cpu * 1000) / Math.max(1, result.requests), 1) };
+  };
+  if (settings.warmupS > 0) {
+    for (const contender of [baseline, candidate]) {
+      log(`warming up ${contender.name} for ${settings.warmupS} s`);
+      await runLoad(contender, settings.warmupS);
+    }
+  }
+  const runs = new Map<Contender, Measured[]>([[baseline, []], [candidate, []]]);
+  for (let i = 0; i < settings.rounds; i++) {
+    for (const contender of i % 2 === 0 ? [baseline, candidate] : [candidate, baseline]) {
+      const result = await runLoad(contender, settings.durationS);
+      if (result.non2xx > 0 || result.errors > 0) throw new Error(`${contender.name}: ${result.non2xx} non-2xx answers and ${result.errors} errors under load`);
+      log(`round ${i + 1} ${contender.name.padEnd(7)}: ${fmt(result.rps, 0)} req/s, p50 ${fmt(result.latency.p50, 2)} ms, p99 ${fmt(result.latency.p99, 2)} ms, server CPU ${fmt(result.serverCpuUsPerRequest, 1)} µs/request`);
+      runs.get(contender)!.push(result);
+    }
+  }
+  const best = (contender: Contender): Best => {
+    const list = runs.get(contender)!;
+    return { rps: Math.max(...list.map((r) => r.rps)), p99: Math.min(...list.map((r) => r.latency.p99)), cpuUs: Math.min(...list.map((r) => r.serverCpuUsPerRequest)), runs: list };
+  };
+  return { baseline: best(baseline), candidate: best(candidate) };
+}

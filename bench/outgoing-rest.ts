@@ -1,0 +1,143 @@
+/**
+ * The outgoing REST path: a REST channel invokes a service that POSTs the payload through a REST
+ * outgoing connection to a local echo server, against a raw node:http server doing the same call
+ * with undici directly (a Pool of the same size). Both are loaded by autocannon the same way, in
+ * the same run, against the same echo server, so the only difference is Viaduct's pipeline and
+ * outgoing layer.
+ */
+import { fileURLToPath } from 'node:url';
+import { spawnNode, waitForOutput } from './lib/child.js';
+import { BenchEnv, freePort } from './lib/env.js';
+import { httpRequest } from './lib/http.js';
+import { load, type LoadResult } from './lib/load.js';
+import { totalCpuMs } from './lib/proc.js';
+import { isMain, runStandalone, type BenchResult } from './lib/report.js';
+import { envInt, envNumber, fmt, round } from './lib/stats.js';
+
+const ECHO_SERVER = fileURLToPath(new URL('./lib/raw-server.js', import.meta.url));
+const BASELINE_SERVER = fileURLToPath(new URL('./lib/undici-forward-server.js', import.meta.url));
+const BODY = JSON.stringify({ name: 'bench' });
+const EXPECTED = JSON.stringify({ hello: 'bench' });
+
+/** The service: the channel's payload out through the connection, the remote end's answer back. */
+const CALLER_SOURCE = `import { Service } from 'viaduct';
+
+export default class Forward extends Service {
+  static serviceName = 'bench.forward';
+
+  async handle() {
+    const answer = await this.out.rest('echo').post('/', this.request.payload);
+    this.response.payload = answer.data;
+  }
+}
+`;
+
+type Target = 'viaduct' | 'undici';
+type Measured = LoadResult & { readonly serverCpuUsPerRequest: number };
+
+export async function run(): Promise<BenchResult> {
+  const settings = {
+    durationS: envNumber('BENCH_DURATION_S', 10, 1),
+    warmupS: envNumber('BENCH_WARMUP_S', 3, 0),
+    rounds: envInt('BENCH_ROUNDS', 2),
+    connections: envInt('BENCH_CONNECTIONS', 50),
+    pipelining: envInt('BENCH_PIPELINING', 1),
+    poolSize: envInt('BENCH_REST_POOL_SIZE', 10),
+    body: BODY,
+  };
+  const log = (line: string): void => void process.stdout.write(`[outgoing-rest] ${line}\n`);
+
+  const env = await BenchEnv.create({ workers: 1 });
+  const echoPort = await freePort();
+  const echo = spawnNode([ECHO_SERVER], { PORT: String(echoPort) });
+  const baselinePort = await freePort();
+  const baseline = spawnNode([BASELINE_SERVER], { PORT: String(baselinePort), TARGET: `http://127.0.0.1:${echoPort}`, POOL_SIZE: String(settings.poolSize) });
+  try {
+    await waitForOutput(echo, 'listening');
+    await waitForOutput(baseline, 'listening');
+    await env.start();
+    await env.admin('viaduct.outgoing.rest.create', { name: 'echo', address: `http://127.0.0.1:${echoPort}`, pool_size: settings.poolSize });
+    await env.deployWithCli('forward.ts', CALLER_SOURCE);
+    await env.createRestChannel('forward', '/api/forward', 'bench.forward');
+
+    const urls: Record<Target, string> = { viaduct: `${env.url}/api/forward`, undici: `http://127.0.0.1:${baselinePort}/` };
+    for (const target of ['viaduct', 'undici'] as const) await verify(target, urls[target]);
+
+    // CPU time of the process doing the forwarding (the echo server's is the same for both).
+    const pids: Record<Target, number[]> = { viaduct: [env.primaryPid!, ...(await env.workers()).map((w) => w.pid)], undici: [baseline.pid] };
+    const runLoad = async (target: Target, durationS: number): Promise<Measured> => {
+      const cpuBefore = totalCpuMs(pids[target]);
+      const result = await load({ url: urls[target], method: 'POST', body: BODY, connections: settings.connections, pipelining: settings.pipelining, durationS });
+      const cpu = totalCpuMs(pids[target]) - cpuBefore;
+      return { ...result, serverCpuUsPerRequest: round((cpu * 1000) / Math.max(1, result.requests), 1) };
+    };
+
+    if (settings.warmupS > 0) {
+      for (const target of ['undici', 'viaduct'] as const) {
+        log(`warming up ${target} for ${settings.warmupS} s`);
+        await runLoad(target, settings.warmupS);
+      }
+    }
+    const runs: Record<Target, Measured[]> = { viaduct: [], undici: [] };
+    for (let round = 0; round < settings.rounds; round++) {
+      // Alternate who goes first, so neither always runs on a warmer (or noisier) machine.
+      const order: Target[] = round % 2 === 0 ? ['undici', 'viaduct'] : ['viaduct', 'undici'];
+      for (const target of order) {
+        const result = await runLoad(target, settings.durationS);
+        if (result.non2xx > 0 || result.errors > 0) throw new Error(`${target}: ${result.non2xx} non-2xx answers and ${result.errors} errors under load`);
+        log(`round ${round + 1} ${target.padEnd(7)}: ${fmt(result.rps, 0)} req/s, p50 ${fmt(result.latency.p50, 2)} ms, p99 ${fmt(result.latency.p99, 2)} ms, forwarder CPU ${fmt(result.serverCpuUsPerRequest, 1)} µs/request`);
+        runs[target].push(result);
+      }
+    }
+    const best = (target: Target): { rps: number; p99: number; cpuUs: number } => {
+      const list = runs[target];
+      return { rps: Math.max(...list.map((r) => r.rps)), p99: Math.min(...list.map((r) => r.latency.p99)), cpuUs: Math.min(...list.map((r) => r.serverCpuUsPerRequest)) };
+    };
+    const v = best('viaduct');
+    const u = best('undici');
+    const throughputRatio = round(v.rps / u.rps, 3);
+    const p99Ratio = round(v.p99 / u.p99, 3);
+    const cpuRatio = round(v.cpuUs / u.cpuUs, 3);
+    return {
+      name: 'outgoing-rest',
+      title: 'Outgoing REST: channel + service + REST connection (1 worker) vs node:http + undici',
+      settings,
+      figures: {
+        viaduct: { rps: v.rps, p99Ms: v.p99, forwarderCpuUsPerRequest: v.cpuUs, runs: runs.viaduct },
+        undici: { rps: u.rps, p99Ms: u.p99, forwarderCpuUsPerRequest: u.cpuUs, runs: runs.undici },
+        throughputRatio,
+        p99Ratio,
+        forwarderCpuRatio: cpuRatio,
+      },
+      checks: [
+        {
+          measure: 'throughput, viaduct / undici',
+          result: `${fmt(throughputRatio, 2)} (${fmt(v.rps, 0)} vs ${fmt(u.rps, 0)} req/s)`,
+          target: '>= 0.9',
+          met: throughputRatio >= 0.9,
+        },
+      ],
+      notes: [
+        `p99 latency: viaduct ${fmt(v.p99, 2)} ms, undici ${fmt(u.p99, 2)} ms (ratio ${fmt(p99Ratio, 2)})`,
+        `CPU per request of the forwarding process(es): viaduct ${fmt(v.cpuUs, 1)} µs, undici ${fmt(u.cpuUs, 1)} µs, ratio ${fmt(cpuRatio, 2)} (for information; it does not depend on how busy the machine is)`,
+        `autocannon in this process, ${settings.connections} connections, pipelining ${settings.pipelining}, POST ${BODY}; pool of ${settings.poolSize} connections to the echo server on both sides; best of ${settings.rounds} rounds of ${settings.durationS} s each, order alternating`,
+        'the echo server (bench/lib/raw-server.ts) and the undici baseline (bench/lib/undici-forward-server.ts) are separate processes; the viaduct server is a primary plus one node:cluster worker, started by `viaduct start`, logging at its default level',
+      ],
+    };
+  } finally {
+    await baseline.stop();
+    await echo.stop();
+    await env.destroy();
+  }
+}
+
+/** Checks the answer before loading it: 200, application/json, {"hello":"bench"}. */
+async function verify(target: Target, url: string): Promise<void> {
+  const answer = await httpRequest(url, { method: 'POST', body: BODY, agent: false, timeoutMs: 5_000 });
+  const type = String(answer.headers['content-type'] ?? '');
+  if (answer.status !== 200 || !type.startsWith('application/json') || answer.body !== EXPECTED) {
+    throw new Error(`${target} at ${url} answered ${answer.status} ${type} ${answer.body}; expected 200 application/json ${EXPECTED}`);
+  }
+}
+
+if (isMain(import.meta.url)) await runStandalone(run);

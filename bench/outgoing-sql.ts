@@ -1,0 +1,105 @@
+/**
+ * The outgoing SQL path: a REST channel invokes a service that runs `SELECT 1` on PostgreSQL
+ * through an SQL outgoing connection, against a raw node:http server running the same query on a
+ * pg Pool directly (same pool size). Both are loaded by autocannon the same way, in the same run,
+ * against the same PostgreSQL, so the difference is Viaduct's pipeline and outgoing layer.
+ */
+import { fileURLToPath } from 'node:url';
+import { spawnNode, waitForOutput } from './lib/child.js';
+import { BenchEnv, freePort } from './lib/env.js';
+import { httpRequest } from './lib/http.js';
+import { compareUnderLoad, type Contender } from './lib/compare-load.js';
+import { isMain, runStandalone, type BenchResult } from './lib/report.js';
+import { envInt, envNumber, fmt, round } from './lib/stats.js';
+
+const BASELINE_SERVER = fileURLToPath(new URL('./lib/pg-select-server.js', import.meta.url));
+const BODY = JSON.stringify({ name: 'bench' });
+const EXPECTED = JSON.stringify({ one: 1 });
+
+const SELECT_SOURCE = `import { Service } from 'viaduct';
+
+export default class Select extends Service {
+  static serviceName = 'bench.select';
+
+  async handle() {
+    const [row] = await this.out.sql('bench').query<{ one: number }>('SELECT 1 AS one');
+    this.response.payload = { one: row!.one };
+  }
+}
+`;
+
+export async function run(): Promise<BenchResult> {
+  const settings = {
+    durationS: envNumber('BENCH_DURATION_S', 10, 1),
+    warmupS: envNumber('BENCH_WARMUP_S', 3, 0),
+    rounds: envInt('BENCH_ROUNDS', 2),
+    connections: envInt('BENCH_CONNECTIONS', 50),
+    pipelining: envInt('BENCH_PIPELINING', 1),
+    poolSize: envInt('BENCH_SQL_POOL_SIZE', 10),
+    // The password, if any, goes in PGPASSWORD for the baseline; the connection has its own field.
+    pgUrl: process.env.BENCH_PG_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres',
+    body: BODY,
+  };
+  const log = (line: string): void => void process.stdout.write(`[outgoing-sql] ${line}\n`);
+
+  const env = await BenchEnv.create({ workers: 1 });
+  const baselinePort = await freePort();
+  const baseline = spawnNode([BASELINE_SERVER], { PORT: String(baselinePort), PG_URL: settings.pgUrl, POOL_SIZE: String(settings.poolSize) });
+  try {
+    await waitForOutput(baseline, 'listening');
+    await env.start();
+    await env.admin('viaduct.outgoing.sql.create', { name: 'bench', url: settings.pgUrl, pool_size: settings.poolSize, ...(process.env.PGPASSWORD ? { password: process.env.PGPASSWORD } : {}) });
+    await env.deployWithCli('select.ts', SELECT_SOURCE);
+    await env.createRestChannel('select', '/api/select', 'bench.select');
+
+    const pg: Contender = { name: 'pg', url: `http://127.0.0.1:${baselinePort}/`, pids: [baseline.pid] };
+    // The primary is counted too: it is part of the server, though it does little here.
+    const viaduct: Contender = { name: 'viaduct', url: `${env.url}/api/select`, pids: [env.primaryPid!, ...(await env.workers()).map((w) => w.pid)] };
+    for (const contender of [pg, viaduct]) await verify(contender);
+
+    const { baseline: p, candidate: v } = await compareUnderLoad(pg, viaduct, settings, log);
+    const throughputRatio = round(v.rps / p.rps, 3);
+    const p99Ratio = round(v.p99 / p.p99, 3);
+    const cpuRatio = round(v.cpuUs / p.cpuUs, 3);
+    return {
+      name: 'outgoing-sql',
+      title: 'Outgoing SQL: channel + service + SQL connection to PostgreSQL (1 worker) vs node:http + pg Pool',
+      settings,
+      figures: {
+        viaduct: { rps: v.rps, p99Ms: v.p99, serverCpuUsPerRequest: v.cpuUs, runs: v.runs },
+        pg: { rps: p.rps, p99Ms: p.p99, serverCpuUsPerRequest: p.cpuUs, runs: p.runs },
+        throughputRatio,
+        p99Ratio,
+        serverCpuRatio: cpuRatio,
+      },
+      checks: [
+        {
+          measure: 'throughput, viaduct / pg',
+          result: `${fmt(throughputRatio, 2)} (${fmt(v.rps, 0)} vs ${fmt(p.rps, 0)} req/s)`,
+          target: '>= 0.9',
+          met: throughputRatio >= 0.9,
+        },
+      ],
+      notes: [
+        `p99 latency: viaduct ${fmt(v.p99, 2)} ms, pg ${fmt(p.p99, 2)} ms (ratio ${fmt(p99Ratio, 2)})`,
+        `CPU per request of the HTTP-and-SQL process(es): viaduct ${fmt(v.cpuUs, 1)} µs, pg ${fmt(p.cpuUs, 1)} µs, ratio ${fmt(cpuRatio, 2)} (for information; it does not depend on how busy the machine is)`,
+        `autocannon in this process, ${settings.connections} connections, pipelining ${settings.pipelining}, POST ${BODY}; a pool of ${settings.poolSize} PostgreSQL connections on both sides; best of ${settings.rounds} rounds of ${settings.durationS} s each, order alternating`,
+        'the baseline (bench/lib/pg-select-server.ts) is a separate process; the viaduct server is a primary plus one node:cluster worker, started by `viaduct start`, logging at its default level (one line per outgoing call)',
+      ],
+    };
+  } finally {
+    await baseline.stop();
+    await env.destroy();
+  }
+}
+
+/** Checks the answer before loading it: 200, application/json, {"one":1}. */
+async function verify({ name: target, url }: Contender): Promise<void> {
+  const answer = await httpRequest(url, { method: 'POST', body: BODY, agent: false, timeoutMs: 5_000 });
+  const type = String(answer.headers['content-type'] ?? '');
+  if (answer.status !== 200 || !type.startsWith('application/json') || answer.body !== EXPECTED) {
+    throw new Error(`${target} at ${url} answered ${answer.status} ${type} ${answer.body}; expected 200 application/json ${EXPECTED}`);
+  }
+}
+
+if (isMain(import.meta.url)) await runStandalone(run);

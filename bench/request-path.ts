@@ -1,0 +1,137 @@
+/**
+ * The hot path: a REST channel calling the Hello service on a one-worker server, against a raw
+ * node:http server doing the same JSON work, under the same autocannon load, in the same run.
+ */
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { spawnNode, waitForOutput } from './lib/child.js';
+import { BenchEnv, freePort, HELLO_SOURCE } from './lib/env.js';
+import { totalCpuMs } from './lib/proc.js';
+import { httpRequest } from './lib/http.js';
+import { load, type LoadResult } from './lib/load.js';
+import { isMain, runStandalone, type BenchResult } from './lib/report.js';
+import { envInt, envNumber, fmt, round } from './lib/stats.js';
+
+const RAW_SERVER = fileURLToPath(new URL('./lib/raw-server.js', import.meta.url));
+const BODY = JSON.stringify({ name: 'bench' });
+const EXPECTED = JSON.stringify({ hello: 'bench' });
+
+type Target = 'viaduct' | 'raw';
+type Measured = LoadResult & { readonly serverCpuUsPerRequest: number };
+
+export async function run(): Promise<BenchResult> {
+  const settings = {
+    durationS: envNumber('BENCH_DURATION_S', 10, 1),
+    warmupS: envNumber('BENCH_WARMUP_S', 3, 0),
+    rounds: envInt('BENCH_ROUNDS', 2),
+    connections: envInt('BENCH_CONNECTIONS', 50),
+    pipelining: envInt('BENCH_PIPELINING', 1),
+    body: BODY,
+  };
+  const log = (line: string): void => void process.stdout.write(`[request-path] ${line}\n`);
+
+  const loadBefore = os.loadavg()[0];
+  const env = await BenchEnv.create({ workers: 1 });
+  const rawPort = await freePort();
+  const raw = spawnNode([RAW_SERVER], { PORT: String(rawPort) });
+  try {
+    await env.start();
+    await env.deployWithCli('hello.ts', HELLO_SOURCE);
+    await env.createRestChannel('hello', '/api/hello', 'demo.hello');
+    await waitForOutput(raw, 'listening');
+
+    const urls: Record<Target, string> = { viaduct: `${env.url}/api/hello`, raw: `http://127.0.0.1:${rawPort}/` };
+    for (const target of ['viaduct', 'raw'] as const) await verify(target, urls[target]);
+
+    // The server's own processes, for CPU time per request (much less sensitive to a busy machine than req/s).
+    const pids: Record<Target, number[]> = { viaduct: [env.primaryPid!, ...(await env.workers()).map((w) => w.pid)], raw: [raw.pid] };
+    const runLoad = async (target: Target, durationS: number): Promise<Measured> => {
+      const cpuBefore = totalCpuMs(pids[target]);
+      const result = await load({ url: urls[target], method: 'POST', body: BODY, connections: settings.connections, pipelining: settings.pipelining, durationS });
+      const cpu = totalCpuMs(pids[target]) - cpuBefore;
+      return { ...result, serverCpuUsPerRequest: round((cpu * 1000) / Math.max(1, result.requests), 1) };
+    };
+
+    if (settings.warmupS > 0) {
+      for (const target of ['raw', 'viaduct'] as const) {
+        log(`warming up ${target} for ${settings.warmupS} s`);
+        await runLoad(target, settings.warmupS);
+      }
+    }
+    const runs: Record<Target, Measured[]> = { viaduct: [], raw: [] };
+    for (let round = 0; round < settings.rounds; round++) {
+      // Alternate who goes first, so neither always runs on a warmer (or noisier) machine.
+      const order: Target[] = round % 2 === 0 ? ['raw', 'viaduct'] : ['viaduct', 'raw'];
+      for (const target of order) {
+        const result = await runLoad(target, settings.durationS);
+        if (result.non2xx > 0 || result.errors > 0) throw new Error(`${target}: ${result.non2xx} non-2xx answers and ${result.errors} errors under load`);
+        log(`round ${round + 1} ${target.padEnd(7)}: ${fmt(result.rps, 0)} req/s, p50 ${fmt(result.latency.p50, 2)} ms, p99 ${fmt(result.latency.p99, 2)} ms, server CPU ${fmt(result.serverCpuUsPerRequest, 1)} µs/request`);
+        runs[target].push(result);
+      }
+    }
+    // The better round of each: the highest throughput, and (separately) the lowest p99.
+    const best = (target: Target): { rps: number; p99: number; cpuUs: number } => {
+      const list = runs[target];
+      return { rps: Math.max(...list.map((r) => r.rps)), p99: Math.min(...list.map((r) => r.latency.p99)), cpuUs: Math.min(...list.map((r) => r.serverCpuUsPerRequest)) };
+    };
+    const v = best('viaduct');
+    const r = best('raw');
+    const throughputRatio = round(v.rps / r.rps, 3);
+    const p99Ratio = round(v.p99 / r.p99, 3);
+    const cpuRatio = round(v.cpuUs / r.cpuUs, 3);
+    // Load generator and server share the machine: with other work on it, req/s says more about the machine than the server.
+    const cpus = os.cpus().length;
+    const loadAverage = Math.max(loadBefore, os.loadavg()[0]);
+    const busy = loadAverage > cpus + 1;
+    return {
+      name: 'request-path',
+      title: 'Request path: REST channel + Hello service (1 worker) vs raw node:http',
+      settings,
+      figures: {
+        viaduct: { rps: v.rps, p99Ms: v.p99, serverCpuUsPerRequest: v.cpuUs, runs: runs.viaduct },
+        raw: { rps: r.rps, p99Ms: r.p99, serverCpuUsPerRequest: r.cpuUs, runs: runs.raw },
+        throughputRatio,
+        p99Ratio,
+        serverCpuRatio: cpuRatio,
+        loadAverage: round(loadAverage, 2),
+      },
+      checks: [
+        {
+          measure: 'throughput, viaduct / raw',
+          result: `${fmt(throughputRatio, 2)} (${fmt(v.rps, 0)} vs ${fmt(r.rps, 0)} req/s)`,
+          target: '>= 0.85',
+          met: throughputRatio >= 0.85,
+        },
+        {
+          measure: 'p99 latency, viaduct / raw',
+          result: `${fmt(p99Ratio, 2)}x (${fmt(v.p99, 2)} vs ${fmt(r.p99, 2)} ms)`,
+          target: '<= 1.5x',
+          met: p99Ratio <= 1.5,
+        },
+      ],
+      notes: [
+        ...(busy
+          ? [`the machine was busy (load average ${fmt(loadAverage, 1)} on ${cpus} CPUs, besides this benchmark): the throughput and p99 ratios are unreliable, the CPU-per-request ratio less so`]
+          : []),
+        `server CPU per request (user + system, all the server's processes): viaduct ${fmt(v.cpuUs, 1)} µs, raw ${fmt(r.cpuUs, 1)} µs, ratio ${fmt(cpuRatio, 2)} (for information: it moves far less than req/s with how busy the machine is; best round of each)`,
+        `autocannon in this process, ${settings.connections} connections, pipelining ${settings.pipelining}, POST ${BODY}; best of ${settings.rounds} rounds of ${settings.durationS} s each, order alternating`,
+        `${path.basename(RAW_SERVER)} is a separate process; the viaduct server is a primary plus one node:cluster worker, started by \`viaduct start\``,
+      ],
+    };
+  } finally {
+    await raw.stop();
+    await env.destroy();
+  }
+}
+
+/** Checks the answer before loading it: 200, application/json, {"hello":"bench"}. */
+async function verify(target: Target, url: string): Promise<void> {
+  const answer = await httpRequest(url, { method: 'POST', body: BODY, agent: false, timeoutMs: 5_000 });
+  const type = String(answer.headers['content-type'] ?? '');
+  if (answer.status !== 200 || !type.startsWith('application/json') || answer.body !== EXPECTED) {
+    throw new Error(`${target} at ${url} answered ${answer.status} ${type} ${answer.body}; expected 200 application/json ${EXPECTED}`);
+  }
+}
+
+if (isMain(import.meta.url)) await runStandalone(run);

@@ -1,0 +1,58 @@
+import { AdminClient } from '../admin-client.js';
+import { helpOption, intOption, requireString, UsageError, type Command } from '../command.js';
+
+/** CLI action → the admin service it calls (viaduct.scheduler.job.*). */
+const ACTIONS: Readonly<Record<string, string>> = {
+  create: 'create',
+  edit: 'edit',
+  delete: 'delete',
+  get: 'get',
+  'get-list': 'get-list',
+  execute: 'execute',
+  pause: 'pause',
+  resume: 'resume',
+  runs: 'get-runs',
+};
+
+export const scheduler: Command = {
+  name: 'scheduler',
+  usage: 'scheduler ACTION [--name NAME] [--data JSON] [--limit N] --env DIR',
+  details: [
+    'create and edit take the job as a JSON object in --data (edit changes only the fields given; "new_name" renames);',
+    'delete, get, execute (run now), pause, resume and runs (the history, newest first, --limit runs) take --name.',
+    'Example: viaduct scheduler create --data \'{"name": "sync", "service": "crm.sync", "type": "interval", "interval": {"minutes": 15}}\' --env DIR',
+    'See docs/scheduler.md.',
+  ].join('\n'),
+  options: { ...helpOption, env: { type: 'string' }, name: { type: 'string' }, data: { type: 'string' }, limit: { type: 'string' } },
+  positionals: [1, 1],
+  async run(args) {
+    const action = args.positionals[0]!;
+    const service = ACTIONS[action];
+    if (service === undefined) throw new UsageError(`unknown action ${action}; use one of ${Object.keys(ACTIONS).join(', ')}`);
+    const env = requireString(args, 'env');
+    let payload: Record<string, unknown> = {};
+    if (action === 'create' || action === 'edit') {
+      payload = jsonObject(requireString(args, 'data'));
+      if (typeof args.values.name === 'string') payload = { ...payload, name: args.values.name };
+    } else if (action !== 'get-list') {
+      payload = { name: requireString(args, 'name') };
+      const limit = intOption(args, 'limit', 1, 10_000);
+      if (action === 'runs' && limit !== undefined) payload.limit = limit;
+    }
+    const client = await AdminClient.forEnvironment(env);
+    const result = await client.invoke(`viaduct.scheduler.job.${service}`, payload);
+    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    return 0;
+  },
+};
+
+function jsonObject(text: string): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new UsageError('--data is not valid JSON');
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new UsageError('--data must be a JSON object');
+  return value as Record<string, unknown>;
+}

@@ -1,0 +1,38 @@
+import type { Kysely } from 'kysely';
+import { outgoingCall } from '../outgoing-call.js';
+import type { CallContext } from '../outgoing-connection.js';
+import type { SqlClient, SqlQueryable } from './sql-client.js';
+import { SQL_TYPE } from './sql-config.js';
+import type { SqlConnection } from './sql-connection.js';
+import { NO_PARAMS } from './sql-driver.js';
+import { callKysely } from './sql-kysely.js';
+import { runTransaction } from './sql-transaction.js';
+import type { SqlDialect } from './sql-url.js';
+
+/** What `this.out.sql(name)` gives a service: the connection, bound to the invocation's cid. */
+export class SqlCallClient implements SqlClient {
+  readonly #connection: SqlConnection;
+  readonly #call: CallContext;
+  #kysely: Kysely<unknown> | undefined;
+
+  constructor(connection: SqlConnection, call: CallContext) {
+    this.#connection = connection;
+    this.#call = call;
+  }
+
+  get dialect(): SqlDialect {
+    return this.#connection.dialect;
+  }
+
+  query<R = Record<string, unknown>>(sql: string, params: readonly unknown[] = NO_PARAMS): Promise<R[]> {
+    return outgoingCall(this.#call, SQL_TYPE, this.#connection.name, 'query', () => this.#connection.query(sql, params) as Promise<R[]>);
+  }
+
+  transaction<T>(work: (tx: SqlQueryable) => Promise<T>): Promise<T> {
+    return runTransaction(this.#connection, this.#call, work);
+  }
+
+  kysely<DB>(): Kysely<DB> {
+    return (this.#kysely ??= callKysely<unknown>(this.#connection, this.#call)) as Kysely<DB>;
+  }
+}

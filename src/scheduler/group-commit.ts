@@ -1,0 +1,51 @@
+interface Waiting<I, O> {
+  readonly item: I;
+  readonly resolve: (output: O) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/**
+ * Group commit: items submitted while a flush is running wait and go together in the next one.
+ * Idle, an item goes at once (on the next turn of the event loop, with whatever else arrived in
+ * the same turn); under load, one ODB transaction carries many items instead of one each.
+ */
+export class GroupCommit<I, O> {
+  readonly #flush: (items: I[]) => Promise<O[]>;
+  readonly #maxBatch: number;
+  #queue: Array<Waiting<I, O>> = [];
+  #draining: Promise<void> | undefined;
+
+  /** `flush` answers with one output per item, in order. */
+  constructor(flush: (items: I[]) => Promise<O[]>, maxBatch = 1_000) {
+    this.#flush = flush;
+    this.#maxBatch = maxBatch;
+  }
+
+  submit(item: I): Promise<O> {
+    return new Promise<O>((resolve, reject) => {
+      this.#queue.push({ item, resolve, reject });
+      this.#draining ??= new Promise<void>((done) => setImmediate(() => void this.#drain().then(done)));
+    });
+  }
+
+  /** Resolves once everything submitted so far is flushed. */
+  async idle(): Promise<void> {
+    while (this.#draining !== undefined) await this.#draining;
+  }
+
+  async #drain(): Promise<void> {
+    try {
+      while (this.#queue.length > 0) {
+        const batch = this.#queue.splice(0, this.#maxBatch);
+        try {
+          const outputs = await this.#flush(batch.map((w) => w.item));
+          batch.forEach((waiting, i) => waiting.resolve(outputs[i]!));
+        } catch (error) {
+          for (const waiting of batch) waiting.reject(error);
+        }
+      }
+    } finally {
+      this.#draining = undefined;
+    }
+  }
+}

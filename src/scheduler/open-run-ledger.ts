@@ -1,0 +1,13 @@
+import type { OdbHandle } from '../odb/database.js';
+import { KyselyRunLedger } from './kysely-run-ledger.js';
+import type { RunLedger } from './run-ledger.js';
+import { SqliteRunLedger } from './sqlite-run-ledger.js';
+
+/**
+ * The run ledger for this worker's ODB: on SQLite one with its own connection and synchronous
+ * transactions (see sqlite-run-ledger.ts); on PostgreSQL and MySQL the ODB's pool.
+ * `worker` names this process in the history (server/pid).
+ */
+export function openRunLedger(odb: OdbHandle, worker: string): RunLedger {
+  return odb.location.dialect === 'sqlite' ? new SqliteRunLedger(odb.location.target, worker) : new KyselyRunLedger(odb.db, odb.location.dialect, worker);
+}

@@ -1,0 +1,86 @@
+import type { Logger } from 'pino';
+import type { Broker, BrokerMessage } from '../broker/broker.js';
+import type { ConfigObject } from '../config/config-kind.js';
+import type { OdbHandle } from '../odb/database.js';
+import type { ConfigManager } from '../server/config-manager.js';
+import type { Invoker } from '../service/invoker.js';
+import { systemClock, type Clock } from './clock.js';
+import { odbEngineStore } from './engine-store.js';
+import { SCHEDULER_JOB, type SchedulerJob } from './job-kind.js';
+import { RunExecutor } from './run-executor.js';
+import { openRunLedger } from './open-run-ledger.js';
+import { SCHEDULER_RUN, type DispatchOutcome, type RunMessage } from './run-order.js';
+import { schedulerAdminExtension } from './scheduler-admin-services.js';
+import { SchedulerEngine } from './scheduler-engine.js';
+
+const RETRY_START_MS = 5_000;
+
+export interface WorkerSchedulerOptions {
+  readonly odb: OdbHandle;
+  readonly broker: Broker;
+  readonly invoker: Invoker;
+  readonly configManager: ConfigManager;
+  readonly logger: Logger;
+  /** How this worker appears in the run history. */
+  readonly worker: string;
+  readonly clock?: Clock;
+}
+
+/**
+ * The scheduler as one worker wires it. Every worker runs scheduled runs that reach it through
+ * the broker; the one worker of the singleton server that the primary picks also runs the engine,
+ * between start(generation) and stop().
+ */
+export function createWorkerScheduler(options: WorkerSchedulerOptions) {
+  const { odb, broker, logger } = options;
+  const log = logger.child({ part: 'scheduler' });
+  const dispatch = (message: RunMessage) => broker.dispatch(message) as Promise<DispatchOutcome>;
+  const ledger = openRunLedger(odb, options.worker);
+  const executor = new RunExecutor(ledger, options.invoker, log);
+  const engine = new SchedulerEngine({
+    clock: options.clock ?? systemClock,
+    store: odbEngineStore(odb.db, odb.location.dialect),
+    dispatch: (generation, runs) => dispatch({ action: SCHEDULER_RUN, generation, runs }),
+    logger: log,
+  });
+  options.configManager.on(SCHEDULER_JOB, ({ before, after }) => engine.onChange(before as ConfigObject<SchedulerJob> | undefined, after as ConfigObject<SchedulerJob> | undefined));
+  const jobs = () => options.configManager.snapshot.list<SchedulerJob>(SCHEDULER_JOB);
+  /** The generation the engine should run under; a start that failed (the ODB away) is retried while it stands. */
+  let wanted: number | undefined;
+  const startEngine = async (generation: number): Promise<void> => {
+    wanted = generation;
+    try {
+      await engine.start(generation, jobs);
+    } catch (error) {
+      log.error({ generation, reason: (error as Error).message }, 'The scheduler did not start; retrying in 5 s');
+      setTimeout(() => {
+        if (wanted === generation && !engine.running) void startEngine(generation);
+      }, RETRY_START_MS).unref();
+    }
+  };
+
+  return {
+    engine,
+    /** Attaches the facade to the scheduler's admin services. */
+    extension: schedulerAdminExtension({ dispatch }),
+    handleRun: (message: BrokerMessage) => executor.handle(message as RunMessage),
+    /** This worker runs the engine, for the singleton lease `generation`. */
+    start: startEngine,
+    stop(): Promise<void> {
+      wanted = undefined;
+      return engine.stop();
+    },
+    /** Stops the engine and waits, up to `timeoutMs`, for the runs this worker started. */
+    async close(timeoutMs: number): Promise<void> {
+      wanted = undefined;
+      await engine.stop();
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
+      await Promise.race([executor.idle(), late]);
+      clearTimeout(timer);
+      await ledger.close();
+    },
+  };
+}
+
+export type WorkerScheduler = ReturnType<typeof createWorkerScheduler>;
