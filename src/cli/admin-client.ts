@@ -48,12 +48,27 @@ export class AdminClient {
   }
 
   /** The answer of /viaduct/ping, or undefined when nothing answers. */
-  async ping(): Promise<{ server: string; primaryPid: number } | undefined> {
-    try {
-      const response = await fetch(`${this.#baseUrl}/viaduct/ping`, { signal: AbortSignal.timeout(2_000) });
-      return response.ok ? ((await response.json()) as { server: string; primaryPid: number }) : undefined;
-    } catch {
-      return undefined;
-    }
+  ping(): Promise<PingAnswer | undefined> {
+    return pingUrl(this.#baseUrl);
+  }
+}
+
+export interface PingAnswer {
+  readonly server: string;
+  readonly primaryPid: number;
+}
+
+/** The answer of a server's /viaduct/ping (no credentials needed), or undefined when nothing answers. */
+export async function pingServer(host: string, port: number): Promise<PingAnswer | undefined> {
+  const address = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+  return pingUrl(`http://${address.includes(':') ? `[${address}]` : address}:${port}`);
+}
+
+async function pingUrl(baseUrl: string): Promise<PingAnswer | undefined> {
+  try {
+    const response = await fetch(`${baseUrl}/viaduct/ping`, { signal: AbortSignal.timeout(2_000) });
+    return response.ok ? ((await response.json()) as PingAnswer) : undefined;
+  } catch {
+    return undefined;
   }
 }

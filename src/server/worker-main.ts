@@ -1,6 +1,7 @@
 import cluster from 'node:cluster';
 import type { ServerInfo } from '../admin/admin-service.js';
 import { LocalBroker } from '../broker/local/local-broker.js';
+import { createBroker } from '../broker/create-broker.js';
 import type { Port } from '../broker/broker.js';
 import { createLogger } from '../log.js';
 import { openOdb } from '../odb/database.js';
@@ -63,12 +64,17 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => {});
   process.on('SIGTERM', () => {});
 
+  // The link to this server's primary always exists (pickup deployments); the cluster broker is
+  // the same object for a one-server environment, Redis across servers.
+  const link = new LocalBroker(port);
+  const broker = config.broker === 'local' ? link : createBroker(config.broker, port, { cluster: config.cluster, server: serverName, worker: cluster.worker?.id ?? process.pid }, logger);
   runtime = await createWorkerRuntime({
     envDir: paths.dir,
     config,
     serverName,
     odb: openOdb(parseOdbUrl(config.odb, paths.dir)),
-    broker: new LocalBroker(port),
+    broker,
+    link,
     secretKey: await readSecretKey(paths),
     logger,
     serverInfo,

@@ -5,10 +5,10 @@ import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ViaductError } from '../../errors.js';
-import { ADMIN_USERNAME, readEnvironment, type EnvironmentPaths, type ServerConfig } from '../../server/environment.js';
+import { ADMIN_USERNAME, pickupDir, readEnvironment, type EnvironmentPaths, type ServerConfig } from '../../server/environment.js';
 import { runPrimary } from '../../server/primary.js';
 import { startLoadBalancer } from '../../server/environment-lb.js';
-import { AdminClient } from '../admin-client.js';
+import { pingServer } from '../admin-client.js';
 import { helpOption, type Command } from '../command.js';
 import { isAlive, runningPid, sleep } from '../process-state.js';
 
@@ -53,7 +53,7 @@ function banner(paths: EnvironmentPaths, server: ServerConfig): string {
     `Viaduct server ${server.name}: http://${server.host}:${server.port}`,
     `  admin user:      ${ADMIN_USERNAME}`,
     `  admin password:  in ${paths.adminPassword}`,
-    `  pickup:          ${paths.pickup}`,
+    `  pickup:          ${pickupDir(paths, server)}`,
     '',
   ].join('\n');
 }
@@ -77,11 +77,10 @@ async function startInBackground(paths: EnvironmentPaths, server: ServerConfig):
   });
   closeSync(out);
   child.unref();
-  const client = await AdminClient.forEnvironment(paths.dir);
   const deadline = Date.now() + START_TIMEOUT_MS;
   while (Date.now() < deadline) {
     if (child.pid !== undefined && !isAlive(child.pid)) break;
-    if ((await client.ping())?.primaryPid === child.pid) {
+    if ((await pingServer(server.host, server.port))?.primaryPid === child.pid) {
       process.stdout.write(`Server ${server.name} started (pid ${child.pid}), logs in ${logFile}\n`);
       return;
     }
