@@ -155,4 +155,41 @@ describe('a 3-server cluster behind HAProxy with the Redis broker', () => {
     assert.equal(pids.size, 3, 'every server takes traffic again');
     assert.equal((await singletons()).length, 1);
   });
+
+  test('create server: a server that joins from its own environment appears behind the load balancer without a restart', async (t) => {
+    if (skip !== undefined) return t.skip(skip);
+    const joinDir = path.join(path.dirname(dir), 'node4');
+    const port = await freePort();
+    const created = await cli([
+      'create', 'server', joinDir,
+      '--odb', `sqlite://${path.join(dir, 'odb.sqlite')}`,
+      '--broker', 'redis://127.0.0.1:6379',
+      '--key', path.join(dir, 'secrets', 'secret.key'),
+      '--name', 'server4', '--port', String(port), '--workers', '1',
+    ]);
+    assert.equal(created.code, 0, created.stderr);
+    const wrongKey = await cli(['create', 'server', `${joinDir}-bad`, '--odb', `sqlite://${path.join(dir, 'odb.sqlite')}`, '--broker', 'redis://127.0.0.1:6379', '--key', path.join(joinDir, 'viaduct.yaml')]);
+    assert.equal(wrongKey.code, 1);
+    assert.match(wrongKey.stderr, /VIA_ERR_SECRET_KEY/);
+    try {
+      assert.equal((await cli(['start', joinDir])).code, 0);
+      // The deployed services and channels came from the shared ODB.
+      assert.deepEqual(await (await fetch(`http://127.0.0.1:${port}/hello`)).json(), { hello: 'partner' });
+      const inLb = async (state: string) => {
+        const status = await cli(['lb', 'status', '--env', dir, '--json']);
+        return status.code === 0 && (JSON.parse(status.stdout) as Array<{ name: string; state: string }>).some((x) => x.name === 'server4' && x.state === state);
+      };
+      await waitFor(() => inLb('UP'), 15_000, 250);
+      const seen = new Set<string>();
+      for (let i = 0; i < 16; i++) seen.add(((await (await fetch(`${lbUrl}/viaduct/ping`)).json()) as { server: string }).server);
+      assert.ok(seen.has('server4'), 'the new server takes traffic');
+    } finally {
+      await cli(['stop', joinDir]);
+    }
+    // Gone from the cluster's presence table, it leaves the load balancer too.
+    await waitFor(async () => {
+      const status = await cli(['lb', 'status', '--env', dir, '--json']);
+      return status.code === 0 && !(JSON.parse(status.stdout) as Array<{ name: string }>).some((x) => x.name === 'server4');
+    }, 15_000, 250);
+  });
 });
