@@ -180,9 +180,12 @@ describe('a 3-server cluster behind HAProxy with the Redis broker', () => {
         return status.code === 0 && (JSON.parse(status.stdout) as Array<{ name: string; state: string }>).some((x) => x.name === 'server4' && x.state === state);
       };
       await waitFor(() => inLb('UP'), 15_000, 250);
-      const seen = new Set<string>();
-      for (let i = 0; i < 16; i++) seen.add(((await (await fetch(`${lbUrl}/viaduct/ping`)).json()) as { server: string }).server);
-      assert.ok(seen.has('server4'), 'the new server takes traffic');
+      // Balanced in once its first health check passes: within a few seconds it takes a share.
+      await waitFor(async () => {
+        const seen = new Set<string>();
+        for (let i = 0; i < 8; i++) seen.add(((await (await fetch(`${lbUrl}/viaduct/ping`)).json()) as { server: string }).server);
+        return seen.has('server4');
+      }, 10_000, 200);
     } finally {
       await cli(['stop', joinDir]);
     }
