@@ -10,12 +10,15 @@
 import os from 'node:os';
 import { cleanupAll } from './lib/cleanup.js';
 import { markdownSummary, printResult, type BenchResult } from './lib/report.js';
+import * as clusterDeploy from './cluster-deploy.js';
 import * as coldStart from './cold-start.js';
 import * as deploy from './deploy.js';
+import * as lbThroughput from './lb-throughput.js';
 import * as memory from './memory.js';
 import * as outgoingRest from './outgoing-rest.js';
 import * as outgoingSql from './outgoing-sql.js';
 import * as requestPath from './request-path.js';
+import * as scheduler from './scheduler.js';
 
 const BENCHMARKS: ReadonlyArray<{ name: string; run: () => Promise<BenchResult> }> = [
   { name: 'request-path', run: requestPath.run },
@@ -24,6 +27,9 @@ const BENCHMARKS: ReadonlyArray<{ name: string; run: () => Promise<BenchResult> 
   { name: 'memory', run: memory.run },
   { name: 'outgoing-rest', run: outgoingRest.run },
   { name: 'outgoing-sql', run: outgoingSql.run },
+  { name: 'scheduler', run: scheduler.run },
+  { name: 'cluster-deploy', run: clusterDeploy.run },
+  { name: 'lb-throughput', run: lbThroughput.run },
 ];
 
 async function main(): Promise<number> {

@@ -45,10 +45,10 @@ export interface CliResult {
   readonly stderr: string;
 }
 
-/** Runs the real `viaduct` program to completion. */
-export function cli(args: readonly string[], timeoutMs = 60_000): Promise<CliResult> {
+/** Runs the real `viaduct` program to completion (`env` adds to this process's environment). */
+export function cli(args: readonly string[], timeoutMs = 60_000, env: Record<string, string> = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

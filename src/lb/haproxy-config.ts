@@ -81,6 +81,8 @@ defaults
     log global
     option httplog
     option dontlognull
+    # Only failed requests are logged: a line per request costs as much CPU as routing it.
+    option dontlog-normal
     option http-keep-alive
     # On a reload or soft stop, an idle client connection is not cut: its next request is
     # answered by the old worker with "Connection: close".

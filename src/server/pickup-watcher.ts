@@ -4,8 +4,11 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import { isDeployableFile } from '../service/deployable-file.js';
 
-/** Editors save in several writes; a file is deployed once it has been quiet this long. */
-const SETTLE_MS = 25;
+/**
+ * Editors save in several writes; a file is deployed once it has been quiet this long. A write
+ * caught half-way fails to compile and is deployed on the next event (the same hash never twice).
+ */
+const SETTLE_MS = 10;
 
 /**
  * Watches the pickup directory. Files stay where they are (edit and save to redeploy); a file
