@@ -4,9 +4,9 @@ import type { Invoker } from '../service/invoker.js';
 import { newCid } from '../util/cid.js';
 import { GroupCommit } from './group-commit.js';
 import type { ClaimBatch, ClaimResult, FinishedRun, RunLedger, RunOutcome } from './run-ledger.js';
+import type { DispatchOutcome, RunMessage, RunOrder } from './run-order.js';
 
 type LedgerItem = { readonly claim: ClaimBatch } | { readonly finished: FinishedRun };
-import type { DispatchOutcome, RunMessage, RunOrder } from './run-order.js';
 
 /**
  * A worker's side of 'scheduler.run': claim the runs in the ledger, answer the dispatcher, then
@@ -75,7 +75,7 @@ export class RunExecutor {
       // The history is read by administrators only: it keeps what the service threw, not the generic message.
       const message = thrown instanceof ViaductError || !(thrown instanceof Error) ? coded.message : thrown.message;
       error = { code: coded.code, message };
-      this.#logger.warn({ cid, job: order.job, service: order.service, code: coded.code, err: thrown instanceof ViaductError ? undefined : thrown, reason: message }, 'Scheduled run failed');
+      this.#logger.warn({ cid, job: order.job, plannedAt: order.plannedAt, service: order.service, code: coded.code, err: thrown instanceof ViaductError ? undefined : thrown, reason: message }, 'Scheduled run failed');
     }
     const finished: FinishedRun = { id, order, generation, startedAt, durationMs: performance.now() - started, outcome, error };
     await this.#ledger.submit({ finished }).catch((failure: unknown) => this.#logger.error({ cid, job: order.job, reason: (failure as Error).message }, 'Scheduler: a run\'s outcome was not recorded'));

@@ -45,13 +45,13 @@ abstract class SchedulerAdminService extends AdminService {
 }
 
 /**
- * The job's next fire time from now on: its schedule, from where the scheduler last planned it.
- * The scheduler stores that only when it (re)plans a job, so the fire times in between are
- * worked out here the way it works them out.
+ * The job's next fire time from now on: its schedule, from where the scheduler last planned it
+ * (a first fire time still ahead). The scheduler stores that only when it (re)plans a job, so the
+ * fire times in between are worked out here the way it works them out.
  */
 function upcoming(object: ConfigObject<SchedulerJob>, planned: string | null | undefined, now: number): string | null {
-  if (!object.data.is_active || planned === null) return null;
-  const fire = fireTimes(object.data).atOrAfter(Math.max(now, planned === undefined ? now : Date.parse(planned)));
+  if (!object.data.is_active) return null;
+  const fire = fireTimes(object.data).atOrAfter(planned == null ? now : Math.max(now, Date.parse(planned)));
   return fire === undefined ? null : new Date(fire.plannedAt).toISOString();
 }
 

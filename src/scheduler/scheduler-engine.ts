@@ -1,28 +1,14 @@
 import type { Logger } from 'pino';
 import type { ConfigObject } from '../config/config-kind.js';
 import type { Clock } from './clock.js';
+import type { EngineStore, JobProgress } from './engine-store.js';
 import { planFires, MISFIRE_GRACE_MS, type FirePlan } from './fire-plan.js';
 import { fireTimes, type Fire, type FireTimes } from './fire-times.js';
 import { jitterDelay } from './jitter.js';
 import type { SchedulerJob } from './job-kind.js';
 import { MinHeap } from './min-heap.js';
+import { NextRunWriter } from './next-run-writer.js';
 import { runOrder, type DispatchOutcome, type RunOrder, type RunTrigger } from './run-order.js';
-
-/** What the ODB remembers of a job between schedulers. */
-export interface JobProgress {
-  /** The stored next fire time; null when the state row says nothing is pending; undefined when there is no row. */
-  readonly nextRunAt: number | null | undefined;
-  /** The newest fire time that ran (catch-up runs included, runs by hand not). */
-  readonly lastPlannedAt: number | undefined;
-  readonly lastRunNumber: number | undefined;
-}
-
-export interface EngineStore {
-  loadProgress(): Promise<ReadonlyMap<string, JobProgress>>;
-  saveNext(updates: ReadonlyArray<{ readonly jobId: string; readonly nextRunAt: number | null }>): Promise<void>;
-  /** A job was deleted: its state and history go too. */
-  forget(jobId: string): Promise<void>;
-}
 
 export type DispatchRuns = (generation: number, runs: RunOrder[]) => Promise<DispatchOutcome>;
 
@@ -56,9 +42,6 @@ interface Entry {
   readonly token: number;
 }
 
-/** Changes to where schedules stand are written together, this soon after the first. */
-const FLUSH_DELAY_MS = 20;
-
 /**
  * Times every active job of the cluster, in one worker of the singleton server. Each job has one
  * entry in a min-heap, and one timer waits for the earliest; at fire time the runs due are
@@ -80,15 +63,14 @@ export class SchedulerEngine {
   readonly #chunkSize: number;
   readonly #jobs = new Map<string, Tracked>();
   readonly #heap = new MinHeap<Entry>();
-  readonly #dirty = new Set<string>();
+  readonly #nextRuns: NextRunWriter;
   #generation: number | undefined;
   #running = false;
   /** Bumped by start and stop, so a start still loading knows it was overtaken. */
   #epoch = 0;
   #timer: unknown;
   #timerAt = Number.POSITIVE_INFINITY;
-  #flushTimer: unknown;
-  #flushing: Promise<void> | undefined;
+  /** Runs dispatched since start, catch-up runs included, for the 'Scheduler stopped' log line. */
   #fired = 0;
   /** Time spent timing and dispatching since start, for the 'Scheduler stopped' log line. */
   #busyMs = 0;
@@ -102,19 +84,11 @@ export class SchedulerEngine {
     this.#random = options.random ?? Math.random;
     this.#graceMs = options.graceMs ?? MISFIRE_GRACE_MS;
     this.#chunkSize = options.chunkSize ?? 50;
+    this.#nextRuns = new NextRunWriter(options.clock, (updates) => options.store.saveNext(updates), (jobId) => this.#jobs.get(jobId)?.next?.plannedAt ?? null, options.logger);
   }
 
   get running(): boolean {
     return this.#running;
-  }
-
-  get generation(): number | undefined {
-    return this.#generation;
-  }
-
-  /** Runs dispatched since start, catch-up runs included. */
-  get fired(): number {
-    return this.#fired;
   }
 
   /** The next fire time of a job, as planned now. */
@@ -145,7 +119,7 @@ export class SchedulerEngine {
       if (object.data.is_active) this.#plan(tracked, resumeFrom(known), now, orders);
       // The store learns where a schedule stands if it did not know (a job created while no
       // scheduler ran), or that a job paused meanwhile has nothing pending.
-      if (object.data.is_active ? known?.nextRunAt === undefined : known?.nextRunAt != null) this.#markDirty(object.id);
+      if (object.data.is_active ? known?.nextRunAt === undefined : known?.nextRunAt != null) this.#nextRuns.mark(object.id);
     }
     this.#logger.info({ generation, jobs: this.#jobs.size, catchUp: orders.length }, 'Scheduler started');
     this.#send(orders);
@@ -164,9 +138,7 @@ export class SchedulerEngine {
     this.#timer = undefined;
     this.#timerAt = Number.POSITIVE_INFINITY;
     this.#heap.clear();
-    await this.#flush();
-    this.#clock.clearTimer(this.#flushTimer);
-    this.#flushTimer = undefined;
+    await this.#nextRuns.stop();
     this.#jobs.clear();
     const runningMs = this.#clock.now() - this.#startedAt;
     this.#logger.info({ generation: this.#generation, fired: this.#fired, runningMs, busyMs: Math.round(this.#busyMs) }, 'Scheduler stopped');
@@ -179,7 +151,7 @@ export class SchedulerEngine {
     if (after === undefined) {
       if (before === undefined) return;
       this.#jobs.delete(before.id);
-      this.#dirty.delete(before.id);
+      this.#nextRuns.forget(before.id);
       this.#store.forget(before.id).catch((error: unknown) => this.#logger.warn({ job: before.name, reason: (error as Error).message }, 'Scheduler: the deleted job\'s history was not removed'));
       return;
     }
@@ -193,7 +165,7 @@ export class SchedulerEngine {
     const orders: RunOrder[] = [];
     // A new or rescheduled job starts afresh: no catch-up for time it did not exist or was paused.
     if (after.data.is_active) this.#plan(tracked, undefined, this.#clock.now(), orders);
-    this.#markDirty(after.id);
+    this.#nextRuns.mark(after.id);
     this.#send(orders);
     this.#arm();
   }
@@ -296,36 +268,6 @@ export class SchedulerEngine {
         (error: unknown) =>
           this.#logger.warn({ runs: chunk.map((o) => `${o.job}@${o.plannedAt}`), code: (error as { code?: string }).code, reason: (error as Error).message }, 'Scheduler: runs could not be dispatched'),
       );
-    }
-  }
-
-  #markDirty(jobId: string): void {
-    this.#dirty.add(jobId);
-    if (this.#flushTimer !== undefined) return;
-    this.#flushTimer = this.#clock.setTimer(() => {
-      this.#flushTimer = undefined;
-      void this.#flush();
-    }, FLUSH_DELAY_MS);
-  }
-
-  /** Writes the changed next fire times; one write at a time, the rest waits for the next flush. */
-  async #flush(): Promise<void> {
-    while (this.#flushing !== undefined) await this.#flushing;
-    const updates = [...this.#dirty].map((jobId) => ({ jobId, nextRunAt: this.#jobs.get(jobId)?.next?.plannedAt ?? null }));
-    this.#dirty.clear();
-    if (updates.length === 0) return;
-    this.#flushing = this.#store.saveNext(updates).then(
-      () => undefined,
-      (error: unknown) => {
-        this.#logger.warn({ reason: (error as Error).message }, 'Scheduler: next fire times were not written; retrying');
-        for (const update of updates) this.#dirty.add(update.jobId);
-        if (this.#running) this.#markDirty(updates[0]!.jobId);
-      },
-    );
-    try {
-      await this.#flushing;
-    } finally {
-      this.#flushing = undefined;
     }
   }
 }

@@ -60,7 +60,6 @@ export function createWorkerScheduler(options: WorkerSchedulerOptions) {
   };
 
   return {
-    engine,
     /** Attaches the facade to the scheduler's admin services. */
     extension: schedulerAdminExtension({ dispatch }),
     handleRun: (message: BrokerMessage) => executor.handle(message as RunMessage),

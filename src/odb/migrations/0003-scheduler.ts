@@ -34,7 +34,8 @@ export function scheduler(dialect: OdbDialect): Migration {
         .addColumn('manual', 'integer', (c) => c.notNull())
         .addColumn('id', 'varchar(36)', (c) => c.notNull())
         .addColumn('run_trigger', 'varchar(16)', (c) => c.notNull())
-        .addColumn('run_number', 'integer', (c) => c.notNull())
+        // A fire time's place in a schedule that began long ago, every second, outgrows 32 bits.
+        .addColumn('run_number', 'bigint', (c) => c.notNull())
         .addColumn('generation', 'integer')
         .addColumn('worker', 'varchar(255)', (c) => c.notNull())
         .addColumn('started_at', 'varchar(24)', (c) => c.notNull())
