@@ -7,9 +7,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawnNode, waitForOutput } from './lib/child.js';
 import { BenchEnv, freePort, HELLO_SOURCE } from './lib/env.js';
-import { totalCpuMs } from './lib/proc.js';
+import { compareUnderLoad, type Measured } from './lib/compare-load.js';
 import { httpRequest } from './lib/http.js';
-import { load, type LoadResult } from './lib/load.js';
 import { isMain, runStandalone, type BenchResult } from './lib/report.js';
 import { envInt, envNumber, fmt, round } from './lib/stats.js';
 
@@ -18,7 +17,6 @@ const BODY = JSON.stringify({ name: 'bench' });
 const EXPECTED = JSON.stringify({ hello: 'bench' });
 
 type Target = 'viaduct' | 'raw';
-type Measured = LoadResult & { readonly serverCpuUsPerRequest: number };
 
 export async function run(): Promise<BenchResult> {
   const settings = {
@@ -46,37 +44,13 @@ export async function run(): Promise<BenchResult> {
 
     // The server's own processes, for CPU time per request (much less sensitive to a busy machine than req/s).
     const pids: Record<Target, number[]> = { viaduct: [env.primaryPid!, ...(await env.workers()).map((w) => w.pid)], raw: [raw.pid] };
-    const runLoad = async (target: Target, durationS: number): Promise<Measured> => {
-      const cpuBefore = totalCpuMs(pids[target]);
-      const result = await load({ url: urls[target], method: 'POST', body: BODY, connections: settings.connections, pipelining: settings.pipelining, durationS });
-      const cpu = totalCpuMs(pids[target]) - cpuBefore;
-      return { ...result, serverCpuUsPerRequest: round((cpu * 1000) / Math.max(1, result.requests), 1) };
-    };
-
-    if (settings.warmupS > 0) {
-      for (const target of ['raw', 'viaduct'] as const) {
-        log(`warming up ${target} for ${settings.warmupS} s`);
-        await runLoad(target, settings.warmupS);
-      }
-    }
-    const runs: Record<Target, Measured[]> = { viaduct: [], raw: [] };
-    for (let round = 0; round < settings.rounds; round++) {
-      // Alternate who goes first, so neither always runs on a warmer (or noisier) machine.
-      const order: Target[] = round % 2 === 0 ? ['raw', 'viaduct'] : ['viaduct', 'raw'];
-      for (const target of order) {
-        const result = await runLoad(target, settings.durationS);
-        if (result.non2xx > 0 || result.errors > 0) throw new Error(`${target}: ${result.non2xx} non-2xx answers and ${result.errors} errors under load`);
-        log(`round ${round + 1} ${target.padEnd(7)}: ${fmt(result.rps, 0)} req/s, p50 ${fmt(result.latency.p50, 2)} ms, p99 ${fmt(result.latency.p99, 2)} ms, server CPU ${fmt(result.serverCpuUsPerRequest, 1)} µs/request`);
-        runs[target].push(result);
-      }
-    }
-    // The better round of each: the highest throughput, and (separately) the lowest p99.
-    const best = (target: Target): { rps: number; p99: number; cpuUs: number } => {
-      const list = runs[target];
-      return { rps: Math.max(...list.map((r) => r.rps)), p99: Math.min(...list.map((r) => r.latency.p99)), cpuUs: Math.min(...list.map((r) => r.serverCpuUsPerRequest)) };
-    };
-    const v = best('viaduct');
-    const r = best('raw');
+    const { baseline: r, candidate: v } = await compareUnderLoad(
+      { name: 'raw', url: urls.raw, pids: pids.raw },
+      { name: 'viaduct', url: urls.viaduct, pids: pids.viaduct },
+      { ...settings, body: BODY },
+      log,
+    );
+    const runs: Record<Target, Measured[]> = { viaduct: v.runs, raw: r.runs };
     const throughputRatio = round(v.rps / r.rps, 3);
     const p99Ratio = round(v.p99 / r.p99, 3);
     const cpuRatio = round(v.cpuUs / r.cpuUs, 3);
