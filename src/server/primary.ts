@@ -1,5 +1,5 @@
 import cluster, { type Worker } from 'node:cluster';
-import { rm, writeFile, mkdir } from 'node:fs/promises';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
@@ -80,6 +80,7 @@ class Primary {
   #stopping = false;
   #restartDelay = 0;
   #everReady = false;
+  #runFileWrites = 0;
   #odb: OdbHandle | undefined;
   #lease!: SingletonLease;
   #presence!: ClusterPresence;
@@ -278,7 +279,12 @@ class Primary {
       spare: this.#spareReady?.process.pid ?? null,
       singleton: this.#singletonState(),
     };
-    await writeFile(runFile(this.#paths, this.#server.name), JSON.stringify(run, null, 2)).catch(() => undefined);
+    // Written aside and renamed into place, so a reader (the CLI, a test) never sees half a file.
+    const file = runFile(this.#paths, this.#server.name);
+    const temp = `${file}.${++this.#runFileWrites}.tmp`;
+    await writeFile(temp, JSON.stringify(run, null, 2))
+      .then(() => rename(temp, file))
+      .catch(() => rm(temp, { force: true }));
   }
 
   #sendTo(worker: Worker, message: ToWorkerControl): void {
