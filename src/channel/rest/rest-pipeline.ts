@@ -2,7 +2,7 @@ import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:
 import type { Logger } from 'pino';
 import type { ConfigSnapshot } from '../../config/config-snapshot.js';
 import { ViaductError } from '../../errors.js';
-import { compileSecurity } from '../../security/registry.js';
+import { compileSecurity, findSecurity } from '../../security/registry.js';
 import type { Invoker } from '../../service/invoker.js';
 import type { ServiceRequest, ServiceResponse } from '../../service/request.js';
 import { readBody } from '../http/body.js';
@@ -76,7 +76,8 @@ export function createRestPipeline(deps: RestPipelineDeps) {
 
 /** Undefined when the request passes; otherwise the headers of the 401. */
 function checkSecurity(snapshot: ConfigSnapshot, name: string, req: IncomingMessage): Record<string, string> | undefined {
-  const definition = snapshot.get('security.basic-auth', name) ?? snapshot.get('security.api-key', name);
+  // Any security type; one that cannot check an incoming request (OAuth 2 client credentials) denies.
+  const definition = findSecurity(snapshot, name);
   if (definition === undefined) return {};
   const security = compileSecurity(definition);
   if (security.check(req.headers)) return undefined;
