@@ -4,6 +4,12 @@ export interface BrokerMessage {
   readonly [key: string]: unknown;
 }
 
+/**
+ * The action a broker hands its handler after it may have lost messages (an outage): the worker
+ * catches up from the ODB.
+ */
+export const BROKER_RESYNC = 'broker.resync';
+
 /** Handles one delivered message; what it returns goes back to a dispatcher. */
 export type BrokerHandler = (message: BrokerMessage) => Promise<unknown>;
 

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { AdminService, platformKey, type Platform, type ServerInfo } from '../admin/admin-service.js';
 import { adminServices } from '../admin/index.js';
 import { createAdminHttp } from '../admin/admin-http.js';
-import type { Broker, BrokerMessage } from '../broker/broker.js';
+import { BROKER_RESYNC, type Broker, type BrokerMessage } from '../broker/broker.js';
 import { createRestPipeline } from '../channel/rest/rest-pipeline.js';
 import type { RestChannel } from '../channel/rest/rest-channel-type.js';
 import { RestRouter } from '../channel/rest/rest-router.js';
@@ -119,7 +119,7 @@ export async function createWorkerRuntime(options: WorkerRuntimeOptions) {
         return scheduler.handleRun(message);
       case PICKUP_DEPLOY:
         return deployer.deploy(String(message.file), String(message.source), { skipUnchanged: true });
-      case 'broker.resync': {
+      case BROKER_RESYNC: {
         // The broker lost messages (a Redis outage): catch up from the ODB. Re-reading the objects
         // this worker knows applies their edits and deletions; load() brings in the new ones.
         await configManager.apply(configManager.snapshot.all().map((o) => ({ type: o.type, id: o.id, op: 'updated' as const, name: o.name })));

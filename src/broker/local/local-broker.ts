@@ -1,4 +1,5 @@
-import { ViaductError, type SerializedError } from '../../errors.js';
+import { ViaductError } from '../../errors.js';
+import { combineErrors } from '../broker-errors.js';
 import type { Broker, BrokerHandler, BrokerMessage, Port } from '../broker.js';
 import { isLocalBrokerMessage, type ToHub, type ToWorker } from './protocol.js';
 
@@ -32,7 +33,7 @@ export class LocalBroker implements Broker {
         const pending = this.#pending.get(message.id);
         if (pending === undefined) return;
         this.#pending.delete(message.id);
-        if (message.errors !== undefined && message.errors.length > 0) pending.reject(combine(message.errors));
+        if (message.errors !== undefined && message.errors.length > 0) pending.reject(combineErrors(message.errors, 'workers'));
         else pending.resolve(message.result);
       }
     });
@@ -79,9 +80,4 @@ export class LocalBroker implements Broker {
   #send(message: ToHub): void {
     this.#port.send(message);
   }
-}
-
-function combine(errors: SerializedError[]): ViaductError {
-  if (errors.length === 1) return ViaductError.fromJSON(errors[0]!);
-  return new ViaductError('VIA_ERR_CONFIG_APPLY', `${errors.length} workers failed: ${errors.map((e) => e.message).join('; ')}`, { details: errors });
 }

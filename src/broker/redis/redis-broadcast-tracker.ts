@@ -1,3 +1,4 @@
+import { combineErrors } from '../broker-errors.js';
 import { ViaductError, type SerializedError } from '../../errors.js';
 import type { BrokerMessage } from '../broker.js';
 import { PendingRequests } from './redis-pending-requests.js';
@@ -89,12 +90,6 @@ export class BroadcastTracker {
     if (pending.waiting === undefined || pending.waiting.size > 0) return;
     this.#pending.take(id);
     if (pending.errors.length === 0) pending.resolve();
-    else pending.reject(combine(pending.errors));
+    else pending.reject(combineErrors(pending.errors, 'members'));
   }
-}
-
-/** One failure keeps its own code; several are summed up under VIA_ERR_CONFIG_APPLY with each in `details`. */
-function combine(errors: readonly SerializedError[]): ViaductError {
-  if (errors.length === 1) return ViaductError.fromJSON(errors[0]!);
-  return new ViaductError('VIA_ERR_CONFIG_APPLY', `${errors.length} members failed: ${errors.map((e) => e.message).join('; ')}`, { details: errors });
 }

@@ -5,7 +5,7 @@ import type { BrokerMessage } from '../broker.js';
  * The action a member's handler receives after its connection to Redis came back: pub/sub
  * dropped whatever was published meanwhile, so the worker reloads its state from the ODB.
  */
-export const BROKER_RESYNC = 'broker.resync';
+export { BROKER_RESYNC } from '../broker.js';
 
 /** What travels over Redis, as JSON. `id` is the sender's request id; `from` its member id. */
 export type Wire =
