@@ -9,8 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { spawnNode, waitForOutput } from './lib/child.js';
 import { BenchEnv, freePort } from './lib/env.js';
 import { httpRequest } from './lib/http.js';
-import { load, type LoadResult } from './lib/load.js';
-import { totalCpuMs } from './lib/proc.js';
+import { compareUnderLoad, type Measured } from './lib/compare-load.js';
 import { isMain, runStandalone, type BenchResult } from './lib/report.js';
 import { envInt, envNumber, fmt, round } from './lib/stats.js';
 
@@ -33,7 +32,6 @@ export default class Forward extends Service {
 `;
 
 type Target = 'viaduct' | 'undici';
-type Measured = LoadResult & { readonly serverCpuUsPerRequest: number };
 
 export async function run(): Promise<BenchResult> {
   const settings = {
@@ -65,36 +63,13 @@ export async function run(): Promise<BenchResult> {
 
     // CPU time of the process doing the forwarding (the echo server's is the same for both).
     const pids: Record<Target, number[]> = { viaduct: [env.primaryPid!, ...(await env.workers()).map((w) => w.pid)], undici: [baseline.pid] };
-    const runLoad = async (target: Target, durationS: number): Promise<Measured> => {
-      const cpuBefore = totalCpuMs(pids[target]);
-      const result = await load({ url: urls[target], method: 'POST', body: BODY, connections: settings.connections, pipelining: settings.pipelining, durationS });
-      const cpu = totalCpuMs(pids[target]) - cpuBefore;
-      return { ...result, serverCpuUsPerRequest: round((cpu * 1000) / Math.max(1, result.requests), 1) };
-    };
-
-    if (settings.warmupS > 0) {
-      for (const target of ['undici', 'viaduct'] as const) {
-        log(`warming up ${target} for ${settings.warmupS} s`);
-        await runLoad(target, settings.warmupS);
-      }
-    }
-    const runs: Record<Target, Measured[]> = { viaduct: [], undici: [] };
-    for (let round = 0; round < settings.rounds; round++) {
-      // Alternate who goes first, so neither always runs on a warmer (or noisier) machine.
-      const order: Target[] = round % 2 === 0 ? ['undici', 'viaduct'] : ['viaduct', 'undici'];
-      for (const target of order) {
-        const result = await runLoad(target, settings.durationS);
-        if (result.non2xx > 0 || result.errors > 0) throw new Error(`${target}: ${result.non2xx} non-2xx answers and ${result.errors} errors under load`);
-        log(`round ${round + 1} ${target.padEnd(7)}: ${fmt(result.rps, 0)} req/s, p50 ${fmt(result.latency.p50, 2)} ms, p99 ${fmt(result.latency.p99, 2)} ms, forwarder CPU ${fmt(result.serverCpuUsPerRequest, 1)} µs/request`);
-        runs[target].push(result);
-      }
-    }
-    const best = (target: Target): { rps: number; p99: number; cpuUs: number } => {
-      const list = runs[target];
-      return { rps: Math.max(...list.map((r) => r.rps)), p99: Math.min(...list.map((r) => r.latency.p99)), cpuUs: Math.min(...list.map((r) => r.serverCpuUsPerRequest)) };
-    };
-    const v = best('viaduct');
-    const u = best('undici');
+    const { baseline: u, candidate: v } = await compareUnderLoad(
+      { name: 'undici', url: urls.undici, pids: pids.undici },
+      { name: 'viaduct', url: urls.viaduct, pids: pids.viaduct },
+      { ...settings, body: BODY },
+      log,
+    );
+    const runs: Record<Target, Measured[]> = { viaduct: v.runs, undici: u.runs };
     const throughputRatio = round(v.rps / u.rps, 3);
     const p99Ratio = round(v.p99 / u.p99, 3);
     const cpuRatio = round(v.cpuUs / u.cpuUs, 3);
