@@ -40,11 +40,25 @@ export interface TestSftpServerOptions {
  * SFTP subsystem serves a temp directory: just the requests ssh2-sftp-client makes, answered
  * from the real file system, with paths confined to the directory.
  */
+/**
+ * An ed25519 key pair that ssh2 can read back. ssh2's own generator makes, about twice in a
+ * thousand, a private key its parser then rejects ("Malformed OpenSSH private key"), so a key
+ * is made again until it parses.
+ */
+export function generateUsableKeyPair(options: { passphrase?: string; cipher?: string; rounds?: number } = {}): { private: string; public: string } {
+  for (;;) {
+    const pair = options.passphrase === undefined
+      ? ssh2.utils.generateKeyPairSync('ed25519')
+      : ssh2.utils.generateKeyPairSync('ed25519', { passphrase: options.passphrase, cipher: options.cipher ?? 'aes256-ctr', rounds: options.rounds ?? 4 });
+    if (!(ssh2.utils.parseKey(pair.private, options.passphrase) instanceof Error)) return pair;
+  }
+}
+
 export async function startSftpServer(options: TestSftpServerOptions = {}): Promise<TestSftpServer> {
   const root = await tempDir('viaduct-sftp-');
   const username = 'sftpuser';
   const password = `pw-${Math.random().toString(36).slice(2)}`;
-  const hostKey = ssh2.utils.generateKeyPairSync('ed25519');
+  const hostKey = generateUsableKeyPair();
   const hostPublic = ssh2.utils.parseKey(hostKey.public) as ParsedKey;
   const authorized = options.authorizedKey === undefined ? undefined : (ssh2.utils.parseKey(options.authorizedKey) as ParsedKey);
   const clients = new Set<Connection>();

@@ -1,18 +1,16 @@
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
 import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { sftpConnectionType } from '../../src/outgoing/sftp/sftp-connection-type.js';
 import { sftpConnectionSchema } from '../../src/outgoing/sftp/sftp-kind.js';
 import { freePort, waitFor } from '../helpers/env.js';
-import { startSftpServer, type TestSftpServer } from '../helpers/sftp-server.js';
+import { generateUsableKeyPair, startSftpServer, type TestSftpServer } from '../helpers/sftp-server.js';
 import { silentServer } from '../helpers/silent-server.js';
 import { openDirect, rejection } from './messaging-fixture.js';
 
-const ssh2 = createRequire(import.meta.url)('ssh2') as typeof import('ssh2');
 const PASSPHRASE = 'correct horse battery staple';
-const clientKey = ssh2.utils.generateKeyPairSync('ed25519', { passphrase: PASSPHRASE, cipher: 'aes256-ctr', rounds: 4 });
+const clientKey = generateUsableKeyPair({ passphrase: PASSPHRASE, cipher: 'aes256-ctr', rounds: 4 });
 
 describe('outgoing.sftp', () => {
   let server: TestSftpServer;
@@ -105,7 +103,7 @@ describe('outgoing.sftp', () => {
     assert.equal(error.code, 'VIA_ERR_OUTGOING_FAILED');
     assert.doesNotMatch(error.message + log.text + wrong.log.text, /correct horse|wrong passphrase|PRIVATE KEY/);
 
-    const stranger = ssh2.utils.generateKeyPairSync('ed25519');
+    const stranger = generateUsableKeyPair();
     const unknownKey = openDirect(t, sftpConnectionType, { ...login(), password: undefined, private_key: stranger.private });
     assert.match((await rejection(unknownKey.client.list())).message, /authentication/i, 'a key the server does not know is refused');
   });
