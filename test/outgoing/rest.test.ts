@@ -130,6 +130,20 @@ describe('outgoing.rest', () => {
     assert.ok(Date.now() - started < 2000, `took ${Date.now() - started} ms`);
   });
 
+  test('timeout covers waiting for a free connection: a queued call fails in time, the calls ahead of it still finish', async (t) => {
+    const { client } = openRest(t, { address, pool_size: 1, timeout: 2000 });
+    const ahead = client.get('/slow', { query: { ms: 600 } });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const started = Date.now();
+    const error = await rejection(client.get('/echo', { timeout: 150 }));
+    assert.equal(error.code, 'VIA_ERR_OUTGOING_TIMEOUT');
+    const waited = Date.now() - started;
+    assert.ok(waited >= 140 && waited < 450, `the queued call failed after ${waited} ms`);
+    assert.equal((await ahead).status, 200);
+    // The connection is free again and the aborted call left nothing behind on it.
+    assert.equal((await client.get('/echo')).status, 200);
+  });
+
   test('connect_timeout: a remote end that takes the TCP connection but never finishes the TLS handshake', async (t) => {
     const sockets = new Set<Socket>();
     const silent: Server = createServer((socket) => void sockets.add(socket));

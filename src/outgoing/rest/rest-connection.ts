@@ -7,7 +7,7 @@ import type { CallContext, ConnectionContext, OutgoingConnection } from '../outg
 import type { RestCallOptions, RestClient, RestResponse } from './rest-client.js';
 import { RestCallClient } from './rest-call-client.js';
 import { RestCredentials, type AppliedCredentials } from './rest-credentials.js';
-import { Deadline } from './rest-deadline.js';
+import { bodyText, readAnswer } from './rest-answer.js';
 import { restConnectionKind, type RestConnectionConfig, type RestDataFormat } from './rest-kind.js';
 import { ACCEPT, CONTENT_TYPES, decodeText, encodeBody, requestPath } from './rest-message.js';
 import { backoffMs, isConnectionError, isIdempotent, isRetryableStatus } from './rest-retry.js';
@@ -21,6 +21,8 @@ type Body = string | Buffer | Uint8Array | undefined;
 type Headers = Record<string, string>;
 /** An answer the caller will not see (a 401 to refresh for, a 503 to retry): its body is discarded. */
 type Outcome = RestResponse | { readonly discarded: number };
+/** For a single attempt: every answer goes to the caller. */
+const NEVER = (): boolean => false;
 
 /**
  * One REST connection: an undici Pool to the base address (a fixed number of keep-alive sockets,
@@ -35,6 +37,7 @@ export class RestConnection implements OutgoingConnection<RestClient> {
   readonly #label: string;
   readonly #logger: ConnectionContext['logger'];
   readonly #basePath: string;
+  readonly #origin: string;
   readonly #pool: Undici.Pool;
   readonly #connect: Undici.Client.Options['connect'];
   readonly #credentials: RestCredentials;
@@ -49,6 +52,7 @@ export class RestConnection implements OutgoingConnection<RestClient> {
     this.#label = `${restConnectionKind.label} ${context.name}`;
     const address = new URL(config.address);
     this.#basePath = address.pathname.replace(/\/+$/, '');
+    this.#origin = address.origin;
     this.#connect = { timeout: config.connect_timeout, ...tlsConnectOptions(config, context.baseDir, this.#label) };
     // No undici header/body timeouts: every attempt has its own deadline, which covers both.
     this.#pool = new undici.Pool(address.origin, { connections: config.pool_size, connect: this.#connect, headersTimeout: 0, bodyTimeout: 0 });
@@ -78,7 +82,11 @@ export class RestConnection implements OutgoingConnection<RestClient> {
       return Promise.reject(error);
     }
     const operation = `${method} ${template}`;
-    return outgoingCall(call, TYPE, this.#name, operation, () => this.#attempts(method, operation, path, payload, headers, format, timeout));
+    // Without credentials or retries there is one attempt and nothing to decide after it.
+    const single = this.#config.security === undefined && (this.#config.retries === 0 || !isIdempotent(method));
+    return outgoingCall(call, TYPE, this.#name, operation, () =>
+      single ? (this.#attempt(method, operation, path, payload, headers, format, timeout, NEVER) as Promise<RestResponse>) : this.#attempts(method, operation, path, payload, headers, format, timeout),
+    );
   }
 
   /** A HEAD of the base address: any answer, whatever its status, means the remote end is there. */
@@ -138,23 +146,22 @@ export class RestConnection implements OutgoingConnection<RestClient> {
   }
 
   /** One request with its own deadline, which covers connecting, sending and reading the whole answer. */
-  async #attempt(method: string, operation: string, path: string, body: Body, headers: Headers, format: RestDataFormat, timeout: number, discard: (status: number) => boolean): Promise<Outcome> {
-    const deadline = new Deadline(timeout, () => new ViaductError('VIA_ERR_OUTGOING_TIMEOUT', `${this.#label}: ${operation} did not answer within ${timeout} ms`));
-    try {
-      const answer = await this.#pool.request({ method, path, headers, body, signal: deadline });
-      if (discard(answer.statusCode)) {
-        await answer.body.dump();
-        return { discarded: answer.statusCode };
-      }
+  #attempt(method: string, operation: string, path: string, body: Body, headers: Headers, format: RestDataFormat, timeout: number, discard: (status: number) => boolean): Promise<Outcome> {
+    return readAnswer(
+      this.#pool,
+      { origin: this.#origin, method, path, headers, body },
+      timeout,
+      () => new ViaductError('VIA_ERR_OUTGOING_TIMEOUT', `${this.#label}: ${operation} did not answer within ${timeout} ms`),
+      discard,
+    ).then((answer) => {
+      if (answer.discarded) return { discarded: answer.status };
       const responseHeaders = answer.headers as Record<string, string | string[]>;
       let data: unknown;
-      if (method === 'HEAD') await answer.body.dump();
-      else if (format === 'raw') data = Buffer.from(await answer.body.arrayBuffer());
-      else data = decodeText(format, await answer.body.text(), responseHeaders['content-type'] as string | undefined);
-      return { status: answer.statusCode, headers: responseHeaders, data };
-    } finally {
-      deadline.clear();
-    }
+      if (method === 'HEAD') data = undefined;
+      else if (format === 'raw') data = Buffer.from(answer.body); // a copy: the chunk may share a larger read buffer
+      else data = decodeText(format, bodyText(answer.body), responseHeaders['content-type'] as string | undefined);
+      return { status: answer.status, headers: responseHeaders, data };
+    });
   }
 
   /** The OAuth token request, over its own small agent with the same TLS settings and deadline as a call. */
@@ -163,14 +170,16 @@ export class RestConnection implements OutgoingConnection<RestClient> {
     this.#tokenAgent ??= new this.#undici.Agent({ connections: TOKEN_ENDPOINT_CONNECTIONS, connect: this.#connect, headersTimeout: 0, bodyTimeout: 0 });
     const target = new URL(url);
     const timeout = this.#config.timeout;
-    const deadline = new Deadline(timeout, () => new ViaductError('VIA_ERR_OUTGOING_TIMEOUT', `${this.#label}: the token endpoint did not answer within ${timeout} ms`));
     try {
-      const answer = await this.#tokenAgent.request({ origin: target.origin, path: `${target.pathname}${target.search}`, method: 'POST', headers, body, signal: deadline });
-      return { status: answer.statusCode, body: await answer.body.text() };
+      const answer = await readAnswer(
+        this.#tokenAgent,
+        { origin: target.origin, path: `${target.pathname}${target.search}`, method: 'POST', headers, body },
+        timeout,
+        () => new ViaductError('VIA_ERR_OUTGOING_TIMEOUT', `${this.#label}: the token endpoint did not answer within ${timeout} ms`),
+      );
+      return { status: answer.status, body: bodyText(answer.body) };
     } catch (error) {
       throw toOutgoingError(error, `${this.#label}: the token endpoint`);
-    } finally {
-      deadline.clear();
     }
   }
 }
