@@ -21,7 +21,8 @@ export class HttpFrontend {
     this.server = createServer({ keepAliveTimeout: 5_000 }, (req, res) => {
       const cid = newCid();
       this.#inFlight++;
-      res.once('close', this.#finished);
+      // 'close' comes once per response; on() spares the wrapper once() makes on every request.
+      res.on('close', this.#finished);
       if (this.#draining) res.setHeader('Connection', 'close');
       try {
         const url = req.url ?? '/';

@@ -14,23 +14,50 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   if (!hasBody(req)) return Promise.resolve(EMPTY);
   const declared = Number(req.headers['content-length']);
   if (declared > limit) return Promise.reject(tooLarge(limit));
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const onData = (chunk: Buffer): void => {
-      size += chunk.length;
-      if (size > limit) {
-        req.off('data', onData);
-        req.pause();
-        reject(tooLarge(limit));
-        return;
-      }
-      chunks.push(chunk);
-    };
-    req.on('data', onData);
-    req.once('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)));
-    req.once('error', (error) => reject(new ViaductError('VIA_ERR_BAD_REQUEST', 'The request body could not be read', { cause: error })));
-  });
+  return new Promise((resolve, reject) => new BodyReader(req, limit, resolve, reject));
+}
+
+/**
+ * Gathers one request's body. Its listeners are methods bound once, rather than closures made
+ * for every request; 'end' and 'error' come at most once, so they need no once() wrappers.
+ */
+class BodyReader {
+  readonly #req: IncomingMessage;
+  readonly #limit: number;
+  readonly #resolve: (body: Buffer) => void;
+  readonly #reject: (error: ViaductError) => void;
+  readonly #chunks: Buffer[] = [];
+  #size = 0;
+
+  constructor(req: IncomingMessage, limit: number, resolve: (body: Buffer) => void, reject: (error: ViaductError) => void) {
+    this.#req = req;
+    this.#limit = limit;
+    this.#resolve = resolve;
+    this.#reject = reject;
+    req.on('data', this.#onData);
+    req.on('end', this.#onEnd);
+    req.on('error', this.#onError);
+  }
+
+  readonly #onData = (chunk: Buffer): void => {
+    this.#size += chunk.length;
+    if (this.#size > this.#limit) {
+      this.#req.off('data', this.#onData);
+      this.#req.pause();
+      this.#reject(tooLarge(this.#limit));
+      return;
+    }
+    this.#chunks.push(chunk);
+  };
+
+  readonly #onEnd = (): void => {
+    const chunks = this.#chunks;
+    this.#resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, this.#size));
+  };
+
+  readonly #onError = (error: Error): void => {
+    this.#reject(new ViaductError('VIA_ERR_BAD_REQUEST', 'The request body could not be read', { cause: error }));
+  };
 }
 
 function tooLarge(limit: number): ViaductError {
