@@ -38,43 +38,80 @@ export class Invoker {
   }
 
   invoke(name: string, request: ServiceRequest, options: InvokeOptions): Promise<ServiceResponse> {
-    const entry = this.#store.get(name);
-    if (entry === undefined) return Promise.reject(new ViaductError('VIA_ERR_SERVICE_NOT_FOUND', `No such service: ${name}`));
-    const depth = options.depth ?? 0;
-    if (depth > MAX_DEPTH) return Promise.reject(new ViaductError('VIA_ERR_INVOKE_DEPTH', `Nested invocations deeper than ${MAX_DEPTH} at ${name}`));
-
-    const service = new entry.cls();
-    const cid = options.cid;
-    service[attachContext](new Invocation(this, cid, request, this.#logger, depth));
-    for (const extension of this.#extensions) extension(service, cid);
-
-    let run: void | PromiseLike<void>;
-    try {
-      // Services without hooks skip the async wrapper: this is on every request's path.
-      run = service.beforeHandle === undefined && service.afterHandle === undefined ? service.handle() : runHooks(service);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    if (run === undefined || typeof (run as PromiseLike<void>).then !== 'function') return Promise.resolve(service.response);
-    const timeout = options.timeout ?? entry.timeout ?? this.#defaultTimeout;
-    if (timeout <= 0) return Promise.resolve(run).then(() => service.response);
-    // One promise settled by whichever comes first, the run or the timer: no Promise.race and no
-    // second promise per invocation.
-    const work = run;
-    return new Promise<ServiceResponse>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new ViaductError('VIA_ERR_TIMEOUT', `Service ${name} did not finish within ${timeout} ms`)), timeout);
-      work.then(
-        () => {
-          clearTimeout(timer);
-          resolve(service.response);
-        },
-        (error: unknown) => {
-          clearTimeout(timer);
-          reject(error);
-        },
-      );
-    });
+    return new Promise<ServiceResponse>((resolve, reject) => this.run(name, request, options, resolve, reject));
   }
+
+  /**
+   * invoke() without promises of its own, for the channels: exactly one of the callbacks is
+   * called, perhaps before run() returns. A promise per step costs a microtask each and, for
+   * every value a promise resolves to, a look-up of its `then`; this is on every request's path.
+   * The callbacks must not throw.
+   */
+  run(name: string, request: ServiceRequest, options: InvokeOptions, onResponse: (response: ServiceResponse) => void, onError: (error: unknown) => void): void {
+    const entry = this.#store.get(name);
+    if (entry === undefined) return onError(new ViaductError('VIA_ERR_SERVICE_NOT_FOUND', `No such service: ${name}`));
+    const depth = options.depth ?? 0;
+    if (depth > MAX_DEPTH) return onError(new ViaductError('VIA_ERR_INVOKE_DEPTH', `Nested invocations deeper than ${MAX_DEPTH} at ${name}`));
+
+    let service: Service;
+    let work: void | PromiseLike<void>;
+    try {
+      // A constructor or a handle() that throws at once is the service's failure like any other.
+      service = new entry.cls();
+      const cid = options.cid;
+      service[attachContext](new Invocation(this, cid, request, this.#logger, depth));
+      for (const extension of this.#extensions) extension(service, cid);
+      // Services without hooks skip the async wrapper.
+      work = service.beforeHandle === undefined && service.afterHandle === undefined ? service.handle() : runHooks(service);
+    } catch (error) {
+      return onError(error);
+    }
+    if (work === undefined || typeof (work as PromiseLike<void>).then !== 'function') return onResponse(service.response);
+    const timeout = options.timeout ?? entry.timeout ?? this.#defaultTimeout;
+    new PendingRun(service, name, timeout, work as PromiseLike<void>, onResponse, onError);
+  }
+}
+
+/**
+ * A service's run that has not finished: settled by whichever comes first, the run or its
+ * timer (none when the timeout is 0). The work itself cannot be cancelled and is left to finish.
+ */
+class PendingRun {
+  readonly #service: Service;
+  readonly #onResponse: (response: ServiceResponse) => void;
+  readonly #onError: (error: unknown) => void;
+  readonly #timer: NodeJS.Timeout | undefined;
+  #settled = false;
+
+  constructor(service: Service, name: string, timeout: number, work: PromiseLike<void>, onResponse: (response: ServiceResponse) => void, onError: (error: unknown) => void) {
+    this.#service = service;
+    this.#onResponse = onResponse;
+    this.#onError = onError;
+    this.#timer = timeout > 0 ? setTimeout(expire, timeout, this, name, timeout) : undefined;
+    work.then(this.#finished, this.#failed);
+  }
+
+  expire(name: string, timeout: number): void {
+    this.#failed(new ViaductError('VIA_ERR_TIMEOUT', `Service ${name} did not finish within ${timeout} ms`));
+  }
+
+  readonly #finished = (): void => {
+    if (this.#settled) return;
+    this.#settled = true;
+    clearTimeout(this.#timer);
+    this.#onResponse(this.#service.response);
+  };
+
+  readonly #failed = (error: unknown): void => {
+    if (this.#settled) return;
+    this.#settled = true;
+    clearTimeout(this.#timer);
+    this.#onError(error);
+  };
+}
+
+function expire(run: PendingRun, name: string, timeout: number): void {
+  run.expire(name, timeout);
 }
 
 /** One invocation's context; a class rather than an object of closures, so nothing is allocated per field. */

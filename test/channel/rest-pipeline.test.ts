@@ -54,6 +54,27 @@ export class Outer extends Service {
   }
 }
 
+export class ThrowsAtOnce extends Service {
+  static serviceName = 'test.throws-at-once';
+  handle() { throw new Error('thrown before any await'); }
+}
+
+export class BadConstructor extends Service {
+  static serviceName = 'test.bad-constructor';
+  broken = (() => { throw new Error('thrown by a field initializer'); })();
+  async handle() { this.response.payload = 'unreachable'; }
+}
+
+export class BadHeader extends Service {
+  static serviceName = 'test.bad-header';
+  async handle() { this.response.headers['x-bad'] = 'line\\nbreak'; this.response.payload = { ok: true }; }
+}
+
+export class Sync extends Service {
+  static serviceName = 'test.sync';
+  handle() { this.response.payload = { sync: true }; }
+}
+
 export class Text extends Service {
   static serviceName = 'test.text';
   async handle() { this.response.payload = String(this.request.payload).toUpperCase(); }
@@ -87,6 +108,7 @@ describe('REST channel pipeline', () => {
     await channel({ name: 'text', path: '/text', service: 'test.text', data_format: 'text' });
     await channel({ name: 'raw', path: '/raw', service: 'test.raw', data_format: 'raw' });
     await channel({ name: 'small', path: '/small', service: 'test.echo', max_body_size: 100 });
+    for (const name of ['throws-at-once', 'bad-constructor', 'bad-header', 'sync']) await channel({ name, path: `/${name}`, service: `test.${name}` });
   });
   after(() => cluster.close());
 
@@ -132,6 +154,20 @@ describe('REST channel pipeline', () => {
     const text = await response.text();
     assert.equal((JSON.parse(text) as { error: { code: string } }).error.code, 'VIA_ERR_SERVICE_FAILED');
     assert.doesNotMatch(text, /secret internal detail|at .*:\d+/);
+  });
+
+  test('a service that fails before its first await, in its constructor, or with a header HTTP cannot carry is a 500; the worker goes on', async () => {
+    for (const path of ['/throws-at-once', '/bad-constructor', '/bad-header']) {
+      for (const url of cluster.urls) {
+        const response = await fetch(`${url}${path}`, { method: 'POST', body: '{}' });
+        assert.equal(response.status, 500, path);
+        assert.equal(((await response.json()) as { error: { code: string } }).error.code, 'VIA_ERR_SERVICE_FAILED', path);
+      }
+    }
+    const sync = await fetch(`${cluster.urls[0]}/sync`);
+    assert.equal(sync.status, 200);
+    assert.deepEqual(await sync.json(), { sync: true });
+    for (const url of cluster.urls) assert.equal((await fetch(`${url}/echo/1`, { method: 'POST', body: '{}' })).status, 200);
   });
 
   test('a service may throw a coded error, which keeps its code and status', async () => {

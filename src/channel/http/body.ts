@@ -11,10 +11,19 @@ export function hasBody(req: IncomingMessage): boolean {
 
 /** Reads the whole body, refusing with VIA_ERR_BODY_TOO_LARGE past `limit` bytes. */
 export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
-  if (!hasBody(req)) return Promise.resolve(EMPTY);
+  return new Promise((resolve, reject) => gatherBody(req, limit, resolve, reject));
+}
+
+/**
+ * readBody() with callbacks, for the channels' hot path: exactly one of them is called, perhaps
+ * before this returns. (Resolving a promise with a Buffer looks up `then` along the typed-array
+ * prototypes, and the promise adds a microtask.)
+ */
+export function gatherBody(req: IncomingMessage, limit: number, onBody: (body: Buffer) => void, onError: (error: ViaductError) => void): void {
+  if (!hasBody(req)) return onBody(EMPTY);
   const declared = Number(req.headers['content-length']);
-  if (declared > limit) return Promise.reject(tooLarge(limit));
-  return new Promise((resolve, reject) => new BodyReader(req, limit, resolve, reject));
+  if (declared > limit) return onError(tooLarge(limit));
+  new BodyReader(req, limit, onBody, onError);
 }
 
 /**

@@ -5,12 +5,11 @@ import { ViaductError } from '../../errors.js';
 import { compileSecurity, findSecurity } from '../../security/registry.js';
 import type { Invoker } from '../../service/invoker.js';
 import type { ServiceRequest, ServiceResponse } from '../../service/request.js';
-import { readBody } from '../http/body.js';
+import { gatherBody } from '../http/body.js';
 import { parseBody, serializePayload } from '../http/data-format.js';
 import { CID_HEADER, respondError } from '../http/respond.js';
 import type { RestChannel } from './rest-channel-type.js';
 import type { RestRouter } from './rest-router.js';
-import type { ConfigObject } from '../../config/config-kind.js';
 
 export interface RestPipelineDeps {
   readonly router: RestRouter;
@@ -26,7 +25,7 @@ export interface RestPipelineDeps {
 export function createRestPipeline(deps: RestPipelineDeps) {
   const { router, invoker, logger } = deps;
 
-  return function handleRest(req: IncomingMessage, res: ServerResponse, cid: string): Promise<void> | void {
+  return function handleRest(req: IncomingMessage, res: ServerResponse, cid: string): void {
     const method = req.method ?? 'GET';
     const match = router.match(method, req.url ?? '/');
     if (match.kind === 'not-found') return respondError(res, new ViaductError('VIA_ERR_NOT_FOUND'), cid, logger);
@@ -38,22 +37,40 @@ export function createRestPipeline(deps: RestPipelineDeps) {
       const denied = checkSecurity(deps.snapshot(), channel.security, req);
       if (denied !== undefined) return respondError(res, new ViaductError('VIA_ERR_UNAUTHORIZED'), cid, logger, denied);
     }
-    return readBody(req, channel.max_body_size).then(
-      (raw) => run(req, res, cid, match.channel, raw, match.params, match.query),
-      (error: unknown) => respondError(res, error, cid, logger),
-    );
+    const exchange = new Exchange(req, res, cid, channel, match.params, match.query, invoker, logger);
+    gatherBody(req, channel.max_body_size, exchange.onBody, exchange.onError);
   };
+}
 
-  function run(
-    req: IncomingMessage,
-    res: ServerResponse,
-    cid: string,
-    channelObject: ConfigObject<RestChannel>,
-    raw: Buffer,
-    params: Record<string, string>,
-    query: Record<string, string | string[]>,
-  ): Promise<void> | void {
-    const channel = channelObject.data;
+/**
+ * One request on its way through a channel: body → parse → service → answer. Callbacks rather
+ * than a chain of promises; each step that fails answers with a coded error, and nothing here
+ * throws to the HTTP server.
+ */
+class Exchange {
+  readonly #req: IncomingMessage;
+  readonly #res: ServerResponse;
+  readonly #cid: string;
+  readonly #channel: RestChannel;
+  readonly #params: Record<string, string>;
+  readonly #query: Record<string, string | string[]>;
+  readonly #invoker: Invoker;
+  readonly #logger: Logger;
+
+  constructor(req: IncomingMessage, res: ServerResponse, cid: string, channel: RestChannel, params: Record<string, string>, query: Record<string, string | string[]>, invoker: Invoker, logger: Logger) {
+    this.#req = req;
+    this.#res = res;
+    this.#cid = cid;
+    this.#channel = channel;
+    this.#params = params;
+    this.#query = query;
+    this.#invoker = invoker;
+    this.#logger = logger;
+  }
+
+  readonly onBody = (raw: Buffer): void => {
+    const req = this.#req;
+    const channel = this.#channel;
     let request: ServiceRequest;
     try {
       const url = req.url ?? '/';
@@ -61,17 +78,32 @@ export function createRestPipeline(deps: RestPipelineDeps) {
       request = {
         payload: parseBody(channel.data_format, raw),
         raw,
-        http: { method: req.method ?? 'GET', path: q < 0 ? url : url.slice(0, q), params, query, headers: req.headers, remoteAddress: req.socket.remoteAddress },
+        http: { method: req.method ?? 'GET', path: q < 0 ? url : url.slice(0, q), params: this.#params, query: this.#query, headers: req.headers, remoteAddress: req.socket.remoteAddress },
         channel: { type: 'rest', name: channel.name },
       };
     } catch (error) {
-      return respondError(res, error, cid, logger);
+      return this.onError(error);
     }
-    return invoker.invoke(channel.service, request, channel.timeout === undefined ? { cid } : { cid, timeout: channel.timeout }).then(
-      (response) => send(res, cid, channel, response),
-      (error: unknown) => respondError(res, error, cid, logger),
-    );
-  }
+    this.#invoker.run(channel.service, request, channel.timeout === undefined ? { cid: this.#cid } : { cid: this.#cid, timeout: channel.timeout }, this.#onResponse, this.onError);
+  };
+
+  readonly #onResponse = (response: ServiceResponse): void => {
+    try {
+      send(this.#res, this.#cid, this.#channel, response);
+    } catch (error) {
+      // e.g. a header value the service set that HTTP cannot carry
+      this.onError(error);
+    }
+  };
+
+  readonly onError = (error: unknown): void => {
+    try {
+      respondError(this.#res, error, this.#cid, this.#logger);
+    } catch (failure) {
+      this.#logger.error({ cid: this.#cid, err: failure }, 'Could not answer with an error; closing the connection');
+      this.#res.destroy();
+    }
+  };
 }
 
 /** Undefined when the request passes; otherwise the headers of the 401. */
