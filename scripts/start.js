@@ -1,7 +1,10 @@
 // `npm start`: creates the quickstart environment in .viaduct/quickstart on first use, then runs
 // it in the foreground (Ctrl-C stops it cleanly).
 import { existsSync } from 'node:fs';
-import { main } from '../dist/src/cli/main.js';
+import { createRequire } from 'node:module';
+
+process.setSourceMapsEnabled(true);
+const { main } = createRequire(import.meta.url)('../dist/bundle/cli.cjs');
 
 const dir = process.env.VIADUCT_QUICKSTART_DIR ?? '.viaduct/quickstart';
 

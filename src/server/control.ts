@@ -1,12 +1,17 @@
 import type { ServerInfo } from '../admin/admin-service.js';
+import type { EnvironmentConfig } from './environment.js';
 
 /** Messages between a server's primary and its workers, beside the broker's. */
 export type ToPrimary =
+  /** A worker has loaded its code and waits for vc:start. */
+  | { readonly t: 'vc:hello' }
   | { readonly t: 'vc:ready' }
   | { readonly t: 'vc:spare-ready' }
   | { readonly t: 'vc:info'; readonly id: number };
 
 export type ToWorkerControl =
+  /** The ODB schema is current: the worker may load from it, with the server's configuration. */
+  | { readonly t: 'vc:start'; readonly config: EnvironmentConfig }
   | { readonly t: 'vc:shutdown' }
   | { readonly t: 'vc:listen' }
   | { readonly t: 'vc:info-reply'; readonly id: number; readonly info: ServerInfo }

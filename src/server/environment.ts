@@ -1,9 +1,16 @@
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
-import { parse, stringify } from 'yaml';
 import { z } from 'zod';
 import { ViaductError } from '../errors.js';
+
+const require = createRequire(import.meta.url);
+
+/** The YAML parser, loaded on first use: a worker gets its configuration from the primary and parses none. */
+function yaml(): typeof import('yaml') {
+  return require('yaml') as typeof import('yaml');
+}
 
 /**
  * An environment directory: viaduct.yaml, the secrets key and admin password, the SQLite ODB (if
@@ -99,6 +106,7 @@ export async function readEnvironment(dir: string): Promise<{ paths: Environment
     throw new ViaductError('VIA_ERR_ENV_NOT_FOUND', `No environment in ${paths.dir} (${CONFIG_FILE} is missing); create one with: viaduct quickstart ${dir}`);
   }
   let raw: unknown;
+  const { parse } = yaml();
   try {
     raw = parse(text);
   } catch (error) {
@@ -118,6 +126,7 @@ export async function readEnvironment(dir: string): Promise<{ paths: Environment
 }
 
 export async function writeEnvironmentConfig(paths: EnvironmentPaths, config: EnvironmentConfig): Promise<void> {
+  const { stringify } = yaml();
   await writeFile(paths.config, `# Viaduct environment. See docs/cli.md.\n${stringify(config)}`);
 }
 

@@ -1,25 +1,23 @@
 import cluster, { type Worker } from 'node:cluster';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import type { ServerInfo } from '../admin/admin-service.js';
 import { LocalBrokerHub } from '../broker/local/local-broker-hub.js';
 import { createLogger } from '../log.js';
-import { openOdb, type OdbHandle } from '../odb/database.js';
+import type { OdbHandle } from '../odb/database.js';
 import { hostname } from 'node:os';
 import { ClusterPresence } from './cluster-presence.js';
 import { superviseLoadBalancer } from './environment-lb.js';
 import type { LbSupervisor } from '../lb/index.js';
 import { SingletonLease } from './singleton-lease.js';
-import { migrateToLatest } from '../odb/migrator.js';
 import { parseOdbUrl } from '../odb/odb-url.js';
 import { isControl, PICKUP_DEPLOY, type ToPrimary, type ToWorkerControl } from './control.js';
 import { pickupDir, readEnvironment, type EnvironmentConfig, type EnvironmentPaths, type ServerConfig } from './environment.js';
 import { PickupWatcher } from './pickup-watcher.js';
+import { WORKER_SCRIPT } from './worker-script.js';
 import { SchedulerAssignment } from '../scheduler/scheduler-assignment.js';
 
-const WORKER_SCRIPT = fileURLToPath(new URL('./worker-main.js', import.meta.url));
 /** A worker that dies sooner than this after starting is restarted with a growing delay. */
 const CRASH_LOOP_MS = 2_000;
 /** Workers that fail this many times in a row before any was ever ready mean the server cannot start. */
@@ -90,6 +88,9 @@ class Primary {
   #bootFailures = 0;
   #firstReady: Promise<void>;
   #resolveFirstReady!: () => void;
+  /** Resolves once the ODB schema is current: workers may use the ODB from then on. */
+  readonly #odbCurrent: Promise<void>;
+  #resolveOdbCurrent!: () => void;
 
   constructor(paths: EnvironmentPaths, config: EnvironmentConfig, server: ServerConfig, logger: Logger) {
     this.#paths = paths;
@@ -97,15 +98,41 @@ class Primary {
     this.#server = server;
     this.#logger = logger;
     this.#firstReady = new Promise((resolve) => (this.#resolveFirstReady = resolve));
+    this.#odbCurrent = new Promise((resolve) => (this.#resolveOdbCurrent = resolve));
     this.#singletonHooks.push(new SchedulerAssignment(cluster, logger));
     this.#watcher = new PickupWatcher(pickupDir(paths, server), logger, (file, source) => this.#deployFromPickup(file, source));
   }
 
   async start(): Promise<void> {
-    const odb = openOdb(parseOdbUrl(this.#config.odb, this.#paths.dir), { poolSize: 2 });
-    this.#odb = odb;
-    const applied = await migrateToLatest(odb.db, odb.location.dialect);
-    if (applied.length > 0) this.#logger.info({ migrations: applied }, 'ODB migrated');
+    const location = parseOdbUrl(this.#config.odb, this.#paths.dir);
+    await mkdir(this.#paths.run, { recursive: true });
+    await writeFile(pidFile(this.#paths, this.#server.name), `${process.pid}\n`);
+
+    // The workers start first: they load their code while this process brings the ODB schema up
+    // to date, and none touches the ODB before it is (each says vc:hello, vc:start answers).
+    cluster.setupPrimary({ exec: WORKER_SCRIPT, args: [], silent: false });
+    cluster.on('exit', (worker, code, signal) => this.#onExit(worker, code, signal));
+    for (let i = 0; i < this.#server.workers; i++) this.#fork('serving');
+
+    process.on('SIGTERM', () => void this.stop('SIGTERM'));
+    process.on('SIGINT', () => void this.stop('SIGINT'));
+
+    let odb: OdbHandle;
+    try {
+      // Loaded only now, so the workers are forked without waiting for the database modules.
+      const [{ openOdb }, { migrateToLatest }] = await Promise.all([import('../odb/database.js'), import('../odb/migrator.js')]);
+      odb = openOdb(location, { poolSize: 2 });
+      this.#odb = odb;
+      const applied = await migrateToLatest(odb.db, odb.location.dialect);
+      if (applied.length > 0) this.#logger.info({ migrations: applied }, 'ODB migrated');
+    } catch (error) {
+      if (this.#stopping) return; // stop() ends the process
+      await this.#abortStart();
+      throw error;
+    }
+    this.#resolveOdbCurrent();
+    // Sent ahead to the workers forked so far, so that one done loading need not wait for the answer to vc:hello.
+    for (const worker of Object.values(cluster.workers ?? {})) if (worker !== undefined) this.#sendStart(worker);
     const timing = { intervalMs: this.#config.singleton.renew_interval_ms, staleMs: this.#config.singleton.stale_after_ms };
     this.#presence = new ClusterPresence(odb.db, this.#server);
     this.#lease = new SingletonLease(
@@ -124,15 +151,6 @@ class Primary {
       },
       this.#logger,
     );
-    await mkdir(this.#paths.run, { recursive: true });
-    await writeFile(pidFile(this.#paths, this.#server.name), `${process.pid}\n`);
-
-    cluster.setupPrimary({ exec: WORKER_SCRIPT, args: [], silent: false });
-    cluster.on('exit', (worker, code, signal) => this.#onExit(worker, code, signal));
-    for (let i = 0; i < this.#server.workers; i++) this.#fork('serving');
-
-    process.on('SIGTERM', () => void this.stop('SIGTERM'));
-    process.on('SIGINT', () => void this.stop('SIGINT'));
 
     await this.#firstReady;
     await this.#presence.start(timing.intervalMs);
@@ -169,6 +187,21 @@ class Primary {
     setTimeout(() => process.exit(process.exitCode ?? 0), 50);
   }
 
+  /** The ODB could not be opened or migrated: the workers (still waiting for vc:start) go, and so does the pid file. */
+  async #abortStart(): Promise<void> {
+    this.#stopping = true;
+    const workers = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined && !w.isDead());
+    const exited = workers.map((w) => new Promise<void>((resolve) => w.once('exit', () => resolve())));
+    for (const worker of workers) this.#sendTo(worker, { t: 'vc:shutdown' });
+    const deadline = setTimeout(() => {
+      for (const worker of workers) worker.process.kill('SIGKILL');
+    }, 5_000);
+    await Promise.all(exited);
+    clearTimeout(deadline);
+    await this.#odb?.close().catch(() => undefined);
+    await rm(pidFile(this.#paths, this.#server.name), { force: true });
+  }
+
   #fork(role: 'serving' | 'spare'): void {
     const worker = cluster.fork({ VIADUCT_ENV: this.#paths.dir, VIADUCT_SERVER: this.#server.name, VIADUCT_ROLE: role });
     this.#workerStarted.set(worker.id, new Date());
@@ -178,7 +211,9 @@ class Primary {
     worker.on('message', (raw: unknown) => {
       if (!isControl(raw)) return;
       const message = raw as ToPrimary;
-      if (message.t === 'vc:spare-ready') {
+      if (message.t === 'vc:hello') {
+        void this.#odbCurrent.then(() => this.#sendStart(worker));
+      } else if (message.t === 'vc:spare-ready') {
         this.#spareReady = worker;
         this.#logger.info({ workerId: worker.id, pid: worker.process.pid }, 'Spare worker ready');
         void this.#writeRunFile();
@@ -285,6 +320,11 @@ class Primary {
     await writeFile(temp, JSON.stringify(run, null, 2))
       .then(() => rename(temp, file))
       .catch(() => rm(temp, { force: true }));
+  }
+
+  /** The configuration this server started with is every worker's, also of one started later. */
+  #sendStart(worker: Worker): void {
+    this.#sendTo(worker, { t: 'vc:start', config: this.#config });
   }
 
   #sendTo(worker: Worker, message: ToWorkerControl): void {

@@ -1,4 +1,5 @@
 import cluster from 'node:cluster';
+import type { Logger } from 'pino';
 import type { ServerInfo } from '../admin/admin-service.js';
 import { LocalBroker } from '../broker/local/local-broker.js';
 import { createBroker } from '../broker/create-broker.js';
@@ -7,16 +8,16 @@ import { createLogger } from '../log.js';
 import { openOdb } from '../odb/database.js';
 import { parseOdbUrl } from '../odb/odb-url.js';
 import { isControl, type ToPrimary, type ToWorkerControl } from './control.js';
-import { readEnvironment, readSecretKey } from './environment.js';
+import { environmentPaths, readSecretKey, type EnvironmentConfig } from './environment.js';
 import { createWorkerRuntime, type WorkerRuntime } from './worker-runtime.js';
 
 /** A worker process: builds its runtime, listens on the server's shared port, drains on request. */
 async function main(): Promise<void> {
   const envDir = process.env.VIADUCT_ENV!;
   const serverName = process.env.VIADUCT_SERVER!;
-  const { paths, config } = await readEnvironment(envDir);
-  const server = config.servers.find((s) => s.name === serverName)!;
-  const logger = createLogger({ name: 'viaduct', level: config.log_level, base: { server: serverName, worker: cluster.worker?.id } });
+  const paths = environmentPaths(envDir);
+  let config: EnvironmentConfig | undefined;
+  let logger: Logger | undefined;
 
   const port: Port = { send: (m) => process.send?.(m), onMessage: (fn) => process.on('message', fn) };
   const pendingInfo = new Map<number, (info: ServerInfo) => void>();
@@ -35,10 +36,14 @@ async function main(): Promise<void> {
   let stopping = false;
   let promoted: () => void = () => {};
   const listenOrder = new Promise<void>((resolve) => (promoted = resolve));
+  let started: (config: EnvironmentConfig) => void = () => {};
+  const startOrder = new Promise<EnvironmentConfig>((resolve) => (started = resolve));
   process.on('message', (raw) => {
     if (!isControl(raw)) return;
     const message = raw as ToWorkerControl;
-    if (message.t === 'vc:info-reply') {
+    if (message.t === 'vc:start') {
+      started(message.config);
+    } else if (message.t === 'vc:info-reply') {
       pendingInfo.get(message.id)?.(message.info);
       pendingInfo.delete(message.id);
     } else if (message.t === 'vc:listen') {
@@ -51,10 +56,10 @@ async function main(): Promise<void> {
       stopping = true;
       // Nothing is in flight before the worker serves: it can go at once.
       if (runtime === undefined || !serving) process.exit(0);
-      runtime.stop(config.limits.drain_timeout_ms).then(
+      runtime.stop(config!.limits.drain_timeout_ms).then(
         () => process.exit(0),
         (error: unknown) => {
-          logger.error({ err: error }, 'Worker stop failed');
+          logger!.error({ err: error }, 'Worker stop failed');
           process.exit(1);
         },
       );
@@ -63,6 +68,13 @@ async function main(): Promise<void> {
   // The primary says when to stop; a signal to the whole process group must not cut requests short.
   process.on('SIGINT', () => {});
   process.on('SIGTERM', () => {});
+
+  // The primary answers once the ODB schema is current (it migrates while workers load), with the
+  // configuration the server started with.
+  send({ t: 'vc:hello' });
+  config = await startOrder;
+  const server = config.servers.find((s) => s.name === serverName)!;
+  logger = createLogger({ name: 'viaduct', level: config.log_level, base: { server: serverName, worker: cluster.worker?.id } });
 
   // The link to this server's primary always exists (pickup deployments); the cluster broker is
   // the same object for a one-server environment, Redis across servers.

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import Module from 'node:module';
 import path from 'node:path';
-import { transform, type Message } from 'esbuild';
+import type { Message } from 'esbuild';
 import { ViaductError } from '../errors.js';
 import * as publicApi from '../index.js';
 import { isServiceClass, serviceNameOf } from './service.js';
@@ -23,6 +23,7 @@ export interface SourceLocation {
   readonly message: string;
 }
 
+const require = Module.createRequire(import.meta.url);
 const RESERVED_PREFIX = 'viaduct.';
 let sourceMapsOn = false;
 
@@ -37,6 +38,8 @@ export async function compile(file: string, source: string): Promise<CompiledFil
   if (loader === undefined) {
     throw new ViaductError('VIA_ERR_DEPLOY_COMPILE', `${file}: only .ts and .js files can be deployed`);
   }
+  // esbuild is loaded on the first deployment, not at start (stored files are compiled already).
+  const { transform } = require('esbuild') as typeof import('esbuild');
   try {
     const result = await transform(source, { loader, format: 'cjs', sourcemap: 'inline', sourcefile: file, target: 'node20', logLevel: 'silent' });
     return { file, source, code: result.code, hash: hashSource(source) };
