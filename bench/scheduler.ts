@@ -103,7 +103,13 @@ export async function run(): Promise<BenchResult> {
       .all(new Date(windowStart).toISOString(), new Date(windowEnd).toISOString()) as Array<{ job_id: string; planned_at: string; started_at: string; run_trigger: string; outcome: string }>;
     db.close();
 
-    const lags = Float64Array.from(rows.filter((r) => r.run_trigger === 'schedule').map((r) => Date.parse(r.started_at) - Date.parse(r.planned_at))).sort();
+    const onTime = rows.filter((r) => r.run_trigger === 'schedule');
+    const lags = Float64Array.from(onTime.map((r) => Date.parse(r.started_at) - Date.parse(r.planned_at))).sort();
+    // The lag over time: p99 of the runs planned in each second of the window, to tell a steady
+    // lag from stalls (periodic ones, or a backlog from the start).
+    const bySecond = Array.from({ length: settings.durationS }, () => [] as number[]);
+    for (const r of onTime) bySecond[Math.floor((Date.parse(r.planned_at) - windowStart) / 1000)]?.push(Date.parse(r.started_at) - Date.parse(r.planned_at));
+    const p99BySecond = bySecond.map((l) => (l.length === 0 ? Number.NaN : percentileSorted(Float64Array.from(l).sort(), 99)));
     const expected = settings.jobs * settings.durationS;
     const distinct = new Set(rows.map((r) => `${r.job_id}@${r.planned_at}`)).size;
     const catchUps = rows.filter((r) => r.run_trigger === 'catch-up').length;
@@ -112,6 +118,7 @@ export async function run(): Promise<BenchResult> {
     const p99 = percentileSorted(lags, 99);
     const max = lags.length > 0 ? lags[lags.length - 1]! : Number.NaN;
     log(`${rows.length} runs of ${expected} fire times; lag p50 ${fmt(p50)} ms, p99 ${fmt(p99)} ms, max ${fmt(max)} ms`);
+    log(`lag p99 by second of the window (ms): ${p99BySecond.map((v) => fmt(v, 0)).join(' ')}`);
 
     return {
       name: 'scheduler',
@@ -124,6 +131,7 @@ export async function run(): Promise<BenchResult> {
         catchUpRuns: catchUps,
         notOk,
         lagMs: { p50: round(p50), p99: round(p99), max: round(max) },
+        lagP99BySecondMs: p99BySecond.map((v) => round(v)),
         cpuPercentOfOneCore: { engineWorker: round(cpu.engineWorker, 1), otherWorkers: cpu.otherWorkers.map((c) => round(c, 1)), primary: round(cpu.primary, 1) },
         engineBusyPercent: round(engineBusy, 2),
         getListMs: round(getListMs),

@@ -12,19 +12,30 @@ interface Waiting<I, O> {
 export class GroupCommit<I, O> {
   readonly #flush: (items: I[]) => Promise<O[]>;
   readonly #maxBatch: number;
+  readonly #minIntervalMs: number;
+  #lastFlush = Number.NEGATIVE_INFINITY;
   #queue: Array<Waiting<I, O>> = [];
   #draining: Promise<void> | undefined;
 
-  /** `flush` answers with one output per item, in order. */
-  constructor(flush: (items: I[]) => Promise<O[]>, maxBatch = 1_000) {
+  /**
+   * `flush` answers with one output per item, in order. `minIntervalMs`: a flush starts at least
+   * this long after the one before, so that under load items gather into fewer flushes.
+   */
+  constructor(flush: (items: I[]) => Promise<O[]>, maxBatch = 1_000, minIntervalMs = 0) {
     this.#flush = flush;
     this.#maxBatch = maxBatch;
+    this.#minIntervalMs = minIntervalMs;
   }
 
   submit(item: I): Promise<O> {
     return new Promise<O>((resolve, reject) => {
       this.#queue.push({ item, resolve, reject });
-      this.#draining ??= new Promise<void>((done) => setImmediate(() => void this.#drain().then(done)));
+      this.#draining ??= new Promise<void>((done) => {
+        const wait = this.#lastFlush + this.#minIntervalMs - performance.now();
+        const go = () => void this.#drain().then(done);
+        if (wait > 0) setTimeout(go, wait);
+        else setImmediate(go);
+      });
     });
   }
 
@@ -36,6 +47,9 @@ export class GroupCommit<I, O> {
   async #drain(): Promise<void> {
     try {
       while (this.#queue.length > 0) {
+        const wait = this.#lastFlush + this.#minIntervalMs - performance.now();
+        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+        this.#lastFlush = performance.now();
         const batch = this.#queue.splice(0, this.#maxBatch);
         try {
           const outputs = await this.#flush(batch.map((w) => w.item));

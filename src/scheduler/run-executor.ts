@@ -21,7 +21,8 @@ export class RunExecutor {
   readonly #ledger: GroupCommit<LedgerItem, ClaimResult | undefined>;
   readonly #running = new Set<Promise<void>>();
 
-  constructor(ledger: RunLedger, invoker: Invoker, logger: Logger) {
+  /** `minIntervalMs`: see GroupCommit; the ledger's transactions start at least this far apart. */
+  constructor(ledger: RunLedger, invoker: Invoker, logger: Logger, minIntervalMs = 0) {
     this.#invoker = invoker;
     this.#logger = logger;
     this.#ledger = new GroupCommit<LedgerItem, ClaimResult | undefined>(async (items) => {
@@ -30,16 +31,28 @@ export class RunExecutor {
       const results = await ledger.write({ claims, finished });
       let next = 0;
       return items.map((item) => ('claim' in item ? results[next++] : undefined));
-    });
+    }, 1_000, minIntervalMs);
   }
 
   async handle(message: RunMessage): Promise<DispatchOutcome> {
     const { generation, runs } = message;
     const claim = (await this.#ledger.submit({ claim: { generation, runs } }))!;
     let duplicates = 0;
+    /** Runs sent ahead of their time wait for it: one timer per start time of the message. */
+    const waits = new Map<number, Promise<void>>();
     claim.ids.forEach((id, i) => {
-      if (id !== null) this.#track(this.#run(id, runs[i]!, generation));
-      else if (!claim.fenced) duplicates++;
+      const order = runs[i]!;
+      if (id === null) {
+        if (!claim.fenced) duplicates++;
+        return;
+      }
+      const startAt = order.startAt;
+      let wait: Promise<void> | undefined;
+      if (startAt !== undefined && startAt > Date.now()) {
+        wait = waits.get(startAt);
+        if (wait === undefined) waits.set(startAt, (wait = until(startAt)));
+      }
+      this.#track(wait === undefined ? this.#run(id, order, generation) : wait.then(() => this.#run(id, order, generation)));
     });
     if (duplicates > 0) this.#logger.info({ duplicates }, 'Scheduler: fire times taken already were skipped');
     return { ids: claim.ids, duplicates, fenced: claim.fenced ? runs.length : 0 };
@@ -85,4 +98,16 @@ export class RunExecutor {
     this.#running.add(run);
     void run.finally(() => this.#running.delete(run));
   }
+}
+
+/** Resolves at `at` (epoch milliseconds), never before: a timer may fire a little early by the wall clock. */
+function until(at: number): Promise<void> {
+  return new Promise((resolve) => {
+    const check = () => {
+      const left = at - Date.now();
+      if (left <= 0) resolve();
+      else setTimeout(check, left);
+    };
+    check();
+  });
 }

@@ -124,7 +124,8 @@ export function claimRows(claims: readonly ClaimBatch[], ids: Array<Array<string
   claims.forEach((batch, b) =>
     batch.runs.forEach((order, r) => {
       const id = ids[b]![r];
-      if (id != null) rows.push(runRow(id, order, batch.generation, worker, now, 'running'));
+      // A run sent ahead of its time shows as starting then until it does.
+      if (id != null) rows.push(runRow(id, order, batch.generation, worker, Math.max(now, order.startAt ?? now), 'running'));
     }),
   );
   return rows.sort((x, y) => compare(x.job_id, y.job_id) || compare(x.planned_at, y.planned_at));
@@ -134,14 +135,26 @@ export function claimRows(claims: readonly ClaimBatch[], ids: Array<Array<string
  * Trimming a job's history after each of its runs would cost a statement per run; it is done
  * after every half history_size of runs instead (and after every run by hand), so a job keeps
  * its newest history_size runs and at most half as many again until the next trim.
+ *
+ * Which of those runs trims is shifted by a number drawn from the job's id: jobs that run in
+ * step (the same interval, numbered from the same start) would otherwise all trim at the same
+ * fire time, thousands of deletes in one second every `history_size / 2` of them.
  */
 export function jobsToPrune(finished: readonly FinishedRun[]): Map<number, string[]> {
   const bySize = new Map<number, Set<string>>();
   for (const { order } of finished) {
-    const due = order.trigger === 'execute' || order.runNumber % Math.max(1, Math.floor(order.historySize / 2)) === 0;
+    const every = Math.max(1, Math.floor(order.historySize / 2));
+    const due = order.trigger === 'execute' || (order.runNumber + pruneShift(order.jobId)) % every === 0;
     if (due) bySize.set(order.historySize, (bySize.get(order.historySize) ?? new Set<string>()).add(order.jobId));
   }
   return new Map([...bySize].map(([size, jobs]) => [size, [...jobs]]));
+}
+
+/** A stable number from a job's id (FNV-1a), the same in every worker. */
+export function pruneShift(jobId: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < jobId.length; i++) hash = Math.imul(hash ^ jobId.charCodeAt(i), 0x01000193);
+  return hash >>> 0;
 }
 
 let idCounter = 0;

@@ -23,6 +23,11 @@ export interface RunOrder {
   readonly plannedAt: string;
   readonly runNumber: number;
   readonly trigger: RunTrigger;
+  /**
+   * Epoch milliseconds: the run is not started before then (its fire time plus jitter). Set on
+   * runs the scheduler sends ahead of their time; absent, the run starts as soon as it is claimed.
+   */
+  readonly startAt?: number;
 }
 
 /** Runs that fell due together, dispatched as one message so a busy second costs few messages. */
@@ -43,9 +48,9 @@ export interface DispatchOutcome {
   readonly fenced: number;
 }
 
-export function runOrder(object: ConfigObject<SchedulerJob>, plannedAt: number, runNumber: number, trigger: RunTrigger): RunOrder {
+export function runOrder(object: ConfigObject<SchedulerJob>, plannedAt: number, runNumber: number, trigger: RunTrigger, startAt?: number): RunOrder {
   const job = object.data;
-  return {
+  const order: RunOrder = {
     jobId: object.id,
     job: job.name,
     service: job.service,
@@ -56,4 +61,5 @@ export function runOrder(object: ConfigObject<SchedulerJob>, plannedAt: number, 
     runNumber,
     trigger,
   };
+  return startAt === undefined ? order : { ...order, startAt };
 }

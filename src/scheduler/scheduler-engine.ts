@@ -21,6 +21,16 @@ export interface EngineOptions {
   readonly graceMs?: number;
   /** Runs per broker message at most. */
   readonly chunkSize?: number;
+  /**
+   * Runs are dispatched this long before they are due, each with the time it is due as its
+   * `startAt`, so that the broker's delivery and the claim are done by then (0: at the time).
+   */
+  readonly aheadMs?: number;
+  /**
+   * With aheadMs, the engine wakes at most this often (less than aheadMs), and sends everything
+   * due within aheadMs at each wake: fewer, fuller broker messages.
+   */
+  readonly tickMs?: number;
 }
 
 interface Tracked {
@@ -61,6 +71,9 @@ export class SchedulerEngine {
   readonly #random: () => number;
   readonly #graceMs: number;
   readonly #chunkSize: number;
+  readonly #aheadMs: number;
+  readonly #tickMs: number;
+  #lastWake = Number.NEGATIVE_INFINITY;
   readonly #jobs = new Map<string, Tracked>();
   readonly #heap = new MinHeap<Entry>();
   readonly #nextRuns: NextRunWriter;
@@ -84,6 +97,8 @@ export class SchedulerEngine {
     this.#random = options.random ?? Math.random;
     this.#graceMs = options.graceMs ?? MISFIRE_GRACE_MS;
     this.#chunkSize = options.chunkSize ?? 50;
+    this.#aheadMs = Math.max(0, options.aheadMs ?? 0);
+    this.#tickMs = Math.min(Math.max(0, options.tickMs ?? 0), this.#aheadMs / 2);
     this.#nextRuns = new NextRunWriter(options.clock, (updates) => options.store.saveNext(updates), (jobId) => this.#jobs.get(jobId)?.next?.plannedAt ?? null, options.logger);
   }
 
@@ -204,10 +219,10 @@ export class SchedulerEngine {
     }
   }
 
-  #order(tracked: Tracked, fire: Fire, trigger: RunTrigger): RunOrder {
+  #order(tracked: Tracked, fire: Fire, trigger: RunTrigger, startAt?: number): RunOrder {
     const runNumber = fire.position ?? ++tracked.runCount;
     tracked.lastPlannedAt = Math.max(tracked.lastPlannedAt ?? fire.plannedAt, fire.plannedAt);
-    return runOrder(tracked.object, fire.plannedAt, runNumber, trigger);
+    return runOrder(tracked.object, fire.plannedAt, runNumber, trigger, startAt);
   }
 
   #onTimer(): void {
@@ -216,8 +231,10 @@ export class SchedulerEngine {
     if (!this.#running) return;
     const began = performance.now();
     const now = this.#clock.now();
+    this.#lastWake = now;
+    const horizon = now + this.#aheadMs;
     const orders: RunOrder[] = [];
-    for (let top = this.#heap.peek(); top !== undefined && top.at <= now; top = this.#heap.peek()) {
+    for (let top = this.#heap.peek(); top !== undefined && top.at <= horizon; top = this.#heap.peek()) {
       this.#heap.pop();
       const tracked = this.#jobs.get(top.jobId);
       if (tracked === undefined || tracked.token !== top.token || tracked.next === undefined) continue;
@@ -226,10 +243,11 @@ export class SchedulerEngine {
       // On time (or late within the grace): it runs. Later than that it was missed, and the
       // plan below counts it with any others missed since, by the job's policy.
       if (now - top.at <= this.#graceMs) {
-        orders.push(this.#order(tracked, fire, 'schedule'));
+        orders.push(this.#order(tracked, fire, 'schedule', top.at > now ? top.at : undefined));
         from = fire.plannedAt + 1;
       }
-      this.#apply(tracked, planFires(tracked.times, { from, now, policy: tracked.object.data.catch_up, graceMs: this.#graceMs }), orders);
+      // A run sent ahead of its time is planned from its time on: the next fire time is after it.
+      this.#apply(tracked, planFires(tracked.times, { from, now: Math.max(now, top.at), policy: tracked.object.data.catch_up, graceMs: this.#graceMs }), orders);
     }
     this.#send(orders);
     this.#arm();
@@ -249,7 +267,8 @@ export class SchedulerEngine {
     if (this.#timer !== undefined && this.#timerAt <= top.at) return;
     this.#clock.clearTimer(this.#timer);
     this.#timerAt = top.at;
-    this.#timer = this.#clock.setTimer(() => this.#onTimer(), top.at - this.#clock.now());
+    const wakeAt = Math.max(top.at - this.#aheadMs, this.#lastWake + this.#tickMs);
+    this.#timer = this.#clock.setTimer(() => this.#onTimer(), wakeAt - this.#clock.now());
   }
 
   #send(orders: RunOrder[]): void {

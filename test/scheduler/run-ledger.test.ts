@@ -6,7 +6,7 @@ import { parseOdbUrl } from '../../src/odb/odb-url.js';
 import { odbEngineStore } from '../../src/scheduler/engine-store.js';
 import { jobStateStore } from '../../src/scheduler/job-state-store.js';
 import { openRunLedger } from '../../src/scheduler/open-run-ledger.js';
-import type { ClaimBatch, ClaimResult, FinishedRun, RunLedger } from '../../src/scheduler/run-ledger.js';
+import { jobsToPrune, pruneShift, type ClaimBatch, type ClaimResult, type FinishedRun, type RunLedger } from '../../src/scheduler/run-ledger.js';
 import { runHistory } from '../../src/scheduler/run-history.js';
 import type { RunOrder } from '../../src/scheduler/run-order.js';
 import { skipReason, testDialects, type TestDatabase } from '../odb/odb-dialects.js';
@@ -151,10 +151,26 @@ testDialects.forEach((dialect, index) => {
     test('history is trimmed to history_size', async () => {
       const runs = Array.from({ length: 12 }, (_, i) => order('h', i, { historySize: 5 }));
       const [claimed] = await claim(ledger, [{ generation: 3, runs }]);
-      // Trimming happens after every (history_size / 2)-th run: here runs 2, 4, ... 12.
+      // Trimming happens after every (history_size / 2)-th run: here every second run (which
+      // ones depends on the job's id), and the 12 runs end in one write.
       await finish(ledger, runs.map((run, i) => finished(claimed!.ids[i]!, run, T0 + i * 1000)));
       const kept = await runHistory.list(odb.db, 'h', 100);
       assert.deepEqual(kept.map((r) => r.run_number), [12, 11, 10, 9, 8]);
+      // One more run ends: trimmed or not by its number, the newest history_size runs are there.
+      const more = order('h', 12, { historySize: 5 });
+      const [again] = await claim(ledger, [{ generation: 3, runs: [more] }]);
+      await finish(ledger, [finished(again!.ids[0]!, more, T0 + 12_000)]);
+      const after = (await runHistory.list(odb.db, 'h', 100)).map((r) => r.run_number);
+      assert.deepEqual(after, (13 + pruneShift('h')) % 2 === 0 ? [13, 12, 11, 10, 9] : [13, 12, 11, 10, 9, 8]);
+    });
+
+    test('jobs running in step trim their history at different runs', () => {
+      const jobs = Array.from({ length: 1_000 }, (_, i) => `job-${i}`);
+      const due = (runNumber: number) => jobsToPrune(jobs.map((jobId) => finished('x', order(jobId, runNumber - 1, { runNumber }), T0))).get(100)?.length ?? 0;
+      const counts = Array.from({ length: 50 }, (_, i) => due(i + 1));
+      assert.equal(counts.reduce((a, b) => a + b, 0), 1_000, 'each job trims once in 50 runs');
+      assert.ok(Math.max(...counts) < 60, `at most a few percent of the jobs at one fire time (${Math.max(...counts)})`);
+      assert.equal(jobsToPrune([finished('x', order('m', 5, { trigger: 'execute', runNumber: 0 }), T0)]).get(100)?.length, 1, 'a run by hand always trims');
     });
 
     test('job state: next runs are upserted, read back, and forgotten with the job', async () => {

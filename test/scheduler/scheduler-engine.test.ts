@@ -22,7 +22,7 @@ interface Dispatched extends RunOrder {
 }
 
 /** An engine on a manual clock, with a store and a broker that only record. */
-function harness(options: { progress?: Record<string, Partial<JobProgress>>; random?: () => number; outcome?: (runs: RunOrder[]) => Partial<DispatchOutcome> } = {}) {
+function harness(options: { progress?: Record<string, Partial<JobProgress>>; random?: () => number; outcome?: (runs: RunOrder[]) => Partial<DispatchOutcome>; aheadMs?: number; tickMs?: number } = {}) {
   const clock = new ManualClock(T0);
   const dispatched: Dispatched[] = [];
   const saved = new Map<string, number | null>();
@@ -44,6 +44,8 @@ function harness(options: { progress?: Record<string, Partial<JobProgress>>; ran
     logger: silent,
     random: options.random ?? (() => 0),
     chunkSize: 3,
+    aheadMs: options.aheadMs,
+    tickMs: options.tickMs,
     dispatch: async (generation, runs) => {
       messages++;
       for (const run of runs) dispatched.push({ ...run, sentAt: clock.now(), generation });
@@ -105,6 +107,34 @@ describe('scheduler engine', () => {
     const keys = new Set(h.dispatched.map((d) => `${d.job}@${d.plannedAt}`));
     assert.equal(keys.size, h.dispatched.length, 'no fire time twice');
     assert.ok(h.dispatched.every((d) => d.sentAt === Date.parse(d.plannedAt)));
+    await h.engine.stop();
+  });
+
+  test('sent ahead: runs go out up to aheadMs before their time, at most every tickMs, each with the time to start it', async () => {
+    const h = harness({ aheadMs: 200, tickMs: 10, random: () => 0.5 });
+    const jobs = [
+      job('a', { type: 'interval', interval: { seconds: 1 } }),
+      job('b', { type: 'interval', interval: { seconds: 1 }, start_date: new Date(T0 + 3).toISOString() }),
+      job('j', { type: 'interval', interval: { seconds: 2 }, jitter_ms: 1_000 }),
+    ];
+    await h.engine.start(1, () => jobs);
+    await h.clock.advance(5_000);
+    assert.deepEqual(h.plannedOf('a'), [0, 1, 2, 3, 4, 5].map((s) => s * 1000), 'the same fire times as without sending ahead');
+    assert.deepEqual(h.plannedOf('b'), [3, 1_003, 2_003, 3_003, 4_003, 5_003]);
+    assert.deepEqual(h.plannedOf('j'), [0, 2_000, 4_000]);
+    for (const run of h.dispatched) {
+      const due = Date.parse(run.plannedAt) + (run.job === 'j' ? 500 : 0);
+      if (run.startAt === undefined) assert.equal(run.sentAt, due, `${run.job}@${run.plannedAt}: due when sent, it starts at once`);
+      else {
+        assert.equal(run.startAt, due, `${run.job}@${run.plannedAt} starts at its fire time plus jitter`);
+        // Sent 190 to 200 ms ahead (a wake every 10 ms), or at the start for those due sooner.
+        const earliest = Math.max(T0, due - 200);
+        assert.ok(run.sentAt >= earliest && run.sentAt <= Math.max(T0, due - 190), `${run.job}@${run.plannedAt} sent ${due - run.sentAt} ms ahead`);
+      }
+    }
+    assert.equal(new Set(h.dispatched.map((d) => `${d.job}@${d.plannedAt}`)).size, h.dispatched.length, 'no fire time twice');
+    const wakes = [...new Set(h.dispatched.map((d) => d.sentAt))].sort((x, y) => x - y);
+    assert.ok(wakes.every((t, i) => i === 0 || t - wakes[i - 1]! >= 10), 'at most one wake every 10 ms');
     await h.engine.stop();
   });
 
