@@ -39,6 +39,24 @@ const workerScript = {
   },
 };
 
+/**
+ * Pure-JavaScript packages every process loads at start, bundled in: each is a graph of many
+ * small modules (zod alone is over a hundred), and resolving and loading them one by one took a
+ * good part of a start. Everything else stays outside the bundles and loads as usual, drivers
+ * (pg, mysql2, better-sqlite3, amqplib, ...) only when first used.
+ */
+const BUNDLED_PACKAGES = new Set(['zod', 'yaml', 'kysely']);
+const selectiveExternals = {
+  name: 'selective-externals',
+  setup(b) {
+    b.onResolve({ filter: /^[^./]/ }, (args) => {
+      if (args.path.startsWith('node:')) return { path: args.path, external: true };
+      const name = args.path.startsWith('@') ? args.path.split('/').slice(0, 2).join('/') : args.path.split('/')[0];
+      return BUNDLED_PACKAGES.has(name) ? undefined : { path: args.path, external: true };
+    });
+  },
+};
+
 const banner = [
   '"use strict";',
   'function __viaductDistUrl(file) { return require("node:url").pathToFileURL(require("node:path").join(__dirname, "..", file)).href; }',
@@ -55,11 +73,10 @@ await build({
   platform: 'node',
   format: 'cjs',
   target: 'node20',
-  packages: 'external',
   sourcemap: 'linked',
   sourcesContent: false,
   banner: { js: banner },
-  plugins: [workerScript, importMetaUrl],
+  plugins: [selectiveExternals, workerScript, importMetaUrl],
   logLevel: 'warning',
 });
 await writeFile(path.join(outdir, 'package.json'), '{ "type": "commonjs" }\n');
