@@ -30,12 +30,8 @@ export class GroupCommit<I, O> {
   submit(item: I): Promise<O> {
     return new Promise<O>((resolve, reject) => {
       this.#queue.push({ item, resolve, reject });
-      this.#draining ??= new Promise<void>((done) => {
-        const wait = this.#lastFlush + this.#minIntervalMs - performance.now();
-        const go = () => void this.#drain().then(done);
-        if (wait > 0) setTimeout(go, wait);
-        else setImmediate(go);
-      });
+      // #drain keeps the minimum interval between flushes itself.
+      this.#draining ??= new Promise<void>((done) => setImmediate(() => void this.#drain().then(done)));
     });
   }
 
