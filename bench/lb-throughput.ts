@@ -7,7 +7,7 @@ import { stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { ClusterEnv } from './lib/cluster-env.js';
-import { compareUnderLoad, type Contender } from './lib/compare-load.js';
+import { compareUnderLoad, ratios, sideFigures, type Contender } from './lib/compare-load.js';
 import { HELLO_SOURCE } from './lib/env.js';
 import { httpRequest } from './lib/http.js';
 import { totalCpuMs } from './lib/proc.js';
@@ -68,9 +68,7 @@ export async function run(): Promise<BenchResult> {
     const server2CpuUs = round((server2Cpu * 1000) / Math.max(1, spread[server2.name] ?? 0), 1);
     const haproxyLogBytes = await stat(path.join(env.dir, 'logs', 'haproxy.log')).then((s) => s.size, () => 0);
 
-    const throughputRatio = round(l.rps / d.rps, 3);
-    const p99Ratio = round(l.p99 / d.p99, 3);
-    const cpuRatio = round(l.cpuUs / d.cpuUs, 3);
+    const { throughputRatio, p99Ratio, serverCpuRatio: cpuRatio } = ratios(d, l);
     const cpus = os.cpus().length;
     const loadAverage = Math.max(loadBefore, os.loadavg()[0]!);
     const spreadText = Object.entries(spread)
@@ -81,8 +79,8 @@ export async function run(): Promise<BenchResult> {
       title: `Load balancer: Hello channel through HAProxy to ${settings.servers} servers vs straight to 1 server (${settings.workers} worker each)`,
       settings,
       figures: {
-        direct: { rps: d.rps, p99Ms: d.p99, serverCpuUsPerRequest: d.cpuUs, runs: d.runs },
-        lb: { rps: l.rps, p99Ms: l.p99, serverCpuUsPerRequest: l.cpuUs, runs: l.runs },
+        direct: sideFigures(d),
+        lb: sideFigures(l),
         throughputRatio,
         p99Ratio,
         serverCpuRatio: cpuRatio,

@@ -9,9 +9,9 @@ import { fileURLToPath } from 'node:url';
 import { spawnNode, waitForOutput } from './lib/child.js';
 import { BenchEnv, freePort } from './lib/env.js';
 import { httpRequest } from './lib/http.js';
-import { compareUnderLoad, type Measured } from './lib/compare-load.js';
+import { compareUnderLoad, ratios, sideFigures } from './lib/compare-load.js';
 import { isMain, runStandalone, type BenchResult } from './lib/report.js';
-import { envInt, envNumber, fmt, round } from './lib/stats.js';
+import { envInt, envNumber, fmt } from './lib/stats.js';
 
 const ECHO_SERVER = fileURLToPath(new URL('./lib/raw-server.js', import.meta.url));
 const BASELINE_SERVER = fileURLToPath(new URL('./lib/undici-forward-server.js', import.meta.url));
@@ -69,20 +69,17 @@ export async function run(): Promise<BenchResult> {
       { ...settings, body: BODY },
       log,
     );
-    const runs: Record<Target, Measured[]> = { viaduct: v.runs, undici: u.runs };
-    const throughputRatio = round(v.rps / u.rps, 3);
-    const p99Ratio = round(v.p99 / u.p99, 3);
-    const cpuRatio = round(v.cpuUs / u.cpuUs, 3);
+    const { throughputRatio, p99Ratio, serverCpuRatio: cpuRatio } = ratios(u, v);
     return {
       name: 'outgoing-rest',
       title: 'Outgoing REST: channel + service + REST connection (1 worker) vs node:http + undici',
       settings,
       figures: {
-        viaduct: { rps: v.rps, p99Ms: v.p99, forwarderCpuUsPerRequest: v.cpuUs, runs: runs.viaduct },
-        undici: { rps: u.rps, p99Ms: u.p99, forwarderCpuUsPerRequest: u.cpuUs, runs: runs.undici },
+        viaduct: sideFigures(v),
+        undici: sideFigures(u),
         throughputRatio,
         p99Ratio,
-        forwarderCpuRatio: cpuRatio,
+        serverCpuRatio: cpuRatio,
       },
       checks: [
         {

@@ -8,9 +8,9 @@ import { fileURLToPath } from 'node:url';
 import { spawnNode, waitForOutput } from './lib/child.js';
 import { BenchEnv, freePort } from './lib/env.js';
 import { httpRequest } from './lib/http.js';
-import { compareUnderLoad, type Contender } from './lib/compare-load.js';
+import { compareUnderLoad, ratios, sideFigures, type Contender } from './lib/compare-load.js';
 import { isMain, runStandalone, type BenchResult } from './lib/report.js';
-import { envInt, envNumber, fmt, round } from './lib/stats.js';
+import { envInt, envNumber, fmt } from './lib/stats.js';
 
 const BASELINE_SERVER = fileURLToPath(new URL('./lib/pg-select-server.js', import.meta.url));
 const BODY = JSON.stringify({ name: 'bench' });
@@ -58,16 +58,14 @@ export async function run(): Promise<BenchResult> {
     for (const contender of [pg, viaduct]) await verify(contender);
 
     const { baseline: p, candidate: v } = await compareUnderLoad(pg, viaduct, settings, log);
-    const throughputRatio = round(v.rps / p.rps, 3);
-    const p99Ratio = round(v.p99 / p.p99, 3);
-    const cpuRatio = round(v.cpuUs / p.cpuUs, 3);
+    const { throughputRatio, p99Ratio, serverCpuRatio: cpuRatio } = ratios(p, v);
     return {
       name: 'outgoing-sql',
       title: 'Outgoing SQL: channel + service + SQL connection to PostgreSQL (1 worker) vs node:http + pg Pool',
       settings,
       figures: {
-        viaduct: { rps: v.rps, p99Ms: v.p99, serverCpuUsPerRequest: v.cpuUs, runs: v.runs },
-        pg: { rps: p.rps, p99Ms: p.p99, serverCpuUsPerRequest: p.cpuUs, runs: p.runs },
+        viaduct: sideFigures(v),
+        pg: sideFigures(p),
         throughputRatio,
         p99Ratio,
         serverCpuRatio: cpuRatio,

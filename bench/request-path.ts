@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawnNode, waitForOutput } from './lib/child.js';
 import { BenchEnv, freePort, HELLO_SOURCE } from './lib/env.js';
-import { compareUnderLoad, type Measured } from './lib/compare-load.js';
+import { compareUnderLoad, ratios, sideFigures } from './lib/compare-load.js';
 import { httpRequest } from './lib/http.js';
 import { isMain, runStandalone, type BenchResult } from './lib/report.js';
 import { envInt, envNumber, fmt, round } from './lib/stats.js';
@@ -50,10 +50,7 @@ export async function run(): Promise<BenchResult> {
       { ...settings, body: BODY },
       log,
     );
-    const runs: Record<Target, Measured[]> = { viaduct: v.runs, raw: r.runs };
-    const throughputRatio = round(v.rps / r.rps, 3);
-    const p99Ratio = round(v.p99 / r.p99, 3);
-    const cpuRatio = round(v.cpuUs / r.cpuUs, 3);
+    const { throughputRatio, p99Ratio, serverCpuRatio: cpuRatio } = ratios(r, v);
     // Load generator and server share the machine: with other work on it, req/s says more about the machine than the server.
     const cpus = os.cpus().length;
     const loadAverage = Math.max(loadBefore, os.loadavg()[0]);
@@ -63,8 +60,8 @@ export async function run(): Promise<BenchResult> {
       title: 'Request path: REST channel + Hello service (1 worker) vs raw node:http',
       settings,
       figures: {
-        viaduct: { rps: v.rps, p99Ms: v.p99, serverCpuUsPerRequest: v.cpuUs, runs: runs.viaduct },
-        raw: { rps: r.rps, p99Ms: r.p99, serverCpuUsPerRequest: r.cpuUs, runs: runs.raw },
+        viaduct: sideFigures(v),
+        raw: sideFigures(r),
         throughputRatio,
         p99Ratio,
         serverCpuRatio: cpuRatio,

@@ -62,3 +62,17 @@ export async function compareUnderLoad(baseline: Contender, candidate: Contender
   };
   return { baseline: best(baseline), candidate: best(candidate) };
 }
+
+/** One side's best figures, as every comparing benchmark reports them. */
+export function sideFigures(best: Best): { rps: number; p99Ms: number; serverCpuUsPerRequest: number; runs: Measured[] } {
+  return { rps: best.rps, p99Ms: best.p99, serverCpuUsPerRequest: best.cpuUs, runs: best.runs };
+}
+
+/** The candidate against the baseline: throughput, p99 and server CPU per request, each candidate / baseline. */
+export function ratios(baseline: Best, candidate: Best): { throughputRatio: number; p99Ratio: number; serverCpuRatio: number } {
+  return {
+    throughputRatio: round(candidate.rps / baseline.rps, 3),
+    p99Ratio: round(candidate.p99 / baseline.p99, 3),
+    serverCpuRatio: round(candidate.cpuUs / baseline.cpuUs, 3),
+  };
+}
