@@ -37,6 +37,8 @@ class BodyReader {
   readonly #reject: (error: ViaductError) => void;
   readonly #chunks: Buffer[] = [];
   #size = 0;
+  /** A request refused for its size may still end in an 'error' (the client gives up): one answer is all it gets. */
+  #settled = false;
 
   constructor(req: IncomingMessage, limit: number, resolve: (body: Buffer) => void, reject: (error: ViaductError) => void) {
     this.#req = req;
@@ -53,20 +55,28 @@ class BodyReader {
     if (this.#size > this.#limit) {
       this.#req.off('data', this.#onData);
       this.#req.pause();
-      this.#reject(tooLarge(this.#limit));
+      this.#fail(tooLarge(this.#limit));
       return;
     }
     this.#chunks.push(chunk);
   };
 
   readonly #onEnd = (): void => {
+    if (this.#settled) return;
+    this.#settled = true;
     const chunks = this.#chunks;
     this.#resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, this.#size));
   };
 
   readonly #onError = (error: Error): void => {
-    this.#reject(new ViaductError('VIA_ERR_BAD_REQUEST', 'The request body could not be read', { cause: error }));
+    this.#fail(new ViaductError('VIA_ERR_BAD_REQUEST', 'The request body could not be read', { cause: error }));
   };
+
+  #fail(error: ViaductError): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    this.#reject(error);
+  }
 }
 
 function tooLarge(limit: number): ViaductError {
