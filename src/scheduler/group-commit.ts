@@ -40,11 +40,16 @@ export class GroupCommit<I, O> {
     while (this.#draining !== undefined) await this.#draining;
   }
 
+  #waitMs(): number {
+    return this.#lastFlush + this.#minIntervalMs - performance.now();
+  }
+
   async #drain(): Promise<void> {
     try {
       while (this.#queue.length > 0) {
-        const wait = this.#lastFlush + this.#minIntervalMs - performance.now();
-        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+        // A timer counts from the event loop's cached time, which lags behind when the turn that
+        // set it was busy, so it can fire a little early: wait until the interval truly passed.
+        for (let wait = this.#waitMs(); wait > 0; wait = this.#waitMs()) await new Promise((resolve) => setTimeout(resolve, wait));
         this.#lastFlush = performance.now();
         const batch = this.#queue.splice(0, this.#maxBatch);
         try {
