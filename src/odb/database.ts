@@ -14,13 +14,22 @@ export interface OdbHandle {
   close(): Promise<void>;
 }
 
+export interface OdbOptions {
+  readonly poolSize?: number;
+  /**
+   * Told when an idle pooled connection fails: the database restarted, or an administrator ended
+   * the session. The pool has already dropped that connection, and the next query opens another.
+   */
+  readonly onIdleError?: (error: Error) => void;
+}
+
 /** Opens the ODB; the driver for its dialect is loaded only now. */
-export function openOdb(location: OdbLocation, options: { poolSize?: number } = {}): OdbHandle {
-  const db = new Kysely<OdbSchema>({ dialect: makeDialect(location, options.poolSize ?? 5) });
+export function openOdb(location: OdbLocation, options: OdbOptions = {}): OdbHandle {
+  const db = new Kysely<OdbSchema>({ dialect: makeDialect(location, options.poolSize ?? 5, options.onIdleError ?? (() => undefined)) });
   return { db, location, close: () => db.destroy() };
 }
 
-function makeDialect(location: OdbLocation, poolSize: number): Dialect {
+function makeDialect(location: OdbLocation, poolSize: number, onIdleError: (error: Error) => void): Dialect {
   switch (location.dialect) {
     case 'sqlite': {
       const Database = requireDriver<typeof BetterSqlite3>('better-sqlite3', 'the SQLite ODB');
@@ -33,7 +42,11 @@ function makeDialect(location: OdbLocation, poolSize: number): Dialect {
     }
     case 'postgresql': {
       const pg = requireDriver<{ Pool: new (config: PoolConfig) => PgPool }>('pg', 'a PostgreSQL ODB');
-      return new PostgresDialect({ pool: new pg.Pool({ connectionString: location.target, max: poolSize }) });
+      const pool = new pg.Pool({ connectionString: location.target, max: poolSize });
+      // Without a listener, pg's pool throws an idle connection's error (a database restart, a
+      // terminated session) as an uncaught exception and takes the process down.
+      pool.on('error', onIdleError);
+      return new PostgresDialect({ pool });
     }
     case 'mysql': {
       const mysql = requireDriver<typeof Mysql2>('mysql2', 'a MySQL/MariaDB ODB');

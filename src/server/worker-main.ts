@@ -84,7 +84,7 @@ async function main(): Promise<void> {
     envDir: paths.dir,
     config,
     serverName,
-    odb: openOdb(parseOdbUrl(config.odb, paths.dir)),
+    odb: openOdb(parseOdbUrl(config.odb, paths.dir), { onIdleError: (error) => logger!.warn({ err: error }, 'An idle ODB connection failed; the next query opens another') }),
     broker,
     link,
     secretKey: await readSecretKey(paths),

@@ -11,6 +11,8 @@ export interface TestDatabase {
   /** What a relative SQLite URL is resolved against. */
   readonly baseDir: string;
   drop(): Promise<void>;
+  /** Ends every session the server holds open on this database, as a restart or an administrator would; none for an embedded database. */
+  readonly endSessions?: () => Promise<void>;
 }
 
 export interface TestDialect {
@@ -61,7 +63,12 @@ export const testDialects: readonly TestDialect[] = [
     async create() {
       const name = databaseName();
       await onPostgres(`CREATE DATABASE ${name}`);
-      return { url: `postgresql://postgres@127.0.0.1:5432/${name}`, baseDir: os.tmpdir(), drop: () => onPostgres(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
+      return {
+        url: `postgresql://postgres@127.0.0.1:5432/${name}`,
+        baseDir: os.tmpdir(),
+        drop: () => onPostgres(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
+        endSessions: () => onPostgres(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${name}' AND pid <> pg_backend_pid()`),
+      };
     },
   },
   {
@@ -70,7 +77,20 @@ export const testDialects: readonly TestDialect[] = [
     async create() {
       const name = databaseName();
       await onMariadb(`CREATE DATABASE ${name}`);
-      return { url: `mysql://root@127.0.0.1:3306/${name}`, baseDir: os.tmpdir(), drop: () => onMariadb(`DROP DATABASE IF EXISTS ${name}`) };
+      return {
+        url: `mysql://root@127.0.0.1:3306/${name}`,
+        baseDir: os.tmpdir(),
+        drop: () => onMariadb(`DROP DATABASE IF EXISTS ${name}`),
+        endSessions: async () => {
+          const connection = await mysql.createConnection(MARIADB);
+          try {
+            const [rows] = await connection.query<mysql.RowDataPacket[]>('SELECT id FROM information_schema.processlist WHERE db = ? AND id <> CONNECTION_ID()', [name]);
+            for (const row of rows) await connection.query(`KILL ${Number(row.id)}`);
+          } finally {
+            await connection.end();
+          }
+        },
+      };
     },
   },
 ];

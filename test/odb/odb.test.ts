@@ -8,7 +8,7 @@ import { configRuleCases } from './config-rule-cases.js';
 import { skipReason, testDialects, type TestDatabase } from './odb-dialects.js';
 import { clearServices, openFixture, type OdbFixture } from './odb-fixture.js';
 import { serviceRepositoryCases, serviceSource } from './service-cases.js';
-import { migrationCases, writeLockCases } from './schema-cases.js';
+import { lostSessionCases, migrationCases, writeLockCases } from './schema-cases.js';
 
 // Every server is checked before any test starts, so that under CI=true a missing one fails the file at once.
 const skipReasons = await Promise.all(testDialects.map(skipReason));
@@ -50,6 +50,10 @@ testDialects.forEach((dialect, index) => {
     describe('config writer rules', () => {
       before(() => deployHello(fixture()));
       configRuleCases(fixture);
+    });
+
+    describe('lost sessions', { skip: dialect.server === undefined ? 'an embedded database has no sessions to lose' : undefined }, () => {
+      lostSessionCases(() => database ?? assert.fail(`the ${dialect.name} database was not set up`));
     });
   });
 });

@@ -3,7 +3,9 @@ import { test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { migrateDownAll, migrateToLatest, pendingMigrations } from '../../src/odb/migrator.js';
 import { withWriteLock } from '../../src/odb/write-lock.js';
-import type { Odb } from '../../src/odb/database.js';
+import { openOdb, type Odb } from '../../src/odb/database.js';
+import { parseOdbUrl } from '../../src/odb/odb-url.js';
+import type { TestDatabase } from './odb-dialects.js';
 import type { FixtureOf } from './odb-fixture.js';
 
 async function lockCounter(db: Odb): Promise<number> {
@@ -84,5 +86,29 @@ export function writeLockCases(fixture: FixtureOf): void {
     // The lock was released: the next writer gets it.
     await withWriteLock(db, async () => undefined);
     assert.equal(await lockCounter(db), lockBefore + 1);
+  });
+}
+
+/** The database server ends the pool's sessions (a restart, an administrator): the process goes on and the ODB serves again. */
+export function lostSessionCases(database: () => TestDatabase): void {
+  test('sessions ended by the server while idle: no uncaught error, and the next queries succeed', async () => {
+    const { url, baseDir, endSessions } = database();
+    assert.ok(endSessions, 'the dialect has no sessions to end');
+    // Opened here, so that an error of its connections belongs to this test.
+    const idleErrors: Error[] = [];
+    const { db, location, close } = openOdb(parseOdbUrl(url, baseDir), { poolSize: 3, onIdleError: (error) => idleErrors.push(error) });
+    try {
+      await migrateToLatest(db, location.dialect);
+      // Several connections at once, so that the pool holds more than one idle.
+      await Promise.all([1, 2, 3].map(() => db.selectFrom('write_lock').select('counter').execute()));
+      await endSessions();
+      // The idle connections learn of it from the server; give them the time to.
+      await delay(200);
+      if (location.dialect === 'postgresql') assert.ok(idleErrors.length > 0, 'the pool reports what it dropped');
+      for (let i = 0; i < 3; i++) await Promise.all([1, 2, 3].map(() => db.selectFrom('write_lock').select('counter').execute()));
+      await withWriteLock(db, async () => undefined);
+    } finally {
+      await close();
+    }
   });
 }
