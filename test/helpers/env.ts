@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer, Socket } from 'node:net';
 import os from 'node:os';
@@ -12,8 +13,18 @@ export async function tempDir(prefix = 'viaduct-test-'): Promise<string> {
   return mkdtemp(path.join(os.tmpdir(), prefix));
 }
 
-/** A port nothing listens on now (the OS picks it). */
-export function freePort(): Promise<number> {
+/**
+ * A port nothing listens on now, for a server a test starts later. It is taken below the
+ * kernel's ephemeral range: a port from that range (what listen(0) gives) may meanwhile become the
+ * local end of some client connection of a test running alongside, and the server then fails to
+ * bind (seen with HAProxy's frontend).
+ */
+export async function freePort(): Promise<number> {
+  const [low, high] = [20_000, Math.min(32_000, ephemeralLow() - 1)];
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = low + Math.floor(Math.random() * (high - low));
+    if (await canListen(port)) return port;
+  }
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);
@@ -21,6 +32,24 @@ export function freePort(): Promise<number> {
       const { port } = server.address() as { port: number };
       server.close(() => resolve(port));
     });
+  });
+}
+
+/** The lowest port the kernel hands out to client connections (32768 when it cannot be read). */
+function ephemeralLow(): number {
+  try {
+    const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    return Number.isInteger(low) && low > 20_100 ? low : 32_768;
+  } catch {
+    return 32_768;
+  }
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
   });
 }
 
