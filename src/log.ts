@@ -1,4 +1,5 @@
 import pino, { type DestinationStream, type Logger } from 'pino';
+import { BatchedDestination } from './util/log-destination.js';
 
 /**
  * Fields that may hold a secret; pino replaces their values before anything is written. Fixed
@@ -16,10 +17,11 @@ const REDACT = [
 /**
  * Lines are gathered and written in batches of about 8 KB, or every 100 ms when fewer come: one
  * write per line costs a system call per request on a busy path, several times the cost of
- * building the line. pino flushes what is left synchronously when the process exits, so a line is
- * lost only when the process is killed outright (SIGKILL), and then at most 100 ms of them.
+ * building the line. What is left is written when the process exits, so a line is lost only when
+ * the process is killed outright (SIGKILL), and then at most 100 ms of them (see
+ * BatchedDestination).
  */
-const BUFFER_BYTES = 8192;
+const BATCH_CHARS = 8192;
 const FLUSH_EVERY_MS = 100;
 
 export function createLogger(options: { name: string; level?: string; destination?: DestinationStream; base?: Record<string, unknown> }): Logger {
@@ -29,6 +31,6 @@ export function createLogger(options: { name: string; level?: string; destinatio
       base: { pid: process.pid, component: options.name, ...options.base },
       redact: { paths: REDACT, censor: '[redacted]' },
     },
-    options.destination ?? pino.destination({ dest: 1, sync: false, minLength: BUFFER_BYTES, periodicFlush: FLUSH_EVERY_MS }),
+    options.destination ?? new BatchedDestination(1, { batchChars: BATCH_CHARS, flushEveryMs: FLUSH_EVERY_MS }),
   );
 }
