@@ -5,24 +5,22 @@ import { newCid } from '../util/cid.js';
 
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse, cid: string) => Promise<void> | void;
 
+/** How often a drain closes the connections that have become idle. */
+const DRAIN_SWEEP_MS = 20;
+
 /**
  * The worker's HTTP server: gives each request its cid, sends /viaduct/* to the admin API and the
- * rest to the REST channels, counts requests in flight so a shutdown can drain them.
+ * rest to the REST channels, and drains on shutdown.
  */
 export class HttpFrontend {
   readonly server: Server;
   readonly #logger: Logger;
-  #inFlight = 0;
   #draining = false;
-  #drained: (() => void) | undefined;
 
   constructor(handlers: { admin: RequestHandler; rest: RequestHandler }, logger: Logger) {
     this.#logger = logger;
     this.server = createServer({ keepAliveTimeout: 5_000 }, (req, res) => {
       const cid = newCid();
-      this.#inFlight++;
-      // 'close' comes once per response; on() spares the wrapper once() makes on every request.
-      res.on('close', this.#finished);
       if (this.#draining) res.setHeader('Connection', 'close');
       try {
         const url = req.url ?? '/';
@@ -49,30 +47,29 @@ export class HttpFrontend {
     });
   }
 
-  /** Stops taking connections, lets requests in flight finish (up to `timeoutMs`), then closes the rest. */
+  /**
+   * Stops taking connections, lets requests in flight finish (up to `timeoutMs`), then closes
+   * the rest. Nothing is counted per request: node's server knows which connections are idle.
+   * Idle ones are closed at once, and the others as their responses go out (a request that
+   * arrives meanwhile is answered with `Connection: close`); the server reports when the last
+   * connection has gone.
+   */
   async drain(timeoutMs: number): Promise<void> {
     this.#draining = true;
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    this.server.closeIdleConnections();
-    if (this.#inFlight > 0) {
-      const done = new Promise<void>((resolve) => (this.#drained = resolve));
-      const timer = new Promise<void>((resolve) => setTimeout(resolve, timeoutMs).unref());
-      await Promise.race([done, timer]);
-      if (this.#inFlight > 0) this.#logger.warn({ inFlight: this.#inFlight }, 'Drain timed out; closing connections with requests in flight');
+    const sweep = setInterval(() => this.server.closeIdleConnections(), DRAIN_SWEEP_MS);
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => (timer = setTimeout(resolve, timeoutMs, 'late')));
+    try {
+      if ((await Promise.race([closed, late])) === 'late') {
+        const open = await new Promise<number>((resolve) => this.server.getConnections((_error, count) => resolve(count ?? 0)));
+        this.#logger.warn({ connections: open }, 'Drain timed out; closing connections with requests in flight');
+        this.server.closeAllConnections();
+        await closed;
+      }
+    } finally {
+      clearInterval(sweep);
+      clearTimeout(timer);
     }
-    this.server.closeAllConnections();
-    await closed;
   }
-
-  get inFlight(): number {
-    return this.#inFlight;
-  }
-
-  readonly #finished = (): void => {
-    this.#inFlight--;
-    if (this.#draining) {
-      this.server.closeIdleConnections();
-      if (this.#inFlight === 0) this.#drained?.();
-    }
-  };
 }
