@@ -7,7 +7,7 @@ import type { Odb } from '../odb/database.js';
 import type { Deployer } from '../service/deployer.js';
 import type { ConnectionManager } from '../outgoing/connection-manager.js';
 import type { LoadBalancer } from '../lb/index.js';
-import { Service } from '../service/service.js';
+import { invocationContext, Provision, Service } from '../service/service.js';
 import type { ServiceStore } from '../service/service-store.js';
 import type { z } from 'zod';
 
@@ -37,14 +37,15 @@ export interface Platform {
   serverInfo(): Promise<ServerInfo>;
 }
 
-export const platformKey = Symbol('viaduct.platform');
+/** What a worker provides its admin services. */
+export const platformProvision = new Provision<Platform>('viaduct.platform');
 
 /** The base of the internal `viaduct.*` services that make up the admin API. */
 export abstract class AdminService extends Service {
-  [platformKey]!: Platform;
-
   protected get platform(): Platform {
-    return this[platformKey];
+    const platform = this[invocationContext]()?.provided(platformProvision);
+    if (platform === undefined) throw new Error('The admin platform is not available outside a running server');
+    return platform;
   }
 
   /** The request payload checked against `schema`; a mismatch is a VIA_ERR_VALIDATION naming the fields. */

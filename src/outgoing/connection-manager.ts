@@ -20,7 +20,8 @@ export class ConnectionManager {
   readonly #baseDir: string;
   readonly #logger: Logger;
   readonly #security: SecurityLookup;
-  readonly #live = new Map<string, Live>();
+  /** By type, then name: two look-ups of strings whose hashes are known, not one of a key built per call. */
+  readonly #live = new Map<string, Map<string, Live>>();
 
   constructor(types: readonly OutgoingConnectionType[], baseDir: string, logger: Logger, security: SecurityLookup = () => undefined) {
     this.#types = new Map(types.map((t) => [t.kind.type, t]));
@@ -36,9 +37,9 @@ export class ConnectionManager {
   /** A config manager listener for every outgoing type. */
   readonly onChange = (change: AppliedChange): void => {
     if (change.before !== undefined) {
-      const key = keyOf(change.before.type, change.before.name);
-      const old = this.#live.get(key);
-      if (old !== undefined && old.id === change.before.id) this.#live.delete(key);
+      const byName = this.#live.get(change.before.type);
+      const old = byName?.get(change.before.name);
+      if (old !== undefined && old.id === change.before.id) byName!.delete(change.before.name);
       if (old?.connection !== undefined) this.#closeLater(old.connection, change.before.name);
     }
     if (change.after !== undefined) this.#open(change.after as ConfigObject<OutgoingBase>);
@@ -46,11 +47,11 @@ export class ConnectionManager {
 
   /** The connection's client for one call; a coded error names a connection that is missing or inactive. */
   connection(type: string, name: string): OutgoingConnection {
-    const live = this.#live.get(keyOf(type, name));
+    const live = this.#live.get(type)?.get(name);
+    if (live?.connection !== undefined) return live.connection;
     const label = this.#types.get(type)?.kind.label ?? type;
     if (live === undefined) throw new ViaductError('VIA_ERR_OUTGOING_NOT_FOUND', `No ${label} named ${name}`);
-    if (live.connection === undefined) throw new ViaductError('VIA_ERR_OUTGOING_INACTIVE', `The ${label} ${name} is not active`);
-    return live.connection;
+    throw new ViaductError('VIA_ERR_OUTGOING_INACTIVE', `The ${label} ${name} is not active`);
   }
 
   async ping(type: string, name: string): Promise<{ name: string; ms: number }> {
@@ -60,14 +61,13 @@ export class ConnectionManager {
   }
 
   async closeAll(): Promise<void> {
-    const open = [...this.#live.values()];
+    const open = [...this.#live.values()].flatMap((byName) => [...byName.values()]);
     this.#live.clear();
     await Promise.allSettled(open.map((l) => l.connection?.close()));
   }
 
   #open(object: ConfigObject<OutgoingBase>): void {
     const type = this.#types.get(object.type)!;
-    const key = keyOf(object.type, object.name);
     let connection: OutgoingConnection | undefined;
     if (object.data.is_active) {
       try {
@@ -79,16 +79,14 @@ export class ConnectionManager {
         connection = failing(coded);
       }
     }
-    this.#live.set(key, { id: object.id, label: type.kind.label, connection });
+    let byName = this.#live.get(object.type);
+    if (byName === undefined) this.#live.set(object.type, (byName = new Map()));
+    byName.set(object.name, { id: object.id, label: type.kind.label, connection });
   }
 
   #closeLater(connection: OutgoingConnection, name: string): void {
     connection.close().catch((error: unknown) => this.#logger.warn({ outgoing: name, reason: (error as Error).message }, 'Closing an outgoing connection failed'));
   }
-}
-
-function keyOf(type: string, name: string): string {
-  return `${type}\u0000${name}`;
 }
 
 function failing(error: ViaductError): OutgoingConnection {

@@ -1,6 +1,6 @@
-import type { Logger } from 'pino';
 import type { AmqpClient } from './amqp/amqp-client.js';
 import type { ConnectionManager } from './connection-manager.js';
+import type { CallContext } from './outgoing-connection.js';
 import type { FileTransferClient } from './ftp/file-transfer-client.js';
 import type { MqttClient } from './mqtt/mqtt-client.js';
 import type { NatsClient } from './nats/nats-client.js';
@@ -15,13 +15,11 @@ import type { SqlClient } from './sql/sql-client.js';
  */
 export class OutFacade {
   readonly #manager: ConnectionManager;
-  readonly #cid: string;
-  readonly #logger: Logger;
+  readonly #call: CallContext;
 
-  constructor(manager: ConnectionManager, cid: string, logger: Logger) {
+  constructor(manager: ConnectionManager, call: CallContext) {
     this.#manager = manager;
-    this.#cid = cid;
-    this.#logger = logger;
+    this.#call = call;
   }
 
   rest(name: string): RestClient {
@@ -62,6 +60,6 @@ export class OutFacade {
 
   /** Any registered type's client, by config type ('outgoing.rest') and connection name. */
   client<T>(type: string, name: string): T {
-    return this.#manager.connection(type, name).client({ cid: this.#cid, logger: this.#logger }) as T;
+    return this.#manager.connection(type, name).client(this.#call) as T;
   }
 }

@@ -27,8 +27,8 @@ export function toOutgoingError(error: unknown, label: string): ViaductError {
 }
 
 /**
- * Runs one outgoing call: logs it with the connection's name and its duration (the call's logger
- * carries the cid), and turns a failure into a coded error. Plain promise callbacks rather than an
+ * Runs one outgoing call: logs it with the cid, the calling service, the connection's name and
+ * its duration, and turns a failure into a coded error. Plain promise callbacks rather than an
  * async function: this is on every outgoing call's path.
  */
 export function outgoingCall<T>(call: CallContext, type: string, connection: string, operation: string, work: () => Promise<T>): Promise<T> {
@@ -41,15 +41,25 @@ export function outgoingCall<T>(call: CallContext, type: string, connection: str
   }
   return running.then(
     (result) => {
-      call.logger.info({ outgoing: connection, type, op: operation, ms: elapsedMs(started) }, 'Outgoing call');
+      callSucceeded(call, type, connection, operation, started);
       return result;
     },
     (error: unknown) => {
-      const coded = toOutgoingError(error, `${type} ${connection}`);
-      call.logger.warn({ outgoing: connection, type, op: operation, ms: elapsedMs(started), code: coded.code, reason: coded.message }, 'Outgoing call failed');
-      throw coded;
+      throw callFailed(call, type, connection, operation, started, error);
     },
   );
+}
+
+/** Logs a call that succeeded; `started` is its performance.now(). For paths that run without outgoingCall(). */
+export function callSucceeded(call: CallContext, type: string, connection: string, operation: string, started: number): void {
+  call.logger.info({ cid: call.cid, service: call.service, outgoing: connection, type, op: operation, ms: elapsedMs(started) }, 'Outgoing call');
+}
+
+/** Logs a call that failed and gives its error coded (see toOutgoingError()). */
+export function callFailed(call: CallContext, type: string, connection: string, operation: string, started: number, error: unknown): ViaductError {
+  const coded = toOutgoingError(error, `${type} ${connection}`);
+  call.logger.warn({ cid: call.cid, service: call.service, outgoing: connection, type, op: operation, ms: elapsedMs(started), code: coded.code, reason: coded.message }, 'Outgoing call failed');
+  return coded;
 }
 
 function elapsedMs(started: number): number {

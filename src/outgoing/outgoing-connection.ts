@@ -24,7 +24,10 @@ export type SecurityLookup = (name: string) => ConfigObject | undefined;
 /** What a service reaches through `this.out.<type>(name)`, bound to one invocation's cid. */
 export interface CallContext {
   readonly cid: string;
+  /** What each call is logged with; the line carries `cid` and `service` as fields of its own. */
   readonly logger: Logger;
+  /** The calling service's name, when a service makes the call. */
+  readonly service?: string;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { Service } from '../service/service.js';
+import { invocationContext, Provision, Service } from '../service/service.js';
 import type { ConnectionManager } from './connection-manager.js';
 import { OutFacade } from './out-facade.js';
 
@@ -9,11 +9,11 @@ declare module '../service/service.js' {
   }
 }
 
-export const connectionsKey = Symbol('viaduct.connections');
+/** What a worker provides its services' `this.out`. */
+export const connectionsProvision = new Provision<ConnectionManager>('viaduct.connections');
 const facadeKey = Symbol('viaduct.outFacade');
 
-interface WithConnections {
-  [connectionsKey]?: ConnectionManager;
+interface WithFacade {
   [facadeKey]?: OutFacade;
 }
 
@@ -21,16 +21,14 @@ interface WithConnections {
 Object.defineProperty(Service.prototype, 'out', {
   configurable: false,
   enumerable: false,
-  get(this: Service & WithConnections): OutFacade {
-    const manager = this[connectionsKey];
-    if (manager === undefined) throw new Error('Outgoing connections are not available outside a running server');
-    return (this[facadeKey] ??= new OutFacade(manager, this.cid, this.logger));
+  get(this: Service & WithFacade): OutFacade {
+    const facade = this[facadeKey];
+    if (facade !== undefined) return facade;
+    const ctx = this[invocationContext]();
+    const manager = ctx?.provided(connectionsProvision);
+    if (ctx === undefined || manager === undefined) throw new Error('Outgoing connections are not available outside a running server');
+    // The invocation's base logger, not a child of it: each call's line carries the cid and the
+    // service as fields, which spares every invocation that calls out a child logger.
+    return (this[facadeKey] = new OutFacade(manager, { cid: ctx.cid, logger: ctx.baseLogger, service: ctx.serviceName }));
   },
 });
-
-/** The invoker extension that gives each service instance this worker's connections. */
-export function outgoingExtension(manager: ConnectionManager) {
-  return (service: Service): void => {
-    (service as Service & WithConnections)[connectionsKey] = manager;
-  };
-}

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { AdminService, present } from '../admin/admin-service.js';
 import type { ConfigObject } from '../config/config-kind.js';
 import { ViaductError } from '../errors.js';
-import type { ConcreteServiceClass } from '../service/service.js';
+import { invocationContext, Provision, type ConcreteServiceClass } from '../service/service.js';
 import { fireTimes } from './fire-times.js';
 import { SCHEDULER_JOB, type SchedulerJob } from './job-kind.js';
 import { jobStateStore } from './job-state-store.js';
@@ -14,10 +14,15 @@ export interface SchedulerFacade {
   dispatch(message: RunMessage): Promise<DispatchOutcome>;
 }
 
-export const schedulerKey = Symbol('viaduct.scheduler');
+/** What a worker provides the scheduler's admin services. */
+export const schedulerProvision = new Provision<SchedulerFacade>('viaduct.scheduler');
 
 abstract class SchedulerAdminService extends AdminService {
-  [schedulerKey]!: SchedulerFacade;
+  protected get scheduler(): SchedulerFacade {
+    const scheduler = this[invocationContext]()?.provided(schedulerProvision);
+    if (scheduler === undefined) throw new Error('The scheduler is not available outside a running server');
+    return scheduler;
+  }
 
   protected job(name: string): ConfigObject<SchedulerJob> {
     const object = this.platform.snapshot().get<SchedulerJob>(SCHEDULER_JOB, name);
@@ -84,7 +89,7 @@ class Execute extends SchedulerAdminService {
     // Runs by hand are keyed by the moment they were asked for; two in the same millisecond take the next one.
     for (let attempt = 0; attempt < 5; attempt++) {
       const order = runOrder(job, Date.now() + attempt, 0, 'execute');
-      const outcome = await this[schedulerKey].dispatch({ action: SCHEDULER_RUN, generation: null, runs: [order] });
+      const outcome = await this.scheduler.dispatch({ action: SCHEDULER_RUN, generation: null, runs: [order] });
       const id = outcome.ids[0];
       if (id != null) {
         this.response.payload = { job: job.name, run_id: id, planned_at: order.plannedAt };
@@ -120,10 +125,3 @@ class GetRuns extends SchedulerAdminService {
 
 /** The scheduler's admin services; get and get-list take the place of the generic ones. */
 export const schedulerAdminServices: readonly ConcreteServiceClass[] = [Get, GetList, Execute, Pause, Resume, GetRuns];
-
-/** Hands the scheduler's admin services their facade (an invoker extension). */
-export function schedulerAdminExtension(facade: SchedulerFacade) {
-  return (service: object): void => {
-    if (service instanceof SchedulerAdminService) service[schedulerKey] = facade;
-  };
-}

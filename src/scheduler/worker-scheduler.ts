@@ -10,7 +10,7 @@ import { SCHEDULER_JOB, type SchedulerJob } from './job-kind.js';
 import { RunExecutor } from './run-executor.js';
 import { openRunLedger } from './open-run-ledger.js';
 import { SCHEDULER_RUN, type DispatchOutcome, type RunMessage } from './run-order.js';
-import { schedulerAdminExtension } from './scheduler-admin-services.js';
+import type { SchedulerFacade } from './scheduler-admin-services.js';
 import { SchedulerEngine } from './scheduler-engine.js';
 
 const RETRY_START_MS = 5_000;
@@ -76,8 +76,8 @@ export function createWorkerScheduler(options: WorkerSchedulerOptions) {
   };
 
   return {
-    /** Attaches the facade to the scheduler's admin services. */
-    extension: schedulerAdminExtension({ dispatch }),
+    /** What the scheduler's admin services reach (provided to them by the invoker). */
+    facade: { dispatch } satisfies SchedulerFacade as SchedulerFacade,
     handleRun: (message: BrokerMessage) => executor.handle(message as RunMessage),
     /** This worker runs the engine, for the singleton lease `generation`. */
     start: startEngine,

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { AdminService, platformKey, type Platform, type ServerInfo } from '../admin/admin-service.js';
+import { platformProvision, type Platform, type ServerInfo } from '../admin/admin-service.js';
 import { adminServices } from '../admin/index.js';
 import { createAdminHttp } from '../admin/admin-http.js';
 import { BROKER_RESYNC, type Broker, type BrokerMessage } from '../broker/broker.js';
@@ -25,7 +25,8 @@ import { ServiceStore } from '../service/service-store.js';
 import { ConfigManager } from './config-manager.js';
 import { ConnectionManager } from '../outgoing/connection-manager.js';
 import { outgoingTypes } from '../outgoing/registry.js';
-import { outgoingExtension } from '../outgoing/service-out.js';
+import { connectionsProvision } from '../outgoing/service-out.js';
+import { schedulerProvision } from '../scheduler/scheduler-admin-services.js';
 import { SCHEDULER_RUN } from '../scheduler/run-order.js';
 import { createWorkerScheduler } from '../scheduler/worker-scheduler.js';
 import { environmentPaths, type EnvironmentConfig } from './environment.js';
@@ -86,12 +87,10 @@ export async function createWorkerRuntime(options: WorkerRuntimeOptions) {
     internalNames.add(name);
     store.addInternal({ name, cls, file: undefined, timeout: cls.timeout });
   }
-  invoker.extend((service) => {
-    if (service instanceof AdminService) service[platformKey] = platform;
-  });
-  invoker.extend(outgoingExtension(connections));
+  invoker.provide(platformProvision, platform);
+  invoker.provide(connectionsProvision, connections);
   const scheduler = createWorkerScheduler({ odb, broker, invoker, configManager, logger, worker: `${options.serverName}/${process.pid}` });
-  invoker.extend(scheduler.extension);
+  invoker.provide(schedulerProvision, scheduler.facade);
   for (const type of connections.types) configManager.on(type, connections.onChange);
 
   const router = new RestRouter();

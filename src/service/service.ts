@@ -2,19 +2,41 @@ import type { Logger } from 'pino';
 import type { ServiceRequest } from './request.js';
 import { ServiceResponse } from './request.js';
 
+/**
+ * A key under which a worker provides something to the platform's facades (its outgoing
+ * connections, the admin platform ...): `invoker.provide(key, value)` once, read through the
+ * invocation context. Nothing is attached to each service instance.
+ */
+export class Provision<T> {
+  /** For the type only: what the key provides. */
+  declare readonly provides?: T;
+  readonly name: string;
+
+  constructor(name: string) {
+    this.name = name;
+  }
+}
+
 /** What the invoker gives each service instance; nothing here is part of the author's API. */
 export interface InvocationContext {
   readonly cid: string;
   readonly request: ServiceRequest;
   readonly baseLogger: Logger;
-  readonly invoke: (name: string, payload: unknown) => Promise<unknown>;
+  /** The name the service was invoked by. */
+  readonly serviceName: string;
+  invoke(name: string, payload: unknown): Promise<unknown>;
+  /** What the worker provides under `key`; undefined when it provides nothing there. */
+  provided<T>(key: Provision<T>): T | undefined;
 }
 
 export const attachContext = Symbol('viaduct.attachContext');
+/** The platform's way to an instance's invocation context (undefined outside an invocation). */
+export const invocationContext = Symbol('viaduct.invocationContext');
 
 /**
  * The base of every service. A new instance serves each invocation, so fields are per-request.
- * Facades (outgoing connections, cache ...) are attached by the invoker from their own modules.
+ * Facades (outgoing connections, cache ...) are defined on the prototype by their own modules and
+ * reach what the worker provides through the invocation context.
  */
 export abstract class Service {
   /** The name the service is invoked by; defaults to the class name. */
@@ -30,6 +52,10 @@ export abstract class Service {
     this.#ctx = ctx;
   }
 
+  [invocationContext](): InvocationContext | undefined {
+    return this.#ctx;
+  }
+
   get cid(): string {
     return this.#ctx.cid;
   }
@@ -40,7 +66,7 @@ export abstract class Service {
 
   /** A pino logger carrying this invocation's cid and the service's name, made on first use. */
   get logger(): Logger {
-    return (this.#logger ??= this.#ctx.baseLogger.child({ cid: this.#ctx.cid, service: serviceNameOf(this.constructor as ServiceClass) }));
+    return (this.#logger ??= this.#ctx.baseLogger.child({ cid: this.#ctx.cid, service: this.#ctx.serviceName }));
   }
 
   /** Invokes another service in-process under the same cid; resolves to its response payload. */

@@ -12,7 +12,7 @@ function request(headers: Record<string, string>): PassThrough & IncomingMessage
 test('gatherBody answers exactly once: a body refused for its size that then fails is not answered again', async () => {
   const req = request({ 'transfer-encoding': 'chunked' });
   const answers: string[] = [];
-  gatherBody(req, 10, () => answers.push('body'), (error) => answers.push(error.code));
+  gatherBody(req, 10, { body: () => answers.push('body'), failed: (error) => answers.push(error.code) });
   req.write(Buffer.alloc(8));
   req.write(Buffer.alloc(8));
   await new Promise((resolve) => setImmediate(resolve));
@@ -23,10 +23,10 @@ test('gatherBody answers exactly once: a body refused for its size that then fai
 
 test('gatherBody gathers the chunks; a declared length over the limit is refused before reading', async () => {
   const req = request({ 'content-length': '6' });
-  const body = new Promise<Buffer>((resolve, reject) => gatherBody(req, 100, resolve, reject));
+  const body = new Promise<Buffer>((resolve, reject) => gatherBody(req, 100, { body: resolve, failed: reject }));
   req.end('abcdef');
   assert.equal((await body).toString(), 'abcdef');
   const answers: string[] = [];
-  gatherBody(request({ 'content-length': '500' }), 100, () => answers.push('body'), (error) => answers.push(error.code));
+  gatherBody(request({ 'content-length': '500' }), 100, { body: () => answers.push('body'), failed: (error) => answers.push(error.code) });
   assert.deepEqual(answers, ['VIA_ERR_BODY_TOO_LARGE']);
 });

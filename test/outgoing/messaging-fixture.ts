@@ -40,8 +40,8 @@ export function openDirect<TConfig extends OutgoingBase, TClient>(
   const connection = type.create(data, { name: data.name, logger: log.logger, baseDir: process.cwd() });
   t.after(() => connection.close());
   const cid = `cid-${randomSuffix()}`;
-  // As in a service, the call's logger carries the cid.
-  return { connection, client: connection.client({ cid, logger: log.logger.child({ cid }) }), log };
+  // As in a service: the base logger, each call's line carrying the cid as a field.
+  return { connection, client: connection.client({ cid, logger: log.logger }), log };
 }
 
 /** The error a promise rejects with, failing when it resolves. */

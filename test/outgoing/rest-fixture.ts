@@ -37,7 +37,7 @@ export function openRest(t: TestContext, config: Record<string, unknown>, option
   const data = restConnectionType.kind.schema.parse({ name: 'crm', ...config });
   const connection = restConnectionType.create(data, { name: data.name, logger: log.logger, baseDir: options.baseDir ?? process.cwd(), security: options.security?.lookup }) as RestConnection;
   t.after(() => connection.close());
-  return { connection, client: connection.client({ cid: 'cid-test', logger: log.logger.child({ cid: 'cid-test' }) }), log };
+  return { connection, client: connection.client({ cid: 'cid-test', logger: log.logger }), log };
 }
 
 /** The echo endpoint's answer, typed. */

@@ -164,8 +164,8 @@ export function openSql(t: TestContext, peer: SqlPeer, config: Record<string, un
   const data = sqlConnectionType.kind.schema.parse({ name: 'billing', url: peer.url(), password: peer.password, ...config });
   const connection = sqlConnectionType.create(data, { name: data.name, logger: log.logger, baseDir: peer.baseDir }) as SqlConnection;
   t.after(() => connection.close());
-  // As in a server: the invocation's logger carries its cid.
-  return { connection, client: connection.client({ cid: 'cid-sql-test', logger: log.logger.child({ cid: 'cid-sql-test' }) }), log };
+  // As in a service: the base logger, each call's line carrying the cid as a field.
+  return { connection, client: connection.client({ cid: 'cid-sql-test', logger: log.logger }), log };
 }
 
 /** The error a promise rejects with, failing when it resolves. */

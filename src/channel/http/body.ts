@@ -9,21 +9,28 @@ export function hasBody(req: IncomingMessage): boolean {
   return (length !== undefined && length !== '0') || req.headers['transfer-encoding'] !== undefined;
 }
 
+/** Who gets a body gathered by gatherBody(): exactly one of the two, once. */
+export interface BodyReceiver {
+  body(raw: Buffer): void;
+  failed(error: ViaductError): void;
+}
+
 /** Reads the whole body, refusing with VIA_ERR_BODY_TOO_LARGE past `limit` bytes. */
 export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => gatherBody(req, limit, resolve, reject));
+  return new Promise((resolve, reject) => gatherBody(req, limit, { body: resolve, failed: reject }));
 }
 
 /**
- * readBody() with callbacks, for the channels' hot path: exactly one of them is called, perhaps
- * before this returns. (Resolving a promise with a Buffer looks up `then` along the typed-array
- * prototypes, and the promise adds a microtask.)
+ * readBody() without a promise, for the channels' hot path: the receiver's methods take the
+ * place of callbacks made for every request. Exactly one of them is called, perhaps before this
+ * returns. (Resolving a promise with a Buffer looks up `then` along the typed-array prototypes,
+ * and the promise adds a microtask.)
  */
-export function gatherBody(req: IncomingMessage, limit: number, onBody: (body: Buffer) => void, onError: (error: ViaductError) => void): void {
-  if (!hasBody(req)) return onBody(EMPTY);
+export function gatherBody(req: IncomingMessage, limit: number, receiver: BodyReceiver): void {
+  if (!hasBody(req)) return receiver.body(EMPTY);
   const declared = Number(req.headers['content-length']);
-  if (declared > limit) return onError(tooLarge(limit));
-  new BodyReader(req, limit, onBody, onError);
+  if (declared > limit) return receiver.failed(tooLarge(limit));
+  new BodyReader(req, limit, receiver);
 }
 
 /**
@@ -33,18 +40,16 @@ export function gatherBody(req: IncomingMessage, limit: number, onBody: (body: B
 class BodyReader {
   readonly #req: IncomingMessage;
   readonly #limit: number;
-  readonly #resolve: (body: Buffer) => void;
-  readonly #reject: (error: ViaductError) => void;
+  readonly #receiver: BodyReceiver;
   readonly #chunks: Buffer[] = [];
   #size = 0;
   /** A request refused for its size may still end in an 'error' (the client gives up): one answer is all it gets. */
   #settled = false;
 
-  constructor(req: IncomingMessage, limit: number, resolve: (body: Buffer) => void, reject: (error: ViaductError) => void) {
+  constructor(req: IncomingMessage, limit: number, receiver: BodyReceiver) {
     this.#req = req;
     this.#limit = limit;
-    this.#resolve = resolve;
-    this.#reject = reject;
+    this.#receiver = receiver;
     req.on('data', this.#onData);
     req.on('end', this.#onEnd);
     req.on('error', this.#onError);
@@ -65,7 +70,7 @@ class BodyReader {
     if (this.#settled) return;
     this.#settled = true;
     const chunks = this.#chunks;
-    this.#resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, this.#size));
+    this.#receiver.body(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, this.#size));
   };
 
   readonly #onError = (error: Error): void => {
@@ -75,7 +80,7 @@ class BodyReader {
   #fail(error: ViaductError): void {
     if (this.#settled) return;
     this.#settled = true;
-    this.#reject(error);
+    this.#receiver.failed(error);
   }
 }
 

@@ -3,9 +3,9 @@ import type { Logger } from 'pino';
 import type { ConfigSnapshot } from '../../config/config-snapshot.js';
 import { ViaductError } from '../../errors.js';
 import { compileSecurity, findSecurity } from '../../security/registry.js';
-import type { Invoker } from '../../service/invoker.js';
+import type { Invoker, RunReceiver } from '../../service/invoker.js';
 import type { ServiceRequest, ServiceResponse } from '../../service/request.js';
-import { gatherBody } from '../http/body.js';
+import { gatherBody, type BodyReceiver } from '../http/body.js';
 import { parseBody, serializePayload } from '../http/data-format.js';
 import { CID_HEADER, respondError } from '../http/respond.js';
 import type { RestChannel } from './rest-channel-type.js';
@@ -37,17 +37,17 @@ export function createRestPipeline(deps: RestPipelineDeps) {
       const denied = checkSecurity(deps.snapshot(), channel.security, req);
       if (denied !== undefined) return respondError(res, new ViaductError('VIA_ERR_UNAUTHORIZED'), cid, logger, denied);
     }
-    const exchange = new Exchange(req, res, cid, channel, match.params, match.query, invoker, logger);
-    gatherBody(req, channel.max_body_size, exchange.onBody, exchange.onError);
+    gatherBody(req, channel.max_body_size, new Exchange(req, res, cid, channel, match.params, match.query, invoker, logger));
   };
 }
 
 /**
- * One request on its way through a channel: body → parse → service → answer. Callbacks rather
- * than a chain of promises; each step that fails answers with a coded error, and nothing here
- * throws to the HTTP server.
+ * One request on its way through a channel: body → parse → service → answer. It receives the
+ * body and the service's outcome through its own methods, rather than a chain of promises or
+ * callbacks made for each request; each step that fails answers with a coded error, and nothing
+ * here throws to the HTTP server.
  */
-class Exchange {
+class Exchange implements BodyReceiver, RunReceiver {
   readonly #req: IncomingMessage;
   readonly #res: ServerResponse;
   readonly #cid: string;
@@ -68,7 +68,7 @@ class Exchange {
     this.#logger = logger;
   }
 
-  readonly onBody = (raw: Buffer): void => {
+  body(raw: Buffer): void {
     const req = this.#req;
     const channel = this.#channel;
     let request: ServiceRequest;
@@ -82,28 +82,29 @@ class Exchange {
         channel: { type: 'rest', name: channel.name },
       };
     } catch (error) {
-      return this.onError(error);
+      return this.failed(error);
     }
-    this.#invoker.run(channel.service, request, channel.timeout === undefined ? { cid: this.#cid } : { cid: this.#cid, timeout: channel.timeout }, this.#onResponse, this.onError);
-  };
+    this.#invoker.run(channel.service, request, channel.timeout === undefined ? { cid: this.#cid } : { cid: this.#cid, timeout: channel.timeout }, this);
+  }
 
-  readonly #onResponse = (response: ServiceResponse): void => {
+  response(response: ServiceResponse): void {
     try {
       send(this.#res, this.#cid, this.#channel, response);
     } catch (error) {
       // e.g. a header value the service set that HTTP cannot carry
-      this.onError(error);
+      this.failed(error);
     }
-  };
+  }
 
-  readonly onError = (error: unknown): void => {
+  /** A body that could not be read, a service that failed, or an answer that could not be sent. */
+  failed(error: unknown): void {
     try {
       respondError(this.#res, error, this.#cid, this.#logger);
     } catch (failure) {
       this.#logger.error({ cid: this.#cid, err: failure }, 'Could not answer with an error; closing the connection');
       this.#res.destroy();
     }
-  };
+  }
 }
 
 /** Undefined when the request passes; otherwise the headers of the 401. */
