@@ -1,6 +1,6 @@
 import type * as Mysql2 from 'mysql2';
 import { requireDriver } from '../../util/lazy-require.js';
-import { clientTimeoutMs, type SqlDriver, type SqlDriverSettings, type SqlResult, type SqlSession } from './sql-driver.js';
+import { clientTimeoutMs, type SqlDone, type SqlDriver, type SqlDriverSettings, type SqlResult, type SqlSession } from './sql-driver.js';
 import type { NetworkTarget } from './sql-url.js';
 
 type Pool = Mysql2.Pool;
@@ -58,16 +58,14 @@ class MysqlDriver implements SqlDriver {
     });
   }
 
-  query(sql: string, params: readonly unknown[], broken: (error: unknown) => boolean): Promise<SqlResult> {
-    return new Promise((resolve, reject) => {
-      this.#checkout((error, connection) => {
-        if (error) return reject(error);
-        runStatement(connection!, sql, params, this.#statementTimeoutMs, (failure, result) => {
-          if (failure !== null && broken(failure)) connection!.destroy();
-          else connection!.release();
-          if (failure !== null) reject(failure);
-          else resolve(result!);
-        });
+  query(sql: string, params: readonly unknown[], broken: (error: unknown) => boolean, done: SqlDone): void {
+    this.#checkout((error, connection) => {
+      if (error) return done(error);
+      runStatement(connection!, sql, params, this.#statementTimeoutMs, (failure, result) => {
+        if (failure !== null && broken(failure)) connection!.destroy();
+        else connection!.release();
+        if (failure !== null) done(failure);
+        else done(null, result!);
       });
     });
   }

@@ -1,6 +1,6 @@
 import type { Pool, PoolClient, PoolConfig, QueryResult } from 'pg';
 import { requireDriver } from '../../util/lazy-require.js';
-import { clientTimeoutMs, type SqlDriver, type SqlDriverSettings, type SqlResult, type SqlSession } from './sql-driver.js';
+import { clientTimeoutMs, type SqlDone, type SqlDriver, type SqlDriverSettings, type SqlResult, type SqlSession } from './sql-driver.js';
 import type { NetworkTarget } from './sql-url.js';
 
 type PgModule = { Pool: new (config: PoolConfig) => Pool };
@@ -46,16 +46,14 @@ class PostgresDriver implements SqlDriver {
     return new PostgresSession(client);
   }
 
-  query(sql: string, params: readonly unknown[], broken: (error: unknown) => boolean): Promise<SqlResult> {
-    return new Promise((resolve, reject) => {
-      this.#pool.connect((error, client) => {
-        if (error !== undefined && error !== null) return reject(error);
-        this.#watch(client!);
-        client!.query(sql, params as unknown[], (failure: Error | null, answer: QueryResult | QueryResult[]) => {
-          client!.release(failure !== null && broken(failure));
-          if (failure !== null) reject(failure);
-          else resolve(toResult(answer));
-        });
+  query(sql: string, params: readonly unknown[], broken: (error: unknown) => boolean, done: SqlDone): void {
+    this.#pool.connect((error, client) => {
+      if (error !== undefined && error !== null) return done(error);
+      this.#watch(client!);
+      client!.query(sql, params as unknown[], (failure: Error | null, answer: QueryResult | QueryResult[]) => {
+        client!.release(failure !== null && broken(failure));
+        if (failure !== null) done(failure);
+        else done(null, toResult(answer));
       });
     });
   }

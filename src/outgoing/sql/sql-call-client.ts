@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { outgoingCall } from '../outgoing-call.js';
+import { callFailed, callSucceeded } from '../outgoing-call.js';
 import type { CallContext } from '../outgoing-connection.js';
 import type { SqlClient, SqlQueryable } from './sql-client.js';
 import { SQL_TYPE } from './sql-config.js';
@@ -24,8 +24,21 @@ export class SqlCallClient implements SqlClient {
     return this.#connection.dialect;
   }
 
+  /** One promise, resolved from the driver's callback: no promise step of the connection's or of outgoingCall()'s. */
   query<R = Record<string, unknown>>(sql: string, params: readonly unknown[] = NO_PARAMS): Promise<R[]> {
-    return outgoingCall(this.#call, SQL_TYPE, this.#connection.name, 'query', () => this.#connection.query(sql, params) as Promise<R[]>);
+    return new Promise<R[]>((resolve, reject) => {
+      const connection = this.#connection;
+      const call = this.#call;
+      const started = performance.now();
+      connection.run(sql, params, (error, result) => {
+        if (error === null) {
+          callSucceeded(call, SQL_TYPE, connection.name, 'query', started);
+          resolve(result!.rows as R[]);
+        } else {
+          reject(callFailed(call, SQL_TYPE, connection.name, 'query', started, connection.failure(error).error));
+        }
+      });
+    });
   }
 
   transaction<T>(work: (tx: SqlQueryable) => Promise<T>): Promise<T> {

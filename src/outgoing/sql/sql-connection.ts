@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { ViaductError } from '../../errors.js';
 import type { CallContext, OutgoingConnection } from '../outgoing-connection.js';
 import type { SqlClient } from './sql-client.js';
-import { NO_PARAMS, type SqlDriver, type SqlResult, type SqlSession } from './sql-driver.js';
+import { NO_PARAMS, type SqlDone, type SqlDriver, type SqlResult, type SqlSession } from './sql-driver.js';
 import { breaksConnection, sqlFailure, type SqlFailure } from './sql-errors.js';
 import type { SqlDialect } from './sql-url.js';
 import { SqlCallClient } from './sql-call-client.js';
@@ -54,18 +54,25 @@ export class SqlConnection implements OutgoingConnection<SqlClient> {
 
   /** One statement on a connection of its own, given back at once; resolves to its rows. */
   query(sql: string, params: readonly unknown[]): Promise<Record<string, unknown>[]> {
-    if (this.#ended) return Promise.reject(this.#closed());
+    return new Promise((resolve, reject) => {
+      this.run(sql, params, (error, result) => {
+        if (error === null) resolve(result!.rows);
+        else reject(this.failure(error).error);
+      });
+    });
+  }
+
+  /**
+   * query() with a callback, for the services' hot path: `done` gets null and the result, or
+   * the driver's own error (coded by failure()), exactly once and perhaps before run() returns.
+   */
+  run(sql: string, params: readonly unknown[], done: SqlDone): void {
+    if (this.#ended) return done(this.#closed());
     this.#lent++;
-    return this.#driver.query(sql, params, breaksConnection).then(
-      (result) => {
-        this.#checkedIn();
-        return result.rows;
-      },
-      (thrown: unknown) => {
-        this.#checkedIn();
-        throw this.failure(thrown).error;
-      },
-    );
+    this.#driver.query(sql, params, breaksConnection, (error, result) => {
+      this.#checkedIn();
+      done(error, result);
+    });
   }
 
   /** A connection kept for several statements (a transaction); `release()` it exactly once. */

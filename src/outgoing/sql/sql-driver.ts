@@ -29,14 +29,19 @@ export interface SqlSession {
  * connect: connections are made on checkout, so a database that is down at start-up only fails
  * the calls made while it is down.
  */
+/** How a driver answers one statement: `null` and the result, or the driver's own error. */
+export type SqlDone = (error: unknown, result?: SqlResult) => void;
+
 export interface SqlDriver {
   readonly dialect: SqlDialect;
   acquire(): Promise<SqlSession>;
   /**
    * One statement on a pooled connection, given back (or closed, when `broken(error)` says so)
-   * at once: the hot path, done with the driver's callbacks and a single promise.
+   * at once: the hot path, done with the driver's callbacks and no promise of its own. `done` is
+   * called exactly once, perhaps before query() returns, with null and the result or with the
+   * driver's error.
    */
-  query(sql: string, params: readonly unknown[], broken: (error: unknown) => boolean): Promise<SqlResult>;
+  query(sql: string, params: readonly unknown[], broken: (error: unknown) => boolean, done: SqlDone): void;
   /** Closes every connection; called once no session is checked out any more. */
   end(): Promise<void>;
 }

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import { requireDriver } from '../../util/lazy-require.js';
-import type { SqlDriver, SqlDriverSettings, SqlResult, SqlSession } from './sql-driver.js';
+import type { SqlDone, SqlDriver, SqlDriverSettings, SqlResult, SqlSession } from './sql-driver.js';
 import type { SqliteTarget } from './sql-url.js';
 
 const STATEMENT_CACHE_SIZE = 200;
@@ -61,15 +61,27 @@ class SqliteDriver implements SqlDriver, SqlSession {
     });
   }
 
-  query(sql: string, params: readonly unknown[]): Promise<SqlResult> {
+  query(sql: string, params: readonly unknown[], _broken: (error: unknown) => boolean, done: SqlDone): void {
     // While a transaction holds the connection, wait for it like any caller.
-    if (this.#lent) return this.acquire().then((session) => session.run(sql, params).finally(() => session.release(false)));
+    if (this.#lent) {
+      this.acquire().then((session) => this.#answer(sql, params, done, () => session.release(false)), done);
+      return;
+    }
+    this.#answer(sql, params, done);
+  }
+
+  /** Runs one statement and answers `done`; the lease, when there is one, is given back first. */
+  #answer(sql: string, params: readonly unknown[], done: SqlDone, release?: () => void): void {
+    let result: SqlResult;
     try {
       this.#open();
-      return Promise.resolve(this.#execute(sql, params));
+      result = this.#execute(sql, params);
     } catch (error) {
-      return Promise.reject(error);
+      release?.();
+      return done(error);
     }
+    release?.();
+    done(null, result);
   }
 
   async run(sql: string, params: readonly unknown[]): Promise<SqlResult> {
