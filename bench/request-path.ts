@@ -20,9 +20,9 @@ type Target = 'viaduct' | 'raw';
 
 export async function run(): Promise<BenchResult> {
   const settings = {
-    durationS: envNumber('BENCH_DURATION_S', 10, 1),
+    durationS: envNumber('BENCH_DURATION_S', 6, 1),
     warmupS: envNumber('BENCH_WARMUP_S', 3, 0),
-    rounds: envInt('BENCH_ROUNDS', 2),
+    rounds: envInt('BENCH_ROUNDS', 5),
     connections: envInt('BENCH_CONNECTIONS', 50),
     pipelining: envInt('BENCH_PIPELINING', 1),
     body: BODY,
