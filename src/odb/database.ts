@@ -1,6 +1,7 @@
 import { Kysely, MysqlDialect, PostgresDialect, SqliteDialect, type Dialect } from 'kysely';
 import type BetterSqlite3 from 'better-sqlite3';
 import type { Pool as PgPool, PoolConfig } from 'pg';
+import type { Logger } from 'pino';
 import type * as Mysql2 from 'mysql2';
 import { requireDriver } from '../util/lazy-require.js';
 import type { OdbLocation } from './odb-url.js';
@@ -21,6 +22,11 @@ export interface OdbOptions {
    * the session. The pool has already dropped that connection, and the next query opens another.
    */
   readonly onIdleError?: (error: Error) => void;
+}
+
+/** An onIdleError that logs the failure as a warning. */
+export function logIdleErrors(logger: Logger): (error: Error) => void {
+  return (error) => logger.warn({ err: error }, 'An idle ODB connection failed; the next query opens another');
 }
 
 /** Opens the ODB; the driver for its dialect is loaded only now. */

@@ -120,8 +120,8 @@ class Primary {
     let odb: OdbHandle;
     try {
       // Loaded only now, so the workers are forked without waiting for the database modules.
-      const [{ openOdb }, { migrateToLatest }] = await Promise.all([import('../odb/database.js'), import('../odb/migrator.js')]);
-      odb = openOdb(location, { poolSize: 2, onIdleError: (error) => this.#logger.warn({ err: error }, 'An idle ODB connection failed; the next query opens another') });
+      const [{ openOdb, logIdleErrors }, { migrateToLatest }] = await Promise.all([import('../odb/database.js'), import('../odb/migrator.js')]);
+      odb = openOdb(location, { poolSize: 2, onIdleError: logIdleErrors(this.#logger) });
       this.#odb = odb;
       const applied = await migrateToLatest(odb.db, odb.location.dialect);
       if (applied.length > 0) this.#logger.info({ migrations: applied }, 'ODB migrated');

@@ -5,7 +5,7 @@ import { LocalBroker } from '../broker/local/local-broker.js';
 import { createBroker } from '../broker/create-broker.js';
 import type { Port } from '../broker/broker.js';
 import { createLogger } from '../log.js';
-import { openOdb } from '../odb/database.js';
+import { logIdleErrors, openOdb } from '../odb/database.js';
 import { parseOdbUrl } from '../odb/odb-url.js';
 import { isControl, type ToPrimary, type ToWorkerControl } from './control.js';
 import { environmentPaths, readSecretKey, type EnvironmentConfig } from './environment.js';
@@ -84,7 +84,7 @@ async function main(): Promise<void> {
     envDir: paths.dir,
     config,
     serverName,
-    odb: openOdb(parseOdbUrl(config.odb, paths.dir), { onIdleError: (error) => logger!.warn({ err: error }, 'An idle ODB connection failed; the next query opens another') }),
+    odb: openOdb(parseOdbUrl(config.odb, paths.dir), { onIdleError: logIdleErrors(logger) }),
     broker,
     link,
     secretKey: await readSecretKey(paths),
