@@ -7,7 +7,7 @@ import type { Odb } from '../odb/database.js';
 import type { Deployer } from '../service/deployer.js';
 import type { ConnectionManager } from '../outgoing/connection-manager.js';
 import type { LoadBalancer } from '../lb/index.js';
-import { invocationContext, Provision, Service } from '../service/service.js';
+import { Provision, provisionOf, Service } from '../service/service.js';
 import type { ServiceStore } from '../service/service-store.js';
 import type { z } from 'zod';
 
@@ -38,14 +38,12 @@ export interface Platform {
 }
 
 /** What a worker provides its admin services. */
-export const platformProvision = new Provision<Platform>('viaduct.platform');
+export const platformProvision = new Provision<Platform>('the admin platform');
 
 /** The base of the internal `viaduct.*` services that make up the admin API. */
 export abstract class AdminService extends Service {
   protected get platform(): Platform {
-    const platform = this[invocationContext]()?.provided(platformProvision);
-    if (platform === undefined) throw new Error('The admin platform is not available outside a running server');
-    return platform;
+    return provisionOf(this, platformProvision);
   }
 
   /** The request payload checked against `schema`; a mismatch is a VIA_ERR_VALIDATION naming the fields. */

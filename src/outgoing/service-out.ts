@@ -1,4 +1,4 @@
-import { invocationContext, Provision, Service } from '../service/service.js';
+import { invocationContext, Provision, provisionOf, Service } from '../service/service.js';
 import type { ConnectionManager } from './connection-manager.js';
 import { OutFacade } from './out-facade.js';
 
@@ -10,7 +10,7 @@ declare module '../service/service.js' {
 }
 
 /** What a worker provides its services' `this.out`. */
-export const connectionsProvision = new Provision<ConnectionManager>('viaduct.connections');
+export const connectionsProvision = new Provision<ConnectionManager>('outgoing connections');
 const facadeKey = Symbol('viaduct.outFacade');
 
 interface WithFacade {
@@ -24,9 +24,8 @@ Object.defineProperty(Service.prototype, 'out', {
   get(this: Service & WithFacade): OutFacade {
     const facade = this[facadeKey];
     if (facade !== undefined) return facade;
-    const ctx = this[invocationContext]();
-    const manager = ctx?.provided(connectionsProvision);
-    if (ctx === undefined || manager === undefined) throw new Error('Outgoing connections are not available outside a running server');
+    const manager = provisionOf(this, connectionsProvision);
+    const ctx = this[invocationContext]()!;
     // The invocation's base logger, not a child of it: each call's line carries the cid and the
     // service as fields, which spares every invocation that calls out a child logger.
     return (this[facadeKey] = new OutFacade(manager, { cid: ctx.cid, logger: ctx.baseLogger, service: ctx.serviceName }));

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { AdminService, present } from '../admin/admin-service.js';
 import type { ConfigObject } from '../config/config-kind.js';
 import { ViaductError } from '../errors.js';
-import { invocationContext, Provision, type ConcreteServiceClass } from '../service/service.js';
+import { Provision, provisionOf, type ConcreteServiceClass } from '../service/service.js';
 import { fireTimes } from './fire-times.js';
 import { SCHEDULER_JOB, type SchedulerJob } from './job-kind.js';
 import { jobStateStore } from './job-state-store.js';
@@ -15,13 +15,11 @@ export interface SchedulerFacade {
 }
 
 /** What a worker provides the scheduler's admin services. */
-export const schedulerProvision = new Provision<SchedulerFacade>('viaduct.scheduler');
+export const schedulerProvision = new Provision<SchedulerFacade>('the scheduler');
 
 abstract class SchedulerAdminService extends AdminService {
   protected get scheduler(): SchedulerFacade {
-    const scheduler = this[invocationContext]()?.provided(schedulerProvision);
-    if (scheduler === undefined) throw new Error('The scheduler is not available outside a running server');
-    return scheduler;
+    return provisionOf(this, schedulerProvision);
   }
 
   protected job(name: string): ConfigObject<SchedulerJob> {

@@ -10,10 +10,11 @@ import { ServiceResponse } from './request.js';
 export class Provision<T> {
   /** For the type only: what the key provides. */
   declare readonly provides?: T;
-  readonly name: string;
+  /** What it provides, named in the error a service gets outside a running server. */
+  readonly label: string;
 
-  constructor(name: string) {
-    this.name = name;
+  constructor(label: string) {
+    this.label = label;
   }
 }
 
@@ -32,6 +33,16 @@ export interface InvocationContext {
 export const attachContext = Symbol('viaduct.attachContext');
 /** The platform's way to an instance's invocation context (undefined outside an invocation). */
 export const invocationContext = Symbol('viaduct.invocationContext');
+
+/**
+ * What the worker provides under `key` to the service's invocation, for a facade; outside a
+ * running server (a service instance made by hand, say in a test) an error says it is missing.
+ */
+export function provisionOf<T>(service: Service, key: Provision<T>): T {
+  const value = service[invocationContext]()?.provided(key);
+  if (value === undefined) throw new Error(`Not available outside a running server: ${key.label}`);
+  return value;
+}
 
 /**
  * The base of every service. A new instance serves each invocation, so fields are per-request.
