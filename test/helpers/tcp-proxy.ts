@@ -2,7 +2,8 @@ import { createServer, Socket, type Server } from 'node:net';
 
 /**
  * A TCP proxy in front of a real server, so a test can make the remote end go away (refuse new
- * connections and cut the open ones) and come back on the same port.
+ * connections and cut the open ones) and come back on the same port, or fall silent: what the
+ * server says is dropped, as on a network that lost the way back, while the sockets stay open.
  */
 export class TcpProxy {
   readonly #targetHost: string;
@@ -10,6 +11,7 @@ export class TcpProxy {
   readonly #sockets = new Set<Socket>();
   #server: Server | undefined;
   #port = 0;
+  #silent = false;
 
   constructor(targetHost: string, targetPort: number) {
     this.#targetHost = targetHost;
@@ -35,7 +37,9 @@ export class TcpProxy {
       upstream.on('error', drop).on('close', drop);
       upstream.connect(this.#targetPort, this.#targetHost, () => {
         client.pipe(upstream);
-        upstream.pipe(client);
+        upstream.on('data', (data: Buffer) => {
+          if (!this.#silent) client.write(data);
+        });
       });
     });
     this.#server = server;
@@ -46,6 +50,11 @@ export class TcpProxy {
         resolve(this.#port);
       });
     });
+  }
+
+  /** From now on, what the server sends is dropped (true) or passed on again (false). */
+  silence(silent: boolean): void {
+    this.#silent = silent;
   }
 
   /** The remote end goes away: no new connections, and the open ones are cut. */

@@ -276,6 +276,31 @@ for (const { name, make, remote } of DIALECTS) {
         assert.notEqual(String(id), String(first!.id), 'a new server session');
       });
 
+      test('an answer that never comes: VIA_ERR_OUTGOING_TIMEOUT after the client-side limit, and the connection is closed, not reused', async (t) => {
+        if (!ready(t)) return;
+        const proxy = new TcpProxy(peer.address.host, peer.address.port);
+        const port = await proxy.start();
+        t.after(() => proxy.stop());
+        // The client-side limit is query_timeout_ms plus a second: the database's own cancellation comes first when it can.
+        const { client } = openSql(t, peer, { url: peer.url({ host: '127.0.0.1', port }), pool_size: 2, query_timeout_ms: 300 });
+        // Both pooled connections are open before the network falls silent (a new one could not even log in).
+        const before = (await Promise.all([client.query<{ id: unknown }>(peer.connectionId), client.query<{ id: unknown }>(peer.connectionId)])).map(([row]) => String(row!.id));
+        assert.equal(new Set(before).size, 2);
+        proxy.silence(true);
+        const started = Date.now();
+        // A statement of its own, and a transaction's (its BEGIN), on the two connections at once.
+        const [lost, inTransaction] = await Promise.all([rejection(client.query('SELECT 1')), rejection(client.transaction((tx) => tx.query('SELECT 2')))]);
+        const waited = Date.now() - started;
+        for (const error of [lost, inTransaction]) {
+          assert.equal(error.code, 'VIA_ERR_OUTGOING_TIMEOUT', error.message);
+          assert.match(error.message, /no answer within 1300 ms/);
+        }
+        assert.ok(waited >= 1_200 && waited < 3_000, `gave up after ${waited} ms`);
+        proxy.silence(false);
+        const after = (await Promise.all([client.query<{ id: unknown }>(peer.connectionId), client.query<{ id: unknown }>(peer.connectionId)])).map(([row]) => String(row!.id));
+        assert.ok(after.every((id) => !before.includes(id)), `the connections that fell silent were closed, new ones serve: ${before} then ${after}`);
+      });
+
       test('the remote end going away mid-way and coming back: coded errors, then service resumes by itself', async (t) => {
         if (!ready(t)) return;
         const proxy = new TcpProxy(peer.address.host, peer.address.port);

@@ -1,6 +1,7 @@
 import type * as Mysql2 from 'mysql2';
 import { requireDriver } from '../../util/lazy-require.js';
 import { clientTimeoutMs, type SqlDone, type SqlDriver, type SqlDriverSettings, type SqlResult, type SqlSession } from './sql-driver.js';
+import { acquireSession, PooledStatement, StatementLimits, type StatementPool } from './sql-statement.js';
 import type { NetworkTarget } from './sql-url.js';
 
 type Pool = Mysql2.Pool;
@@ -38,97 +39,45 @@ export function createMysqlDriver(target: NetworkTarget, settings: SqlDriverSett
   return new MysqlDriver(pool, settings);
 }
 
-type Done<T> = (error: Error | null, value?: T) => void;
-
-class MysqlDriver implements SqlDriver {
+class MysqlDriver implements SqlDriver, StatementPool<PoolConnection> {
   readonly dialect = 'mysql' as const;
   readonly #pool: Pool;
-  readonly #connectTimeoutMs: number;
-  readonly #statementTimeoutMs: number;
+  readonly #limits: StatementLimits;
 
   constructor(pool: Pool, settings: SqlDriverSettings) {
     this.#pool = pool;
-    this.#connectTimeoutMs = settings.connectTimeoutMs;
-    this.#statementTimeoutMs = clientTimeoutMs(settings.queryTimeoutMs);
+    // mysql2 waits for a free connection without a limit; a caller should not. Its own statement
+    // `timeout` outlives a connection that died mid-statement and holds the process open.
+    this.#limits = new StatementLimits(settings.connectTimeoutMs, clientTimeoutMs(settings.queryTimeoutMs));
   }
 
   acquire(): Promise<SqlSession> {
-    return new Promise((resolve, reject) => {
-      this.#checkout((error, connection) => (error ? reject(error) : resolve(new MysqlSession(connection!, this.#statementTimeoutMs))));
-    });
+    return acquireSession(this, this.#limits);
   }
 
   query(sql: string, params: readonly unknown[], broken: (error: unknown) => boolean, done: SqlDone): void {
-    this.#checkout((error, connection) => {
-      if (error) return done(error);
-      runStatement(connection!, sql, params, this.#statementTimeoutMs, (failure, result) => {
-        if (failure !== null && broken(failure)) connection!.destroy();
-        else connection!.release();
-        if (failure !== null) done(failure);
-        else done(null, result!);
-      });
+    new PooledStatement(this, this.#limits, sql, params, broken, done).start();
+  }
+
+  checkout(done: (error: unknown, connection?: PoolConnection) => void): void {
+    this.#pool.getConnection(done);
+  }
+
+  execute(connection: PoolConnection, sql: string, params: readonly unknown[], done: SqlDone): void {
+    connection.query({ sql, values: params as unknown[] as Mysql2.QueryValues }, (error, result) => {
+      if (error) done(error);
+      else done(null, toResult(result));
     });
+  }
+
+  release(connection: PoolConnection, broken: boolean): void {
+    if (broken) connection.destroy();
+    else connection.release();
   }
 
   end(): Promise<void> {
     return new Promise((resolve, reject) => this.#pool.end((error) => (error ? reject(error) : resolve())));
   }
-
-  /** mysql2 waits for a free connection without a limit; a caller should not. */
-  #checkout(done: Done<PoolConnection>): void {
-    let late = false;
-    const timer = setTimeout(() => {
-      late = true;
-      done(Object.assign(new Error(`no connection could be had within ${this.#connectTimeoutMs} ms`), { code: 'TIMEOUT' }));
-    }, this.#connectTimeoutMs);
-    this.#pool.getConnection((error, connection) => {
-      if (late) {
-        connection?.release();
-        return;
-      }
-      clearTimeout(timer);
-      if (error) done(error);
-      else done(null, connection);
-    });
-  }
-}
-
-class MysqlSession implements SqlSession {
-  readonly #connection: PoolConnection;
-  readonly #timeoutMs: number;
-
-  constructor(connection: PoolConnection, timeoutMs: number) {
-    this.#connection = connection;
-    this.#timeoutMs = timeoutMs;
-  }
-
-  run(sql: string, params: readonly unknown[]): Promise<SqlResult> {
-    return new Promise((resolve, reject) => runStatement(this.#connection, sql, params, this.#timeoutMs, (error, result) => (error ? reject(error) : resolve(result!))));
-  }
-
-  release(broken: boolean): void {
-    if (broken) this.#connection.destroy();
-    else this.#connection.release();
-  }
-}
-
-/**
- * Our own timer, not mysql2's `timeout` option: that one outlives a connection that died
- * mid-statement and holds the process open until it fires.
- */
-function runStatement(connection: PoolConnection, sql: string, params: readonly unknown[], timeoutMs: number, done: Done<SqlResult>): void {
-  let settled = false;
-  const timer = setTimeout(() => {
-    settled = true;
-    done(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: 'PROTOCOL_SEQUENCE_TIMEOUT' }));
-  }, timeoutMs);
-  connection.query({ sql, values: params as unknown[] as Mysql2.QueryValues }, (error, result) => {
-    if (settled) return;
-    settled = true;
-    clearTimeout(timer);
-    if (error) done(error);
-    else done(null, toResult(result));
-  });
 }
 
 function toResult(result: unknown): SqlResult {

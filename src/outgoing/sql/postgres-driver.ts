@@ -1,61 +1,80 @@
-import type { Pool, PoolClient, PoolConfig, QueryResult } from 'pg';
+import type { Client, ClientConfig, Pool, PoolClient, PoolConfig, QueryResult } from 'pg';
 import { requireDriver } from '../../util/lazy-require.js';
 import { clientTimeoutMs, type SqlDone, type SqlDriver, type SqlDriverSettings, type SqlResult, type SqlSession } from './sql-driver.js';
+import { acquireSession, PooledStatement, StatementLimits, type StatementPool } from './sql-statement.js';
 import type { NetworkTarget } from './sql-url.js';
 
-type PgModule = { Pool: new (config: PoolConfig) => Pool };
+type PgModule = { Pool: new (config: PoolConfig) => Pool; Client: new (config: ClientConfig) => Client };
 
 const WRITES = new Set(['INSERT', 'UPDATE', 'DELETE', 'MERGE']);
 
 /** PostgreSQL through pg's Pool. */
 export function createPostgresDriver(target: NetworkTarget, settings: SqlDriverSettings): SqlDriver {
   const pg = requireDriver<PgModule>('pg', 'PostgreSQL outgoing connections');
+  const connectMs = settings.connectTimeoutMs;
+  // pg's own limits (the pool's connectionTimeoutMillis, query_timeout) set a timer for every
+  // checkout and every statement; the driver keeps both in deadline lists instead. Only making a
+  // new connection keeps pg's timer, in the client, so a connection attempt that hangs is ended.
+  class TimedClient extends pg.Client {
+    constructor(config: ClientConfig) {
+      super({ ...config, connectionTimeoutMillis: connectMs });
+    }
+  }
   const pool = new pg.Pool({
+    Client: TimedClient as unknown as PoolConfig['Client'],
     host: target.host,
     port: target.port,
     user: target.user,
     database: target.database,
     password: settings.password,
     max: settings.poolSize,
-    connectionTimeoutMillis: settings.connectTimeoutMs,
-    // The server cancels a statement that runs too long and the connection stays usable;
-    // query_timeout is the client's own guard for when no answer comes at all.
+    // The server cancels a statement that runs too long and the connection stays usable; the
+    // driver's own limit on the answer is for when no answer comes at all.
     statement_timeout: settings.queryTimeoutMs,
-    query_timeout: clientTimeoutMs(settings.queryTimeoutMs),
     // Finds sockets to a host that vanished without closing them.
     keepAlive: true,
     application_name: `viaduct ${settings.name}`.slice(0, 63),
   });
   // An idle connection whose socket dies is reported here; pg drops it from the pool by itself.
   pool.on('error', settings.onBackgroundError);
-  return new PostgresDriver(pool);
+  return new PostgresDriver(pool, new StatementLimits(connectMs, clientTimeoutMs(settings.queryTimeoutMs)));
 }
 
-class PostgresDriver implements SqlDriver {
+class PostgresDriver implements SqlDriver, StatementPool<PoolClient> {
   readonly dialect = 'postgresql' as const;
   readonly #pool: Pool;
+  readonly #limits: StatementLimits;
   readonly #watched = new WeakSet<PoolClient>();
 
-  constructor(pool: Pool) {
+  constructor(pool: Pool, limits: StatementLimits) {
     this.#pool = pool;
+    this.#limits = limits;
   }
 
-  async acquire(): Promise<SqlSession> {
-    const client = await this.#pool.connect();
-    this.#watch(client);
-    return new PostgresSession(client);
+  acquire(): Promise<SqlSession> {
+    return acquireSession(this, this.#limits);
   }
 
   query(sql: string, params: readonly unknown[], broken: (error: unknown) => boolean, done: SqlDone): void {
+    new PooledStatement(this, this.#limits, sql, params, broken, done).start();
+  }
+
+  checkout(done: (error: unknown, client?: PoolClient) => void): void {
     this.#pool.connect((error, client) => {
-      if (error !== undefined && error !== null) return done(error);
-      this.#watch(client!);
-      client!.query(sql, params as unknown[], (failure: Error | null, answer: QueryResult | QueryResult[]) => {
-        client!.release(failure !== null && broken(failure));
-        if (failure !== null) done(failure);
-        else done(null, toResult(answer));
-      });
+      if (client !== undefined) this.#watch(client);
+      done(error, client);
     });
+  }
+
+  execute(client: PoolClient, sql: string, params: readonly unknown[], done: SqlDone): void {
+    client.query(sql, params as unknown[], (failure: Error | null, answer: QueryResult | QueryResult[]) => {
+      if (failure !== null) done(failure);
+      else done(null, toResult(answer));
+    });
+  }
+
+  release(client: PoolClient, broken: boolean): void {
+    client.release(broken);
   }
 
   /**
@@ -70,22 +89,6 @@ class PostgresDriver implements SqlDriver {
 
   end(): Promise<void> {
     return this.#pool.end();
-  }
-}
-
-class PostgresSession implements SqlSession {
-  readonly #client: PoolClient;
-
-  constructor(client: PoolClient) {
-    this.#client = client;
-  }
-
-  async run(sql: string, params: readonly unknown[]): Promise<SqlResult> {
-    return toResult((await this.#client.query(sql, params as unknown[])) as QueryResult | QueryResult[]);
-  }
-
-  release(broken: boolean): void {
-    this.#client.release(broken);
   }
 }
 

@@ -1,5 +1,6 @@
 import { ViaductError, type ErrorCode } from '../../errors.js';
 import { scrub, toOutgoingError } from '../outgoing-call.js';
+import { NO_ANSWER, NO_CONNECTION } from './sql-statement.js';
 
 /** A driver's error, coded; `broken` says the connection it came from must be closed, not reused. */
 export interface SqlFailure {
@@ -55,11 +56,11 @@ function classify(thrown: unknown, label: string): { coded: ErrorCode; broken: b
     coded = 'VIA_ERR_OUTGOING_TIMEOUT';
   } else if (typeof error.errno === 'number' && MYSQL_TIMEOUT_ERRNO.has(error.errno)) {
     coded = 'VIA_ERR_OUTGOING_TIMEOUT';
-  } else if (code === 'PROTOCOL_SEQUENCE_TIMEOUT' || message === 'Query read timeout') {
+  } else if (code === NO_ANSWER) {
     // The client gave up waiting: the connection may still be busy with the statement.
     coded = 'VIA_ERR_OUTGOING_TIMEOUT';
     broken = true;
-  } else if (/timeout exceeded when trying to connect/i.test(message)) {
+  } else if (code === NO_CONNECTION) {
     coded = 'VIA_ERR_OUTGOING_TIMEOUT';
   } else if (code === 'SQLITE_CANTOPEN') {
     coded = 'VIA_ERR_OUTGOING_UNAVAILABLE';

@@ -29,7 +29,7 @@ export abstract class Deadline {
   }
 }
 
-/** Every list of one worker (or one invoker): one per distinct timeout. */
+/** Every list of one owner (an invoker, an SQL driver): one per distinct timeout. */
 export class Deadlines {
   readonly #lists = new Map<number, DeadlineList>();
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, test } from 'node:test';
-import { Deadline, Deadlines } from '../../src/service/deadlines.js';
+import { Deadline, Deadlines } from '../../src/util/deadlines.js';
 
 class Work extends Deadline {
   expiredAt: number | undefined;
@@ -78,7 +78,7 @@ describe('deadlines', () => {
   });
 
   test('a process whose only pending thing is a deadline ends without waiting for it', () => {
-    const module = new URL('../../src/service/deadlines.js', import.meta.url).href;
+    const module = new URL('../../src/util/deadlines.js', import.meta.url).href;
     const script = `import { Deadline, Deadlines } from ${JSON.stringify(module)};
       class W extends Deadline { constructor(d) { super(); this.setDeadline(d, 20000); } expired() { console.log('expired'); } }
       new W(new Deadlines());`;
