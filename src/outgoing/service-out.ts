@@ -26,8 +26,9 @@ Object.defineProperty(Service.prototype, 'out', {
     if (facade !== undefined) return facade;
     const manager = provisionOf(this, connectionsProvision);
     const ctx = this[invocationContext]()!;
-    // The invocation's base logger, not a child of it: each call's line carries the cid and the
-    // service as fields, which spares every invocation that calls out a child logger.
+    // The invocation's base logger, not a child of it: a call's line carries the cid as a field of
+    // its own, and its other fields are bound once per service, connection and operation
+    // (outgoing-call.ts), which spares every invocation that calls out a child logger.
     return (this[facadeKey] = new OutFacade(manager, { cid: ctx.cid, logger: ctx.baseLogger, service: ctx.serviceName }));
   },
 });
