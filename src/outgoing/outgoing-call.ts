@@ -63,26 +63,42 @@ export function callFailed(call: CallContext, type: string, connection: string, 
   return coded;
 }
 
-/** More combinations than any configuration has; past it, the cache starts afresh (deleted connections' children go). */
+/** More children than any configuration has; past it, a logger's cache starts afresh (deleted connections' children go). */
 const MAX_LINE_LOGGERS = 10_000;
-const lineLoggers = new WeakMap<Logger, Map<string, Logger>>();
+
+/** Children of one base logger: by type, connection, operation and service, each level a Map of flat strings. */
+interface LineLoggers {
+  count: number;
+  readonly byType: Map<string, Map<string, Map<string, Map<string, Logger>>>>;
+}
+
+const lineLoggers = new WeakMap<Logger, LineLoggers>();
 
 /**
  * The child logger of one service's one operation on one connection, made on first use: its
  * fields are serialized once, and each call's line adds only the cid and the duration. Writing
- * the six fields afresh for every call cost about twice as much as the rest of the line.
+ * the six fields afresh for every call cost about twice as much as the rest of the line. The
+ * look-up goes through nested Maps keyed by the strings as they are: a key joined from them
+ * would be a new string to flatten and hash on every call.
  */
 function lineLogger(call: CallContext, type: string, connection: string, operation: string): Logger {
-  let children = lineLoggers.get(call.logger);
-  if (children === undefined) lineLoggers.set(call.logger, (children = new Map()));
-  const key = `${type}\0${connection}\0${operation}\0${call.service ?? ''}`;
-  let child = children.get(key);
+  let cache = lineLoggers.get(call.logger);
+  if (cache === undefined || cache.count >= MAX_LINE_LOGGERS) lineLoggers.set(call.logger, (cache = { count: 0, byType: new Map() }));
+  const service = call.service ?? '';
+  const byService = level(level(level(cache.byType, type), connection), operation);
+  let child = byService.get(service);
   if (child === undefined) {
-    if (children.size >= MAX_LINE_LOGGERS) children.clear();
     child = call.logger.child(call.service === undefined ? { outgoing: connection, type, op: operation } : { service: call.service, outgoing: connection, type, op: operation });
-    children.set(key, child);
+    byService.set(service, child);
+    cache.count++;
   }
   return child;
+}
+
+function level<V>(map: Map<string, Map<string, V>>, key: string): Map<string, V> {
+  let next = map.get(key);
+  if (next === undefined) map.set(key, (next = new Map()));
+  return next;
 }
 
 function elapsedMs(started: number): number {

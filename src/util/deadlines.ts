@@ -19,6 +19,11 @@ export abstract class Deadline {
     deadlines.list(timeoutMs).add(this);
   }
 
+  /** The same, on a list the caller keeps at hand (Deadlines.list(timeoutMs) looked up once). */
+  protected setDeadlineOn(list: DeadlineList): void {
+    list.add(this);
+  }
+
   /** Takes the deadline back (the work finished); harmless when it is not set. */
   protected clearDeadline(): void {
     this.list?.remove(this);

@@ -37,6 +37,9 @@ export function createPostgresDriver(target: NetworkTarget, settings: SqlDriverS
   });
   // An idle connection whose socket dies is reported here; pg drops it from the pool by itself.
   pool.on('error', settings.onBackgroundError);
+  // While checked out, pg's pool does not listen for a client's errors, and an unheard 'error'
+  // event would end the process; the next statement on it fails and closes it instead.
+  pool.on('connect', (client) => void client.on('error', () => undefined));
   return new PostgresDriver(pool, new StatementLimits(connectMs, clientTimeoutMs(settings.queryTimeoutMs)));
 }
 
@@ -44,7 +47,6 @@ class PostgresDriver implements SqlDriver, StatementPool<PoolClient> {
   readonly dialect = 'postgresql' as const;
   readonly #pool: Pool;
   readonly #limits: StatementLimits;
-  readonly #watched = new WeakSet<PoolClient>();
 
   constructor(pool: Pool, limits: StatementLimits) {
     this.#pool = pool;
@@ -60,10 +62,7 @@ class PostgresDriver implements SqlDriver, StatementPool<PoolClient> {
   }
 
   checkout(done: (error: unknown, client?: PoolClient) => void): void {
-    this.#pool.connect((error, client) => {
-      if (client !== undefined) this.#watch(client);
-      done(error, client);
-    });
+    this.#pool.connect(done);
   }
 
   execute(client: PoolClient, sql: string, params: readonly unknown[], done: SqlDone): void {
@@ -75,16 +74,6 @@ class PostgresDriver implements SqlDriver, StatementPool<PoolClient> {
 
   release(client: PoolClient, broken: boolean): void {
     client.release(broken);
-  }
-
-  /**
-   * While checked out, pg's pool does not listen for a client's errors, and an unheard 'error'
-   * event would end the process; the next statement on it fails and closes it instead.
-   */
-  #watch(client: PoolClient): void {
-    if (this.#watched.has(client)) return;
-    client.on('error', () => undefined);
-    this.#watched.add(client);
   }
 
   end(): Promise<void> {

@@ -1,4 +1,4 @@
-import { Deadline, Deadlines } from '../../util/deadlines.js';
+import { Deadline, DeadlineList, Deadlines } from '../../util/deadlines.js';
 import type { SqlDone, SqlResult, SqlSession } from './sql-driver.js';
 
 /** What a driver's error says when no connection came in time; sql-errors.ts codes it as a timeout. */
@@ -25,11 +25,15 @@ export interface StatementPool<C> {
 export class StatementLimits {
   readonly connectMs: number;
   readonly answerMs: number;
-  readonly deadlines = new Deadlines();
+  readonly connect: DeadlineList;
+  readonly answer: DeadlineList;
 
   constructor(connectMs: number, answerMs: number) {
+    const deadlines = new Deadlines();
     this.connectMs = connectMs;
     this.answerMs = answerMs;
+    this.connect = deadlines.list(connectMs);
+    this.answer = deadlines.list(answerMs);
   }
 }
 
@@ -49,7 +53,7 @@ abstract class PoolWait<C> extends Deadline {
   }
 
   start(): void {
-    this.setDeadline(this.limits.deadlines, this.limits.connectMs);
+    this.setDeadlineOn(this.limits.connect);
     this.pool.checkout(this.#connected);
   }
 
@@ -120,7 +124,7 @@ export class PooledStatement<C> extends PoolWait<C> {
 
   protected lent(connection: C): void {
     this.#connection = connection;
-    this.setDeadline(this.limits.deadlines, this.limits.answerMs);
+    this.setDeadlineOn(this.limits.answer);
     this.pool.execute(connection, this.#sql, this.#params, this.#answered);
   }
 
@@ -156,7 +160,7 @@ class HeldStatement<C> extends Deadline {
     super();
     this.#done = done;
     this.#answerMs = limits.answerMs;
-    this.setDeadline(limits.deadlines, limits.answerMs);
+    this.setDeadlineOn(limits.answer);
     pool.execute(connection, sql, params, this.#answered);
   }
 
