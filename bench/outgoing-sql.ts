@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { spawnNode, waitForOutput } from './lib/child.js';
 import { BenchEnv, freePort } from './lib/env.js';
 import { httpRequest } from './lib/http.js';
-import { compareUnderLoad, ratios, sideFigures, type Contender } from './lib/compare-load.js';
+import { compareUnderLoad, ratios, sideFigures, stolenNote, type Contender } from './lib/compare-load.js';
 import { isMain, runStandalone, type BenchResult } from './lib/report.js';
 import { envInt, envNumber, fmt } from './lib/stats.js';
 
@@ -79,6 +79,7 @@ export async function run(): Promise<BenchResult> {
         },
       ],
       notes: [
+        stolenNote(['pg', p], ['viaduct', v]),
         `p99 latency: viaduct ${fmt(v.p99, 2)} ms, pg ${fmt(p.p99, 2)} ms (ratio ${fmt(p99Ratio, 2)})`,
         `CPU per request of the HTTP-and-SQL process(es): viaduct ${fmt(v.cpuUs, 1)} µs, pg ${fmt(p.cpuUs, 1)} µs, ratio ${fmt(cpuRatio, 2)} (for information; it does not depend on how busy the machine is)`,
         `autocannon in this process, ${settings.connections} connections, pipelining ${settings.pipelining}, POST ${BODY}; a pool of ${settings.poolSize} PostgreSQL connections on both sides; best of ${settings.rounds} rounds of ${settings.durationS} s each, order alternating`,

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawnNode, waitForOutput } from './lib/child.js';
 import { BenchEnv, freePort, HELLO_SOURCE } from './lib/env.js';
-import { compareUnderLoad, ratios, sideFigures } from './lib/compare-load.js';
+import { compareUnderLoad, ratios, sideFigures, stolenNote } from './lib/compare-load.js';
 import { httpRequest } from './lib/http.js';
 import { isMain, runStandalone, type BenchResult } from './lib/report.js';
 import { envInt, envNumber, fmt, round } from './lib/stats.js';
@@ -82,6 +82,7 @@ export async function run(): Promise<BenchResult> {
         },
       ],
       notes: [
+        stolenNote(['raw', r], ['viaduct', v]),
         ...(busy
           ? [`the machine was busy (load average ${fmt(loadAverage, 1)} on ${cpus} CPUs, besides this benchmark): the throughput and p99 ratios are unreliable, the CPU-per-request ratio less so`]
           : []),

@@ -2,9 +2,14 @@
  * Two servers under the same autocannon load, in the same run: a warm-up each, then rounds with
  * the order alternating (so neither always runs on a warmer or noisier machine), recording
  * req/s, latency and the server processes' CPU time per request. Reports the best round of each.
+ *
+ * On a virtual machine the hypervisor may take CPU time away from it (steal, in /proc/stat),
+ * which slows whichever side happens to run then. A round during which it took more than
+ * MAX_STOLEN of the machine's CPU time is run again, at most MAX_REPEATS times; every round's
+ * share is printed, and each side's figures say how many rounds were repeated.
  */
 import { load, type LoadResult } from './load.js';
-import { totalCpuMs } from './proc.js';
+import { machineTicks, stolenShare, totalCpuMs } from './proc.js';
 import { fmt, round } from './stats.js';
 
 export interface Contender {
@@ -23,7 +28,16 @@ export interface LoadSettings {
   readonly body: string;
 }
 
-export type Measured = LoadResult & { readonly serverCpuUsPerRequest: number };
+export type Measured = LoadResult & {
+  readonly serverCpuUsPerRequest: number;
+  /** The share of the machine's CPU time the hypervisor took during the round (0–1), where known. */
+  readonly stolen?: number;
+};
+
+/** A round with more stolen than this is run again. */
+const MAX_STOLEN = 0.05;
+/** Times a round is run again at most; the last try counts whatever was stolen. */
+const MAX_REPEATS = 3;
 
 /** The highest throughput, and (separately) the lowest p99 and CPU time, over the rounds. */
 export interface Best {
@@ -31,15 +45,19 @@ export interface Best {
   readonly p99: number;
   readonly cpuUs: number;
   readonly runs: Measured[];
+  /** Rounds run again because the hypervisor took too much of the machine's CPU time. */
+  readonly repeated: number;
 }
 
 /** Loads `baseline` and `candidate` alike; a non-2xx answer or an error under load fails the run. */
 export async function compareUnderLoad(baseline: Contender, candidate: Contender, settings: LoadSettings, log: (line: string) => void): Promise<{ baseline: Best; candidate: Best }> {
   const runLoad = async (contender: Contender, durationS: number): Promise<Measured> => {
     const cpuBefore = totalCpuMs(contender.pids);
+    const machineBefore = machineTicks();
     const result = await load({ url: contender.url, method: 'POST', body: settings.body, connections: settings.connections, pipelining: settings.pipelining, durationS });
     const cpu = totalCpuMs(contender.pids) - cpuBefore;
-    return { ...result, serverCpuUsPerRequest: round((cpu * 1000) / Math.max(1, result.requests), 1) };
+    const stolen = stolenShare(machineBefore, machineTicks());
+    return { ...result, serverCpuUsPerRequest: round((cpu * 1000) / Math.max(1, result.requests), 1), ...(stolen === undefined ? {} : { stolen: round(stolen, 3) }) };
   };
   if (settings.warmupS > 0) {
     for (const contender of [baseline, candidate]) {
@@ -48,24 +66,34 @@ export async function compareUnderLoad(baseline: Contender, candidate: Contender
     }
   }
   const runs = new Map<Contender, Measured[]>([[baseline, []], [candidate, []]]);
+  const repeated = new Map<Contender, number>([[baseline, 0], [candidate, 0]]);
   for (let i = 0; i < settings.rounds; i++) {
     for (const contender of i % 2 === 0 ? [baseline, candidate] : [candidate, baseline]) {
-      const result = await runLoad(contender, settings.durationS);
-      if (result.non2xx > 0 || result.errors > 0) throw new Error(`${contender.name}: ${result.non2xx} non-2xx answers and ${result.errors} errors under load`);
-      log(`round ${i + 1} ${contender.name.padEnd(7)}: ${fmt(result.rps, 0)} req/s, p50 ${fmt(result.latency.p50, 2)} ms, p99 ${fmt(result.latency.p99, 2)} ms, server CPU ${fmt(result.serverCpuUsPerRequest, 1)} µs/request`);
-      runs.get(contender)!.push(result);
+      for (let attempt = 0; ; attempt++) {
+        const result = await runLoad(contender, settings.durationS);
+        if (result.non2xx > 0 || result.errors > 0) throw new Error(`${contender.name}: ${result.non2xx} non-2xx answers and ${result.errors} errors under load`);
+        const stolen = result.stolen === undefined ? '' : `, ${fmt(result.stolen * 100, 1)} % stolen`;
+        const again = result.stolen !== undefined && result.stolen > MAX_STOLEN && attempt < MAX_REPEATS;
+        log(`round ${i + 1} ${contender.name.padEnd(7)}: ${fmt(result.rps, 0)} req/s, p50 ${fmt(result.latency.p50, 2)} ms, p99 ${fmt(result.latency.p99, 2)} ms, server CPU ${fmt(result.serverCpuUsPerRequest, 1)} µs/request${stolen}${again ? ' (run again)' : ''}`);
+        if (again) {
+          repeated.set(contender, repeated.get(contender)! + 1);
+          continue;
+        }
+        runs.get(contender)!.push(result);
+        break;
+      }
     }
   }
   const best = (contender: Contender): Best => {
     const list = runs.get(contender)!;
-    return { rps: Math.max(...list.map((r) => r.rps)), p99: Math.min(...list.map((r) => r.latency.p99)), cpuUs: Math.min(...list.map((r) => r.serverCpuUsPerRequest)), runs: list };
+    return { rps: Math.max(...list.map((r) => r.rps)), p99: Math.min(...list.map((r) => r.latency.p99)), cpuUs: Math.min(...list.map((r) => r.serverCpuUsPerRequest)), runs: list, repeated: repeated.get(contender)! };
   };
   return { baseline: best(baseline), candidate: best(candidate) };
 }
 
 /** One side's best figures, as every comparing benchmark reports them. */
-export function sideFigures(best: Best): { rps: number; p99Ms: number; serverCpuUsPerRequest: number; runs: Measured[] } {
-  return { rps: best.rps, p99Ms: best.p99, serverCpuUsPerRequest: best.cpuUs, runs: best.runs };
+export function sideFigures(best: Best): { rps: number; p99Ms: number; serverCpuUsPerRequest: number; runs: Measured[]; roundsRepeated: number } {
+  return { rps: best.rps, p99Ms: best.p99, serverCpuUsPerRequest: best.cpuUs, runs: best.runs, roundsRepeated: best.repeated };
 }
 
 /** The candidate against the baseline: throughput, p99 and server CPU per request, each candidate / baseline. */
@@ -75,4 +103,10 @@ export function ratios(baseline: Best, candidate: Best): { throughputRatio: numb
     p99Ratio: round(candidate.p99 / baseline.p99, 3),
     serverCpuRatio: round(candidate.cpuUs / baseline.cpuUs, 3),
   };
+}
+
+/** The note every comparing benchmark adds: how many rounds were run again because the hypervisor took CPU time. */
+export function stolenNote(...sides: Array<[string, Best]>): string {
+  const counts = sides.map(([name, best]) => `${best.repeated} of ${name}'s`).join(', ');
+  return `rounds during which the hypervisor took over ${MAX_STOLEN * 100} % of the machine's CPU time (steal) are run again, up to ${MAX_REPEATS} times each: ${counts} were`;
 }

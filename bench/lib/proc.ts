@@ -64,3 +64,22 @@ export function totalCpuMs(pids: readonly number[]): number {
   }
   return sum;
 }
+
+/** The machine's CPU time so far, in clock ticks over all CPUs: all of it, and what the hypervisor took (steal), from /proc/stat. */
+export function machineTicks(): { total: number; steal: number } | undefined {
+  try {
+    const first = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!;
+    // cpu  user nice system idle iowait irq softirq steal guest guest_nice
+    const fields = first.trim().split(/\s+/).slice(1, 9).map(Number);
+    if (fields.length < 8 || fields.some((n) => !Number.isFinite(n))) return undefined;
+    return { total: fields.reduce((a, b) => a + b, 0), steal: fields[7]! };
+  } catch {
+    return undefined; // not Linux
+  }
+}
+
+/** The share of the machine's CPU time (0–1) the hypervisor took between two machineTicks() readings. */
+export function stolenShare(before: ReturnType<typeof machineTicks>, after: ReturnType<typeof machineTicks>): number | undefined {
+  if (before === undefined || after === undefined || after.total <= before.total) return undefined;
+  return (after.steal - before.steal) / (after.total - before.total);
+}
