@@ -1,7 +1,7 @@
 import type * as Mysql2 from 'mysql2';
 import { requireDriver } from '../../util/lazy-require.js';
-import { clientTimeoutMs, type SqlDone, type SqlDriver, type SqlDriverSettings, type SqlResult, type SqlSession } from './sql-driver.js';
-import { acquireSession, PooledStatement, StatementLimits, type StatementPool } from './sql-statement.js';
+import { clientTimeoutMs, type SqlDone, type SqlDriver, type SqlDriverSettings, type SqlResult } from './sql-driver.js';
+import { PooledDriver, StatementLimits } from './sql-statement.js';
 import type { NetworkTarget } from './sql-url.js';
 
 type Pool = Mysql2.Pool;
@@ -39,24 +39,15 @@ export function createMysqlDriver(target: NetworkTarget, settings: SqlDriverSett
   return new MysqlDriver(pool, settings);
 }
 
-class MysqlDriver implements SqlDriver, StatementPool<PoolConnection> {
+class MysqlDriver extends PooledDriver<PoolConnection> implements SqlDriver {
   readonly dialect = 'mysql' as const;
   readonly #pool: Pool;
-  readonly #limits: StatementLimits;
 
   constructor(pool: Pool, settings: SqlDriverSettings) {
-    this.#pool = pool;
     // mysql2 waits for a free connection without a limit; a caller should not. Its own statement
     // `timeout` outlives a connection that died mid-statement and holds the process open.
-    this.#limits = new StatementLimits(settings.connectTimeoutMs, clientTimeoutMs(settings.queryTimeoutMs));
-  }
-
-  acquire(): Promise<SqlSession> {
-    return acquireSession(this, this.#limits);
-  }
-
-  query(sql: string, params: readonly unknown[], broken: (error: unknown) => boolean, done: SqlDone): void {
-    new PooledStatement(this, this.#limits, sql, params, broken, done).start();
+    super(new StatementLimits(settings.connectTimeoutMs, clientTimeoutMs(settings.queryTimeoutMs)));
+    this.#pool = pool;
   }
 
   checkout(done: (error: unknown, connection?: PoolConnection) => void): void {

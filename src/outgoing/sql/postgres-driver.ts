@@ -1,7 +1,7 @@
 import type { Client, ClientConfig, Pool, PoolClient, PoolConfig, QueryResult } from 'pg';
 import { requireDriver } from '../../util/lazy-require.js';
-import { clientTimeoutMs, type SqlDone, type SqlDriver, type SqlDriverSettings, type SqlResult, type SqlSession } from './sql-driver.js';
-import { acquireSession, PooledStatement, StatementLimits, type StatementPool } from './sql-statement.js';
+import { clientTimeoutMs, type SqlDone, type SqlDriver, type SqlDriverSettings, type SqlResult } from './sql-driver.js';
+import { PooledDriver, StatementLimits } from './sql-statement.js';
 import type { NetworkTarget } from './sql-url.js';
 
 type PgModule = { Pool: new (config: PoolConfig) => Pool; Client: new (config: ClientConfig) => Client };
@@ -43,22 +43,13 @@ export function createPostgresDriver(target: NetworkTarget, settings: SqlDriverS
   return new PostgresDriver(pool, new StatementLimits(connectMs, clientTimeoutMs(settings.queryTimeoutMs)));
 }
 
-class PostgresDriver implements SqlDriver, StatementPool<PoolClient> {
+class PostgresDriver extends PooledDriver<PoolClient> implements SqlDriver {
   readonly dialect = 'postgresql' as const;
   readonly #pool: Pool;
-  readonly #limits: StatementLimits;
 
   constructor(pool: Pool, limits: StatementLimits) {
+    super(limits);
     this.#pool = pool;
-    this.#limits = limits;
-  }
-
-  acquire(): Promise<SqlSession> {
-    return acquireSession(this, this.#limits);
-  }
-
-  query(sql: string, params: readonly unknown[], broken: (error: unknown) => boolean, done: SqlDone): void {
-    new PooledStatement(this, this.#limits, sql, params, broken, done).start();
   }
 
   checkout(done: (error: unknown, client?: PoolClient) => void): void {

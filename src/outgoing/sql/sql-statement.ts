@@ -202,9 +202,32 @@ class HeldSession<C> implements SqlSession {
   }
 }
 
-/** SqlDriver.acquire() of a network driver: a connection of the pool, waited for at most `connectMs`. */
-export function acquireSession<C>(pool: StatementPool<C>, limits: StatementLimits): Promise<SqlSession> {
-  return new Promise((resolve, reject) => {
-    new PooledCheckout<C>(pool, limits, (error, connection) => (connection === undefined ? reject(error) : resolve(new HeldSession(pool, limits, connection)))).start();
-  });
+/**
+ * What the PostgreSQL and MySQL/MariaDB drivers share: checking out a connection for a
+ * transaction and running one statement on a pooled connection, both within the limits. Each
+ * driver says how its pool lends, runs and takes back a connection.
+ */
+export abstract class PooledDriver<C> implements StatementPool<C> {
+  readonly #limits: StatementLimits;
+
+  constructor(limits: StatementLimits) {
+    this.#limits = limits;
+  }
+
+  abstract checkout(done: (error: unknown, connection?: C) => void): void;
+  abstract execute(connection: C, sql: string, params: readonly unknown[], done: SqlDone): void;
+  abstract release(connection: C, broken: boolean): void;
+
+  /** SqlDriver.acquire(): a connection of the pool, waited for at most `connectMs`. */
+  acquire(): Promise<SqlSession> {
+    const limits = this.#limits;
+    return new Promise((resolve, reject) => {
+      new PooledCheckout<C>(this, limits, (error, connection) => (connection === undefined ? reject(error) : resolve(new HeldSession(this, limits, connection)))).start();
+    });
+  }
+
+  /** SqlDriver.query(). */
+  query(sql: string, params: readonly unknown[], broken: (error: unknown) => boolean, done: SqlDone): void {
+    new PooledStatement(this, this.#limits, sql, params, broken, done).start();
+  }
 }
