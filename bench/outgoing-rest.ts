@@ -8,10 +8,9 @@
 import { fileURLToPath } from 'node:url';
 import { spawnNode, waitForOutput } from './lib/child.js';
 import { BenchEnv, freePort } from './lib/env.js';
-import { httpRequest } from './lib/http.js';
-import { compareUnderLoad, ratios, sideFigures, stolenNote } from './lib/compare-load.js';
+import { compareUnderLoad, expectJsonAnswer, loadSettings, ratios, sideFigures, stolenNote, throughputCheck, type Contender } from './lib/compare-load.js';
 import { isMain, runStandalone, type BenchResult } from './lib/report.js';
-import { envInt, envNumber, fmt } from './lib/stats.js';
+import { envInt, fmt } from './lib/stats.js';
 
 const ECHO_SERVER = fileURLToPath(new URL('./lib/raw-server.js', import.meta.url));
 const BASELINE_SERVER = fileURLToPath(new URL('./lib/undici-forward-server.js', import.meta.url));
@@ -31,18 +30,8 @@ export default class Forward extends Service {
 }
 `;
 
-type Target = 'viaduct' | 'undici';
-
 export async function run(): Promise<BenchResult> {
-  const settings = {
-    durationS: envNumber('BENCH_DURATION_S', 6, 1),
-    warmupS: envNumber('BENCH_WARMUP_S', 3, 0),
-    rounds: envInt('BENCH_ROUNDS', 5),
-    connections: envInt('BENCH_CONNECTIONS', 50),
-    pipelining: envInt('BENCH_PIPELINING', 1),
-    poolSize: envInt('BENCH_REST_POOL_SIZE', 10),
-    body: BODY,
-  };
+  const settings = { ...loadSettings(BODY), poolSize: envInt('BENCH_REST_POOL_SIZE', 10) };
   const log = (line: string): void => void process.stdout.write(`[outgoing-rest] ${line}\n`);
 
   const env = await BenchEnv.create({ workers: 1 });
@@ -58,17 +47,12 @@ export async function run(): Promise<BenchResult> {
     await env.deployWithCli('forward.ts', CALLER_SOURCE);
     await env.createRestChannel('forward', '/api/forward', 'bench.forward');
 
-    const urls: Record<Target, string> = { viaduct: `${env.url}/api/forward`, undici: `http://127.0.0.1:${baselinePort}/` };
-    for (const target of ['viaduct', 'undici'] as const) await verify(target, urls[target]);
-
     // CPU time of the process doing the forwarding (the echo server's is the same for both).
-    const pids: Record<Target, number[]> = { viaduct: [env.primaryPid!, ...(await env.workers()).map((w) => w.pid)], undici: [baseline.pid] };
-    const { baseline: u, candidate: v } = await compareUnderLoad(
-      { name: 'undici', url: urls.undici, pids: pids.undici },
-      { name: 'viaduct', url: urls.viaduct, pids: pids.viaduct },
-      { ...settings, body: BODY },
-      log,
-    );
+    const undici: Contender = { name: 'undici', url: `http://127.0.0.1:${baselinePort}/`, pids: [baseline.pid] };
+    const viaduct: Contender = { name: 'viaduct', url: `${env.url}/api/forward`, pids: await env.serverPids() };
+    for (const contender of [undici, viaduct]) await expectJsonAnswer(contender, BODY, EXPECTED);
+
+    const { baseline: u, candidate: v } = await compareUnderLoad(undici, viaduct, settings, log);
     const { throughputRatio, p99Ratio, serverCpuRatio: cpuRatio } = ratios(u, v);
     return {
       name: 'outgoing-rest',
@@ -81,14 +65,7 @@ export async function run(): Promise<BenchResult> {
         p99Ratio,
         serverCpuRatio: cpuRatio,
       },
-      checks: [
-        {
-          measure: 'throughput, viaduct / undici',
-          result: `${fmt(throughputRatio, 2)} (${fmt(v.rps, 0)} vs ${fmt(u.rps, 0)} req/s)`,
-          target: '>= 0.9',
-          met: throughputRatio >= 0.9,
-        },
-      ],
+      checks: [throughputCheck({ baseline: 'undici', candidate: 'viaduct' }, u, v, 0.9)],
       notes: [
         stolenNote(['undici', u], ['viaduct', v]),
         `p99 latency: viaduct ${fmt(v.p99, 2)} ms, undici ${fmt(u.p99, 2)} ms (ratio ${fmt(p99Ratio, 2)})`,
@@ -101,15 +78,6 @@ export async function run(): Promise<BenchResult> {
     await baseline.stop();
     await echo.stop();
     await env.destroy();
-  }
-}
-
-/** Checks the answer before loading it: 200, application/json, {"hello":"bench"}. */
-async function verify(target: Target, url: string): Promise<void> {
-  const answer = await httpRequest(url, { method: 'POST', body: BODY, agent: false, timeoutMs: 5_000 });
-  const type = String(answer.headers['content-type'] ?? '');
-  if (answer.status !== 200 || !type.startsWith('application/json') || answer.body !== EXPECTED) {
-    throw new Error(`${target} at ${url} answered ${answer.status} ${type} ${answer.body}; expected 200 application/json ${EXPECTED}`);
   }
 }
 

@@ -7,10 +7,9 @@
 import { fileURLToPath } from 'node:url';
 import { spawnNode, waitForOutput } from './lib/child.js';
 import { BenchEnv, freePort } from './lib/env.js';
-import { httpRequest } from './lib/http.js';
-import { compareUnderLoad, ratios, sideFigures, stolenNote, type Contender } from './lib/compare-load.js';
+import { compareUnderLoad, expectJsonAnswer, loadSettings, ratios, sideFigures, stolenNote, throughputCheck, type Contender } from './lib/compare-load.js';
 import { isMain, runStandalone, type BenchResult } from './lib/report.js';
-import { envInt, envNumber, fmt } from './lib/stats.js';
+import { envInt, fmt } from './lib/stats.js';
 
 const BASELINE_SERVER = fileURLToPath(new URL('./lib/pg-select-server.js', import.meta.url));
 const BODY = JSON.stringify({ name: 'bench' });
@@ -30,15 +29,10 @@ export default class Select extends Service {
 
 export async function run(): Promise<BenchResult> {
   const settings = {
-    durationS: envNumber('BENCH_DURATION_S', 6, 1),
-    warmupS: envNumber('BENCH_WARMUP_S', 3, 0),
-    rounds: envInt('BENCH_ROUNDS', 5),
-    connections: envInt('BENCH_CONNECTIONS', 50),
-    pipelining: envInt('BENCH_PIPELINING', 1),
+    ...loadSettings(BODY),
     poolSize: envInt('BENCH_SQL_POOL_SIZE', 10),
     // The password, if any, goes in PGPASSWORD for the baseline; the connection has its own field.
     pgUrl: process.env.BENCH_PG_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres',
-    body: BODY,
   };
   const log = (line: string): void => void process.stdout.write(`[outgoing-sql] ${line}\n`);
 
@@ -54,8 +48,8 @@ export async function run(): Promise<BenchResult> {
 
     const pg: Contender = { name: 'pg', url: `http://127.0.0.1:${baselinePort}/`, pids: [baseline.pid] };
     // The primary is counted too: it is part of the server, though it does little here.
-    const viaduct: Contender = { name: 'viaduct', url: `${env.url}/api/select`, pids: [env.primaryPid!, ...(await env.workers()).map((w) => w.pid)] };
-    for (const contender of [pg, viaduct]) await verify(contender);
+    const viaduct: Contender = { name: 'viaduct', url: `${env.url}/api/select`, pids: await env.serverPids() };
+    for (const contender of [pg, viaduct]) await expectJsonAnswer(contender, BODY, EXPECTED);
 
     const { baseline: p, candidate: v } = await compareUnderLoad(pg, viaduct, settings, log);
     const { throughputRatio, p99Ratio, serverCpuRatio: cpuRatio } = ratios(p, v);
@@ -70,14 +64,7 @@ export async function run(): Promise<BenchResult> {
         p99Ratio,
         serverCpuRatio: cpuRatio,
       },
-      checks: [
-        {
-          measure: 'throughput, viaduct / pg',
-          result: `${fmt(throughputRatio, 2)} (${fmt(v.rps, 0)} vs ${fmt(p.rps, 0)} req/s)`,
-          target: '>= 0.9',
-          met: throughputRatio >= 0.9,
-        },
-      ],
+      checks: [throughputCheck({ baseline: 'pg', candidate: 'viaduct' }, p, v, 0.9)],
       notes: [
         stolenNote(['pg', p], ['viaduct', v]),
         `p99 latency: viaduct ${fmt(v.p99, 2)} ms, pg ${fmt(p.p99, 2)} ms (ratio ${fmt(p99Ratio, 2)})`,
@@ -89,15 +76,6 @@ export async function run(): Promise<BenchResult> {
   } finally {
     await baseline.stop();
     await env.destroy();
-  }
-}
-
-/** Checks the answer before loading it: 200, application/json, {"one":1}. */
-async function verify({ name: target, url }: Contender): Promise<void> {
-  const answer = await httpRequest(url, { method: 'POST', body: BODY, agent: false, timeoutMs: 5_000 });
-  const type = String(answer.headers['content-type'] ?? '');
-  if (answer.status !== 200 || !type.startsWith('application/json') || answer.body !== EXPECTED) {
-    throw new Error(`${target} at ${url} answered ${answer.status} ${type} ${answer.body}; expected 200 application/json ${EXPECTED}`);
   }
 }
 

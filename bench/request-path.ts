@@ -7,26 +7,16 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawnNode, waitForOutput } from './lib/child.js';
 import { BenchEnv, freePort, HELLO_SOURCE } from './lib/env.js';
-import { compareUnderLoad, ratios, sideFigures, stolenNote } from './lib/compare-load.js';
-import { httpRequest } from './lib/http.js';
+import { compareUnderLoad, expectJsonAnswer, loadSettings, ratios, sideFigures, stolenNote, throughputCheck, type Contender } from './lib/compare-load.js';
 import { isMain, runStandalone, type BenchResult } from './lib/report.js';
-import { envInt, envNumber, fmt, round } from './lib/stats.js';
+import { fmt, round } from './lib/stats.js';
 
 const RAW_SERVER = fileURLToPath(new URL('./lib/raw-server.js', import.meta.url));
 const BODY = JSON.stringify({ name: 'bench' });
 const EXPECTED = JSON.stringify({ hello: 'bench' });
 
-type Target = 'viaduct' | 'raw';
-
 export async function run(): Promise<BenchResult> {
-  const settings = {
-    durationS: envNumber('BENCH_DURATION_S', 6, 1),
-    warmupS: envNumber('BENCH_WARMUP_S', 3, 0),
-    rounds: envInt('BENCH_ROUNDS', 5),
-    connections: envInt('BENCH_CONNECTIONS', 50),
-    pipelining: envInt('BENCH_PIPELINING', 1),
-    body: BODY,
-  };
+  const settings = { ...loadSettings(BODY) };
   const log = (line: string): void => void process.stdout.write(`[request-path] ${line}\n`);
 
   const loadBefore = os.loadavg()[0];
@@ -39,17 +29,12 @@ export async function run(): Promise<BenchResult> {
     await env.createRestChannel('hello', '/api/hello', 'demo.hello');
     await waitForOutput(raw, 'listening');
 
-    const urls: Record<Target, string> = { viaduct: `${env.url}/api/hello`, raw: `http://127.0.0.1:${rawPort}/` };
-    for (const target of ['viaduct', 'raw'] as const) await verify(target, urls[target]);
-
     // The server's own processes, for CPU time per request (much less sensitive to a busy machine than req/s).
-    const pids: Record<Target, number[]> = { viaduct: [env.primaryPid!, ...(await env.workers()).map((w) => w.pid)], raw: [raw.pid] };
-    const { baseline: r, candidate: v } = await compareUnderLoad(
-      { name: 'raw', url: urls.raw, pids: pids.raw },
-      { name: 'viaduct', url: urls.viaduct, pids: pids.viaduct },
-      { ...settings, body: BODY },
-      log,
-    );
+    const rawServer: Contender = { name: 'raw', url: `http://127.0.0.1:${rawPort}/`, pids: [raw.pid] };
+    const viaduct: Contender = { name: 'viaduct', url: `${env.url}/api/hello`, pids: await env.serverPids() };
+    for (const contender of [rawServer, viaduct]) await expectJsonAnswer(contender, BODY, EXPECTED);
+
+    const { baseline: r, candidate: v } = await compareUnderLoad(rawServer, viaduct, settings, log);
     const { throughputRatio, p99Ratio, serverCpuRatio: cpuRatio } = ratios(r, v);
     // Load generator and server share the machine: with other work on it, req/s says more about the machine than the server.
     const cpus = os.cpus().length;
@@ -68,12 +53,7 @@ export async function run(): Promise<BenchResult> {
         loadAverage: round(loadAverage, 2),
       },
       checks: [
-        {
-          measure: 'throughput, viaduct / raw',
-          result: `${fmt(throughputRatio, 2)} (${fmt(v.rps, 0)} vs ${fmt(r.rps, 0)} req/s)`,
-          target: '>= 0.85',
-          met: throughputRatio >= 0.85,
-        },
+        throughputCheck({ baseline: 'raw', candidate: 'viaduct' }, r, v, 0.85),
         {
           measure: 'p99 latency, viaduct / raw',
           result: `${fmt(p99Ratio, 2)}x (${fmt(v.p99, 2)} vs ${fmt(r.p99, 2)} ms)`,
@@ -94,15 +74,6 @@ export async function run(): Promise<BenchResult> {
   } finally {
     await raw.stop();
     await env.destroy();
-  }
-}
-
-/** Checks the answer before loading it: 200, application/json, {"hello":"bench"}. */
-async function verify(target: Target, url: string): Promise<void> {
-  const answer = await httpRequest(url, { method: 'POST', body: BODY, agent: false, timeoutMs: 5_000 });
-  const type = String(answer.headers['content-type'] ?? '');
-  if (answer.status !== 200 || !type.startsWith('application/json') || answer.body !== EXPECTED) {
-    throw new Error(`${target} at ${url} answered ${answer.status} ${type} ${answer.body}; expected 200 application/json ${EXPECTED}`);
   }
 }
 

@@ -8,9 +8,11 @@
  * MAX_STOLEN of the machine's CPU time is run again, at most MAX_REPEATS times; every round's
  * share is printed, and each side's figures say how many rounds were repeated.
  */
+import { httpRequest } from './http.js';
 import { load, type LoadResult } from './load.js';
 import { machineTicks, stolenShare, totalCpuMs } from './proc.js';
-import { fmt, round } from './stats.js';
+import type { Check } from './report.js';
+import { envInt, envNumber, fmt, round } from './stats.js';
 
 export interface Contender {
   readonly name: string;
@@ -26,6 +28,27 @@ export interface LoadSettings {
   readonly connections: number;
   readonly pipelining: number;
   readonly body: string;
+}
+
+/** The load every comparing benchmark applies, each figure overridable from the environment (bench/README.md). */
+export function loadSettings(body: string): LoadSettings {
+  return {
+    durationS: envNumber('BENCH_DURATION_S', 6, 1),
+    warmupS: envNumber('BENCH_WARMUP_S', 3, 0),
+    rounds: envInt('BENCH_ROUNDS', 5),
+    connections: envInt('BENCH_CONNECTIONS', 50),
+    pipelining: envInt('BENCH_PIPELINING', 1),
+    body,
+  };
+}
+
+/** Checks a contender's answer before loading it: 200, application/json and exactly `expected`. */
+export async function expectJsonAnswer({ name, url }: Contender, body: string, expected: string): Promise<void> {
+  const answer = await httpRequest(url, { method: 'POST', body, agent: false, timeoutMs: 5_000 });
+  const type = String(answer.headers['content-type'] ?? '');
+  if (answer.status !== 200 || !type.startsWith('application/json') || answer.body !== expected) {
+    throw new Error(`${name} at ${url} answered ${answer.status} ${type} ${answer.body}; expected 200 application/json ${expected}`);
+  }
 }
 
 export type Measured = LoadResult & {
@@ -102,6 +125,17 @@ export function ratios(baseline: Best, candidate: Best): { throughputRatio: numb
     throughputRatio: round(candidate.rps / baseline.rps, 3),
     p99Ratio: round(candidate.p99 / baseline.p99, 3),
     serverCpuRatio: round(candidate.cpuUs / baseline.cpuUs, 3),
+  };
+}
+
+/** The throughput check: the candidate's best req/s over the baseline's, against a lowest ratio. */
+export function throughputCheck(names: { baseline: string; candidate: string }, baseline: Best, candidate: Best, atLeast: number): Check {
+  const ratio = round(candidate.rps / baseline.rps, 3);
+  return {
+    measure: `throughput, ${names.candidate} / ${names.baseline}`,
+    result: `${fmt(ratio, 2)} (${fmt(candidate.rps, 0)} vs ${fmt(baseline.rps, 0)} req/s)`,
+    target: `>= ${atLeast}`,
+    met: ratio >= atLeast,
   };
 }
 

@@ -128,6 +128,12 @@ export class BenchEnv {
     return this.#primaryPid;
   }
 
+  /** The started server's processes, the primary and its workers: what its CPU time per request is read from. */
+  async serverPids(): Promise<number[]> {
+    if (this.#primaryPid === undefined) throw new Error('The server is not started');
+    return [this.#primaryPid, ...(await this.workers()).map((w) => w.pid)];
+  }
+
   /** `viaduct start DIR` (in the background, as a user would). */
   async start(): Promise<void> {
     await cliOk(['start', this.dir]);
