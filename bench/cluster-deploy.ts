@@ -10,30 +10,13 @@ import path from 'node:path';
 import { ClusterEnv, LogTail, type ClusterServer, type LogLine } from './lib/cluster-env.js';
 import { httpRequest } from './lib/http.js';
 import { isMain, runStandalone, type BenchResult } from './lib/report.js';
+import { versionServiceSource, type VersionAnswer } from './lib/version-service.js';
 import { envInt, envNumber, fmt, percentile, round, sleep } from './lib/stats.js';
 
 const FILE = 'bench-cluster-version.ts';
 const SERVICE = 'bench.cluster.version';
 const CHANNEL_PATH = '/bench/cluster-version';
 
-/** A trivial service whose answer names its version and the worker process that ran it. */
-function versionSource(version: number): string {
-  return `import { Service } from 'viaduct';
-
-export default class ClusterVersion extends Service {
-  static serviceName = '${SERVICE}';
-
-  async handle() {
-    this.response.payload = { version: ${version}, pid: process.pid };
-  }
-}
-`;
-}
-
-interface Answer {
-  readonly version: number;
-  readonly pid: number;
-}
 
 /** What polling one server saw during one deployment. */
 interface ServerPoll {
@@ -80,11 +63,11 @@ export async function run(): Promise<BenchResult> {
     const allPids = new Set([...workerPids.values()].flatMap((s) => [...s]));
     if (allPids.size !== settings.servers * settings.workers) throw new Error(`Expected ${settings.servers * settings.workers} distinct worker pids, found ${allPids.size}`);
 
-    const ask = async (server: ClusterServer): Promise<Answer> => {
+    const ask = async (server: ClusterServer): Promise<VersionAnswer> => {
       // agent: false: a new connection each time (Connection: close), which the primary hands to the next worker.
       const answer = await httpRequest(`${server.url}${CHANNEL_PATH}`, { method: 'POST', body: '{}', agent: false, timeoutMs: 10_000 });
       if (answer.status !== 200) throw new Error(`${server.name}${CHANNEL_PATH}: HTTP ${answer.status} ${answer.body}`);
-      return JSON.parse(answer.body) as Answer;
+      return JSON.parse(answer.body) as VersionAnswer;
     };
 
     /** Polls one server until all its workers answered `version` and `consecutive` answers in a row did. */
@@ -93,7 +76,7 @@ export async function run(): Promise<BenchResult> {
       const poll: ServerPoll = { firstNew: new Map(), doneMs: Number.NaN, requests: 0, oldAnswers: 0, regressions: 0, failures: 0, unknownPids: new Set() };
       let inARow = 0;
       for (;;) {
-        let answer: Answer | undefined;
+        let answer: VersionAnswer | undefined;
         try {
           answer = await ask(server);
         } catch (error) {
@@ -130,7 +113,7 @@ export async function run(): Promise<BenchResult> {
       Promise.all(env.servers.map((server) => pollServer(server, version, started, tolerateFailures)));
 
     // Setup: version 0 through the pickup directory, the channel, and a check that all six answer.
-    await env.deployThroughPickup(target, FILE, versionSource(0));
+    await env.deployThroughPickup(target, FILE, versionServiceSource(SERVICE, 0));
     await env.createRestChannel('bench-cluster-version', CHANNEL_PATH, SERVICE);
     await pollAll(0, performance.now(), true);
     log(`version 0 served by every worker (pids ${[...workerPids].map(([s, p]) => `${s.name}: ${[...p].join(' ')}`).join('; ')})`);
@@ -167,7 +150,7 @@ export async function run(): Promise<BenchResult> {
     const total = settings.warmupDeploys + settings.deploys;
     for (let version = 1; version <= total; version++) {
       const measured = version > settings.warmupDeploys;
-      const source = versionSource(version);
+      const source = versionServiceSource(SERVICE, version);
       const wallStarted = Date.now();
       const started = performance.now();
       await writeFile(path.join(target.pickupDir, FILE), source);

@@ -7,29 +7,12 @@ import { Agent } from 'node:http';
 import { BenchEnv } from './lib/env.js';
 import { httpRequest } from './lib/http.js';
 import { isMain, runStandalone, type BenchResult } from './lib/report.js';
+import { versionServiceSource, type VersionAnswer } from './lib/version-service.js';
 import { envInt, fmt, median, percentile, round } from './lib/stats.js';
 
 const FILE = 'bench-version.ts';
 const SERVICE = 'bench.version';
 
-/** A trivial service whose answer names its version and the worker process that ran it. */
-function versionSource(version: number): string {
-  return `import { Service } from 'viaduct';
-
-export default class Version extends Service {
-  static serviceName = '${SERVICE}';
-
-  async handle() {
-    this.response.payload = { version: ${version}, pid: process.pid };
-  }
-}
-`;
-}
-
-interface Answer {
-  readonly version: number;
-  readonly pid: number;
-}
 
 export async function run(): Promise<BenchResult> {
   const settings = {
@@ -54,7 +37,7 @@ export async function run(): Promise<BenchResult> {
       const started = performance.now();
       const answer = await httpRequest(`${env.url}/viaduct/api/invoke/viaduct.service.deploy`, {
         headers: { authorization: env.authorization },
-        body: JSON.stringify({ file: FILE, source: versionSource(version) }),
+        body: JSON.stringify({ file: FILE, source: versionServiceSource(SERVICE, version) }),
         agent: admin,
         timeoutMs: 60_000,
       });
@@ -64,10 +47,10 @@ export async function run(): Promise<BenchResult> {
       if (!result.changed || result.services[0] !== SERVICE) throw new Error(`deploy of version ${version} did not change anything: ${answer.body}`);
       return { ms, serverMs: result.ms };
     };
-    const ask = async (agent: Agent | false): Promise<Answer> => {
+    const ask = async (agent: Agent | false): Promise<VersionAnswer> => {
       const answer = await httpRequest(channelUrl, { method: 'POST', body: '{}', agent, timeoutMs: 10_000 });
       if (answer.status !== 200) throw new Error(`${channelUrl}: HTTP ${answer.status} ${answer.body}`);
-      return JSON.parse(answer.body) as Answer;
+      return JSON.parse(answer.body) as VersionAnswer;
     };
 
     await deploy(0);

@@ -6,29 +6,10 @@
  *   PORT=... PG_URL=postgresql://postgres@127.0.0.1:5432/postgres POOL_SIZE=10 node dist/bench/lib/pg-select-server.js
  * It prints "listening" once it takes connections.
  */
-import { createServer } from 'node:http';
 import pg from 'pg';
+import { serveJson } from './baseline-server.js';
 
-const port = Number(process.env.PORT);
 const pool = new pg.Pool({ connectionString: String(process.env.PG_URL), max: Number(process.env.POOL_SIZE ?? 10) });
-
-const server = createServer({ keepAliveTimeout: 5_000 }, (req, res) => {
-  const chunks: Buffer[] = [];
-  req.on('data', (chunk: Buffer) => chunks.push(chunk));
-  req.on('end', () => {
-    void select(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)).then(
-      (body) => {
-        res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
-        res.end(body);
-      },
-      (error: unknown) => {
-        const body = JSON.stringify({ error: String(error) });
-        res.writeHead(502, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
-        res.end(body);
-      },
-    );
-  });
-});
 
 async function select(raw: Buffer): Promise<string> {
   // The channel parses the body whatever the service does with it; so does the baseline.
@@ -37,11 +18,4 @@ async function select(raw: Buffer): Promise<string> {
   return JSON.stringify({ one: rows[0]!.one });
 }
 
-server.listen(port, '127.0.0.1', () => process.stdout.write('listening\n'));
-
-function stop(): void {
-  server.close(() => void pool.end().finally(() => process.exit(0)));
-  server.closeAllConnections();
-}
-process.on('SIGTERM', stop);
-process.on('SIGINT', stop);
+serveJson(select, () => pool.end());

@@ -6,30 +6,10 @@
  *   PORT=... TARGET=http://127.0.0.1:PORT POOL_SIZE=10 node dist/bench/lib/undici-forward-server.js
  * It prints "listening" once it takes connections.
  */
-import { createServer } from 'node:http';
 import { Pool } from 'undici';
+import { serveJson } from './baseline-server.js';
 
-const port = Number(process.env.PORT);
-const target = String(process.env.TARGET);
-const pool = new Pool(target, { connections: Number(process.env.POOL_SIZE ?? 10) });
-
-const server = createServer({ keepAliveTimeout: 5_000 }, (req, res) => {
-  const chunks: Buffer[] = [];
-  req.on('data', (chunk: Buffer) => chunks.push(chunk));
-  req.on('end', () => {
-    void forward(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)).then(
-      (body) => {
-        res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
-        res.end(body);
-      },
-      (error: unknown) => {
-        const body = JSON.stringify({ error: String(error) });
-        res.writeHead(502, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
-        res.end(body);
-      },
-    );
-  });
-});
+const pool = new Pool(String(process.env.TARGET), { connections: Number(process.env.POOL_SIZE ?? 10) });
 
 async function forward(raw: Buffer): Promise<string> {
   const payload: unknown = raw.length === 0 ? undefined : JSON.parse(raw.toString('utf8'));
@@ -43,11 +23,4 @@ async function forward(raw: Buffer): Promise<string> {
   return JSON.stringify(data);
 }
 
-server.listen(port, '127.0.0.1', () => process.stdout.write('listening\n'));
-
-function stop(): void {
-  server.close(() => void pool.close().finally(() => process.exit(0)));
-  server.closeAllConnections();
-}
-process.on('SIGTERM', stop);
-process.on('SIGINT', stop);
+serveJson(forward, () => pool.close());
