@@ -1,3 +1,4 @@
+import { ERROR_HEADER } from '../channel/http/respond.js';
 import { ViaductError, isErrorCode } from '../errors.js';
 import { ADMIN_USERNAME, readAdminPassword, readEnvironment } from '../server/environment.js';
 
@@ -40,9 +41,11 @@ export class AdminClient {
       body = text;
     }
     if (!response.ok) {
-      const error = (body as { error?: { code?: string; message?: string; details?: unknown } } | undefined)?.error;
-      if (error === undefined) throw new ViaductError('VIA_ERR_SERVICE_FAILED', `${service} answered with HTTP ${response.status}: ${text}`);
-      throw new ViaductError(isErrorCode(error.code) ? error.code : 'VIA_ERR_INTERNAL', error.message ?? `HTTP ${response.status}`, { details: error.details });
+      const code = response.headers.get(ERROR_HEADER);
+      // A service's own non-2xx answer: its status and payload, whatever the payload holds.
+      if (code === null) throw new ViaductError('VIA_ERR_SERVICE_FAILED', `${service} answered with HTTP ${response.status}: ${text}`, { details: { status: response.status, payload: body } });
+      const error = (body as { error?: { message?: string; details?: unknown } } | undefined)?.error;
+      throw new ViaductError(isErrorCode(code) ? code : 'VIA_ERR_INTERNAL', error?.message ?? `HTTP ${response.status}`, { details: error?.details });
     }
     return body as T;
   }

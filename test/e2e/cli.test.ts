@@ -151,6 +151,33 @@ describe('an environment, end to end', () => {
     assert.deepEqual(JSON.parse((await cli(['invoke', 'demo.hello', '--payload', '{"name":"still"}', '--env', dir])).stdout), { hello: 'still' });
   });
 
+  test('invoke: the service\'s own non-2xx answer prints its status and payload; a coded error its code', async () => {
+    const file = path.join(path.dirname(dir), 'answers.ts');
+    await writeFile(file, `import { Service, ViaductError } from 'viaduct';
+
+export default class Answers extends Service {
+  static serviceName = 'demo.answers';
+
+  async handle() {
+    const { kind } = this.request.payload as { kind: string };
+    if (kind === 'coded') throw new ViaductError('VIA_ERR_VALIDATION', 'kind is not good');
+    this.response.status = 404;
+    // A payload with an error key of its own is still the service's answer, not Viaduct's error.
+    this.response.payload = kind === 'error-key' ? { error: 'no such customer' } : undefined;
+  }
+}
+`);
+    assert.equal((await cli(['deploy', file, '--env', dir])).code, 0);
+    const own = await cli(['invoke', 'demo.answers', '--payload', '{"kind":"error-key"}', '--env', dir]);
+    assert.equal(own.code, 1);
+    assert.equal(own.stderr.trim(), 'error VIA_ERR_SERVICE_FAILED: demo.answers answered with HTTP 404: {"error":"no such customer"}');
+    const empty = await cli(['invoke', 'demo.answers', '--payload', '{"kind":"none"}', '--env', dir]);
+    assert.equal(empty.stderr.trim(), 'error VIA_ERR_SERVICE_FAILED: demo.answers answered with HTTP 404: null');
+    const coded = await cli(['invoke', 'demo.answers', '--payload', '{"kind":"coded"}', '--env', dir]);
+    assert.equal(coded.code, 1);
+    assert.equal(coded.stderr.trim(), 'error VIA_ERR_VALIDATION: kind is not good');
+  });
+
   test('bad enmasse files: invalid YAML, a missing variable, an unknown service; nothing half-applied', async () => {
     const base = path.dirname(dir);
     const invalid = path.join(base, 'invalid.yaml');

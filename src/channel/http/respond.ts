@@ -3,6 +3,8 @@ import type { Logger } from 'pino';
 import { errorBody, toViaductError, ViaductError } from '../../errors.js';
 
 export const CID_HEADER = 'X-Viaduct-CID';
+/** On every error Viaduct itself answers, its code: how a client tells it from a service's own non-2xx answer. */
+export const ERROR_HEADER = 'X-Viaduct-Error';
 
 /** Answers with the one error shape; a failure that is not a ViaductError is logged with its stack. */
 export function respondError(res: ServerResponse, error: unknown, cid: string, logger: Logger, extraHeaders?: Record<string, string>): void {
@@ -18,6 +20,7 @@ export function respondError(res: ServerResponse, error: unknown, cid: string, l
     'Content-Type': 'application/json',
     'Content-Length': Buffer.byteLength(body),
     [CID_HEADER]: cid,
+    [ERROR_HEADER]: coded.code,
     ...extraHeaders,
   };
   // A body we refused to read is still on the wire: close rather than try to reuse the connection.
