@@ -163,11 +163,20 @@ describe('outgoing.amqp', () => {
     const password = `wrong-${randomSuffix()}`;
     const { client, connection, log } = openDirect(t, amqpConnectionType, { ...connect, password });
     const error = await rejection(client.publish('amq.topic', 'x', { n: 1 }));
-    assert.match(error.code ?? '', /^VIA_ERR_OUTGOING_/);
-    assert.match(error.message, /ACCESS_REFUSED|403/);
+    assert.equal(error.code, 'VIA_ERR_OUTGOING_UNAVAILABLE');
+    assert.match(error.message, /the broker refused the login \(.*ACCESS_REFUSED.*\); reconnecting in the background$/);
     const ping = await rejection(connection.ping());
     for (const text of [error.message, ping.message, JSON.stringify(error), log.text]) assert.ok(!text.includes(password), text);
     assert.ok(log.lines.length > 0, 'the failure was logged');
+  });
+
+  test('a virtual host that does not exist is named in the error', async (t) => {
+    if (skip !== undefined) return t.skip(skip);
+    const vhost = `no-such-vhost-${randomSuffix()}`;
+    const { client } = openDirect(t, amqpConnectionType, { ...connect, url: `${connect.url.replace(/\/[^/]*$/, '')}/${vhost}` });
+    const error = await rejection(client.publish('amq.topic', 'x', { n: 1 }));
+    assert.equal(error.code, 'VIA_ERR_OUTGOING_UNAVAILABLE');
+    assert.match(error.message, new RegExp(`the broker refused to open the virtual host '${vhost}': it does not exist, or the user may not use it; reconnecting`));
   });
 
   test('close lets a publish in flight finish before the connection goes', async (t) => {

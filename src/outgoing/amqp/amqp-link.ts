@@ -32,7 +32,7 @@ type LinkState =
  */
 export class AmqpLink {
   readonly #settings: AmqpLinkSettings;
-  #state: LinkState = { kind: 'down', reason: 'not started' };
+  #state: LinkState = { kind: 'down', reason: 'the connection is not started' };
   /** The latest connection opened, so that close() reaches it in any state. */
   #connection: ChannelModel | undefined;
   #closing: Promise<void> | undefined;
@@ -103,7 +103,7 @@ export class AmqpLink {
     if (state.kind === 'up') return state;
     if (state.kind === 'closed') throw this.#unavailable('the connection is closed');
     if (state.kind === 'connecting') throw this.#unavailable('the channel is being reopened');
-    throw this.#unavailable(`the broker is not reachable (${state.reason}); reconnecting in the background`);
+    throw this.#unavailable(`${state.reason}; reconnecting in the background`);
   }
 
   #publishError(channel: ConfirmChannel, error: unknown): ViaductError {
@@ -179,7 +179,7 @@ export class AmqpLink {
 
   #lost(error: unknown): void {
     if (this.#state.kind === 'closed') return;
-    const reason = scrub((error as Error)?.message ?? String(error));
+    const reason = failureReason(scrub((error as Error)?.message ?? String(error)), this.#settings.url.vhost);
     if (this.#closing !== undefined) {
       this.#state = { kind: 'down', reason };
       return;
@@ -200,6 +200,26 @@ export class AmqpLink {
 
   #timeout(why: string): ViaductError {
     return new ViaductError('VIA_ERR_OUTGOING_TIMEOUT', `${this.#settings.label}: ${why}`);
+  }
+}
+
+/** Why the link is down, in words an administrator can act on. */
+function failureReason(message: string, vhost: string | undefined): string {
+  if (/ACCESS[-_]REFUSED/.test(message)) return `the broker refused the login (${message})`;
+  // RabbitMQ refuses a virtual host that does not exist, or that the user may not use, by closing
+  // the connection; amqplib reports the frame it got instead of the broker's reason.
+  if (message.startsWith('Expected ConnectionOpenOk; got <ConnectionClose')) {
+    return `the broker refused to open the virtual host '${vhostName(vhost)}': it does not exist, or the user may not use it`;
+  }
+  return `the broker is not reachable (${message})`;
+}
+
+function vhostName(vhost: string | undefined): string {
+  if (vhost === undefined || vhost === '') return '/';
+  try {
+    return decodeURIComponent(vhost);
+  } catch {
+    return vhost;
   }
 }
 
