@@ -15,6 +15,8 @@ export interface RedisCallScope {
   readonly commands: ReadonlySet<string>;
   /** Throws the coded error when Redis is known to be away, so that calls fail at once instead of queueing. */
   readonly assertReachable: () => void;
+  /** The last connection error the client saw, scrubbed: why a command queued while it connected failed. */
+  readonly lastError: () => string;
 }
 
 /**
@@ -83,7 +85,7 @@ function run(scope: RedisCallScope, operation: string, args: unknown[], send: (a
     try {
       return await send(rest);
     } catch (error) {
-      throw toRedisError(error, scope.label);
+      throw toRedisError(error, scope.label, scope.lastError());
     }
   });
   if (callback !== undefined) {

@@ -1,11 +1,10 @@
 import type * as IORedis from 'ioredis';
-import { ViaductError } from '../../errors.js';
 import { requireDriver } from '../../util/lazy-require.js';
 import { scrub } from '../outgoing-call.js';
 import type { OutgoingConnectionType } from '../outgoing-connection.js';
 import { redisForCall } from './redis-call-proxy.js';
 import type { RedisClient } from './redis-client.js';
-import { toRedisError } from './redis-errors.js';
+import { redisDown, toRedisError } from './redis-errors.js';
 import { redisConnectionKind, type RedisConnectionConfig } from './redis-kind.js';
 
 const TYPE = 'outgoing.redis';
@@ -53,19 +52,19 @@ export const redisConnectionType: OutgoingConnectionType<RedisConnectionConfig, 
     });
     const assertReachable = (): void => {
       if (redis.status !== 'ready' && reconnectsSinceReady >= 2) {
-        throw new ViaductError('VIA_ERR_OUTGOING_UNAVAILABLE', `${label}: Redis is not reachable (${lastError}); reconnecting in the background`);
+        throw redisDown(label, lastError);
       }
     };
 
     const commands = new Set(redis.getBuiltinCommands());
     return {
-      client: (call) => redisForCall(redis, { call, type: TYPE, name: context.name, label, commands, assertReachable }),
+      client: (call) => redisForCall(redis, { call, type: TYPE, name: context.name, label, commands, assertReachable, lastError: () => lastError }),
       ping: async () => {
         assertReachable();
         try {
           await redis.ping();
         } catch (error) {
-          throw toRedisError(error, label);
+          throw toRedisError(error, label, lastError);
         }
       },
       async close() {
