@@ -23,8 +23,21 @@ export function toOutgoingError(error: unknown, label: string): ViaductError {
   let coded: ErrorCode = 'VIA_ERR_OUTGOING_FAILED';
   if (UNAVAILABLE.has(code) || UNAVAILABLE.has(causeCode)) coded = 'VIA_ERR_OUTGOING_UNAVAILABLE';
   else if (TIMEOUT.has(code) || TIMEOUT.has(causeCode) || name === 'TimeoutError' || name === 'AbortError') coded = 'VIA_ERR_OUTGOING_TIMEOUT';
-  const message = scrub(error instanceof Error ? error.message : String(error));
+  const message = tlsFailure(error) ?? scrub(error instanceof Error ? error.message : String(error));
   return new ViaductError(coded, `${label}: ${message}`, { cause: error });
+}
+
+/**
+ * OpenSSL's errors read "C0A7…:error:0A00010B:SSL routines:ssl3_get_record:wrong version number";
+ * their reason, said plainly, is what a person can act on. Certificate errors ("self-signed
+ * certificate") are plain already and are not OpenSSL's.
+ */
+function tlsFailure(error: unknown): string | undefined {
+  const { code, reason } = (error ?? {}) as { code?: unknown; reason?: unknown };
+  if (typeof code !== 'string' || !code.startsWith('ERR_SSL_')) return undefined;
+  const why = typeof reason === 'string' ? reason : code;
+  const hint = code === 'ERR_SSL_WRONG_VERSION_NUMBER' ? ': the other end does not speak TLS on this port (a plain-text port, or TLS set where the server has none)' : '';
+  return `the TLS handshake failed (${why})${hint}`;
 }
 
 /**

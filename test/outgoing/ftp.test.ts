@@ -232,6 +232,16 @@ describe('outgoing.ftp over TLS (FTPS) with a self-signed certificate', () => {
     assert.deepEqual(await client.list(), []);
   });
 
+  test('implicit FTPS against a plain FTP port: the TLS failure is said plainly', async (t) => {
+    const plain = await startFtpServer();
+    t.after(() => plain.close());
+    const { client } = openDirect(t, ftpConnectionType, { ...login(plain), secure: 'implicit', tls_verify: false });
+    const error = await rejection(client.list());
+    assert.equal(error.code, 'VIA_ERR_OUTGOING_FAILED');
+    assert.match(error.message, /: the TLS handshake failed \(wrong version number\): the other end does not speak TLS on this port/);
+    assert.doesNotMatch(error.message, /SSL routines/);
+  });
+
   test('a CA file that cannot be read is a coded error when the connection is built', () => {
     const data = ftpConnectionSchema.parse({ name: 'bad-ca', host: '127.0.0.1', secure: true, ca_file: 'no/such/ca.pem' });
     assert.throws(() => ftpConnectionType.create(data, { name: 'bad-ca', logger: undefined as never, baseDir: explicit.root }), { code: 'VIA_ERR_OUTGOING_FAILED' });

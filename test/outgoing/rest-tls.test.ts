@@ -33,6 +33,15 @@ describe('outgoing.rest over HTTPS', () => {
     assert.equal((await rejection(connection.ping())).code, 'VIA_ERR_OUTGOING_FAILED');
   });
 
+  test('an https address on a plain HTTP port: the TLS failure is said plainly', async (t) => {
+    const plain = await RestPeer.http();
+    t.after(() => plain.close());
+    const { client } = openRest(t, { address: `https://127.0.0.1:${plain.port}` });
+    const error = await rejection(client.get('/echo'));
+    assert.equal(error.code, 'VIA_ERR_OUTGOING_FAILED');
+    assert.match(error.message, /: the TLS handshake failed \(wrong version number\): the other end does not speak TLS on this port/);
+  });
+
   test('tls_ca as a PEM file relative to the environment directory', async (t) => {
     await copyFile(cert.certFile, path.join(cert.dir, 'partner-ca.pem'));
     const { client, connection } = openRest(t, { address, tls_ca: 'partner-ca.pem' }, { baseDir: cert.dir });
