@@ -49,6 +49,8 @@ export const redisConnectionType: OutgoingConnectionType<RedisConnectionConfig, 
       if (errors > 0) context.logger.info({ errors }, 'Redis connection restored');
       reconnectsSinceReady = 0;
       errors = 0;
+      // What went wrong before no longer explains a failure: a refused login that was mended, say.
+      lastError = 'the connection closed';
     });
     const assertReachable = (): void => {
       if (redis.status !== 'ready' && reconnectsSinceReady >= 2) {
