@@ -24,8 +24,13 @@ const REDACT = [
 const BATCH_CHARS = 8192;
 const FLUSH_EVERY_MS = 100;
 
+/** Marks the loggers made here: pino's own line format, no formatters, hooks or mixin. pino's children inherit it (they are made with Object.create). */
+const PLAIN = Symbol('viaduct.plainLines');
+const { chindingsSym, streamSym } = pino.symbols;
+const INFO = 30;
+
 export function createLogger(options: { name: string; level?: string; destination?: DestinationStream; base?: Record<string, unknown> }): Logger {
-  return pino(
+  const logger = pino(
     {
       level: options.level ?? process.env.VIADUCT_LOG_LEVEL ?? 'info',
       base: { pid: process.pid, component: options.name, ...options.base },
@@ -33,4 +38,22 @@ export function createLogger(options: { name: string; level?: string; destinatio
     },
     options.destination ?? new BatchedDestination(1, { batchChars: BATCH_CHARS, flushEveryMs: FLUSH_EVERY_MS }),
   );
+  (logger as unknown as Record<symbol, unknown>)[PLAIN] = true;
+  return logger;
+}
+
+/**
+ * Writes the line `logger.info(fields, msg)` would, built here from the logger's bindings as pino
+ * serialized them (pino.symbols): for lines written on every request, where pino's general path
+ * (its checks, the loop over the fields, the string it grows) cost about 5,000 instructions a
+ * line more, a few per cent of a request. `fields` are JSON members without braces (`"cid":"…",
+ * "ms":2.1`) and `msg` a JSON string; neither may hold a secret, as redaction does not see them.
+ * Only for loggers made by createLogger and their children, made with bindings only: it answers
+ * false for any other logger, which the caller then logs through pino itself.
+ */
+export function writeInfoLine(logger: Logger, fields: string, msg: string): boolean {
+  const own = logger as unknown as Record<symbol, unknown>;
+  if (own[PLAIN] !== true) return false;
+  if (logger.levelVal <= INFO) (own[streamSym] as DestinationStream).write(`{"level":${INFO},"time":${Date.now()}${own[chindingsSym] as string},${fields},"msg":${msg}}\n`);
+  return true;
 }

@@ -1,5 +1,6 @@
 import { ViaductError, type ErrorCode } from '../errors.js';
 import type { Logger } from 'pino';
+import { writeInfoLine } from '../log.js';
 import type { CallContext } from './outgoing-connection.js';
 
 const UNAVAILABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'EAI_AGAIN', 'ECONNABORTED', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'ERR_SOCKET_CLOSED']);
@@ -66,8 +67,12 @@ export function outgoingCall<T>(call: CallContext, type: string, connection: str
 
 /** Logs a call that succeeded; `started` is its performance.now(). For paths that run without outgoingCall(). */
 export function callSucceeded(call: CallContext, type: string, connection: string, operation: string, started: number): void {
-  lineLogger(call, type, connection, operation).info({ cid: call.cid, ms: elapsedMs(started) }, 'Outgoing call');
+  const logger = lineLogger(call, type, connection, operation);
+  const ms = elapsedMs(started);
+  if (!writeInfoLine(logger, `"cid":${JSON.stringify(call.cid)},"ms":${ms}`, CALL_LINE)) logger.info({ cid: call.cid, ms }, 'Outgoing call');
 }
+
+const CALL_LINE = JSON.stringify('Outgoing call');
 
 /** Logs a call that failed and gives its error coded (see toOutgoingError()). */
 export function callFailed(call: CallContext, type: string, connection: string, operation: string, started: number, error: unknown): ViaductError {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Socket } from 'node:net';
 import type { TestContext } from 'node:test';
-import pino from 'pino';
+import { createLogger } from '../../src/log.js';
 import type { OutgoingBase, OutgoingConnection, OutgoingConnectionType } from '../../src/outgoing/outgoing-connection.js';
 
 /** A suffix that keeps this run's queues, keys, topics and streams apart from any other run's. */
@@ -12,7 +12,8 @@ export function randomSuffix(): string {
 /** Log lines an outgoing connection wrote, to check what reaches the log (and what never does). */
 export class CapturedLog {
   readonly lines: string[] = [];
-  readonly logger = pino({ level: 'debug' }, { write: (line: string) => void this.lines.push(line) });
+  // As a server makes its loggers, so that calls are logged the way they are there.
+  readonly logger = createLogger({ name: 'test', level: 'debug', destination: { write: (line: string) => void this.lines.push(line) } });
 
   get text(): string {
     return this.lines.join('');

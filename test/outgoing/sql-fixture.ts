@@ -3,12 +3,12 @@ import { rm } from 'node:fs/promises';
 import type { TestContext } from 'node:test';
 import pg from 'pg';
 import mysql from 'mysql2/promise';
-import pino from 'pino';
 import type { SqlClient } from '../../src/outgoing/sql/sql-client.js';
 import { sqlConnectionType } from '../../src/outgoing/sql/sql-connection-type.js';
 import type { SqlConnection } from '../../src/outgoing/sql/sql-connection.js';
 import type { SqlDialect } from '../../src/outgoing/sql/sql-url.js';
 import { serverReachable, tempDir } from '../helpers/env.js';
+import { CapturedLog } from './messaging-fixture.js';
 
 export interface PeerAddress {
   readonly host: string;
@@ -140,16 +140,6 @@ export async function itemTable(client: { query(sql: string): Promise<unknown> }
   const table = `item_${++tables}`;
   await client.query(`CREATE TABLE ${table} (id INTEGER PRIMARY KEY, name VARCHAR(100) NOT NULL, qty INTEGER NOT NULL)`);
   return table;
-}
-
-/** Log lines a connection wrote, to check what reaches the log and what never does. */
-export class CapturedLog {
-  readonly lines: string[] = [];
-  readonly logger = pino({ level: 'debug' }, { write: (line: string) => void this.lines.push(line) });
-
-  get text(): string {
-    return this.lines.join('');
-  }
 }
 
 export interface DirectSql {

@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import pino from 'pino';
+import { createLogger, writeInfoLine } from '../../src/log.js';
 
 const LOG_MODULE = fileURLToPath(new URL('../../src/log.js', import.meta.url));
 
@@ -42,4 +44,23 @@ test('buffered log lines are all written when the process exits at once, on an u
 test('a quiet process still writes its lines within a fraction of a second', async () => {
   const { stdout } = await run("setTimeout(() => process.kill(process.pid, 'SIGKILL'), 400);");
   assert.deepEqual(lines(stdout).map((line) => line.i), [0, 1, 2]);
+});
+
+test('writeInfoLine writes the very line pino writes for the same fields, on a createLogger logger and its children; any other logger is left to pino', () => {
+  const written: string[] = [];
+  const logger = createLogger({ name: 'viaduct', level: 'info', destination: { write: (line: string) => void written.push(line) }, base: { server: 'server1', worker: 1 } });
+  const child = logger.child({ service: 'crm.get-customer', outgoing: 'CRM "main"', type: 'outgoing.rest', op: 'GET /customers/{id}' });
+  assert.equal(writeInfoLine(child, '"cid":"abc123","ms":2.5', '"Outgoing call"'), true);
+  child.info({ cid: 'abc123', ms: 2.5 }, 'Outgoing call');
+  assert.equal(written.length, 2);
+  const [ours, pinos] = written.map((line) => line.replace(/"time":\d+/, '"time":0'));
+  assert.equal(ours, pinos);
+  assert.ok(ours!.endsWith('}\n'));
+  assert.deepEqual(JSON.parse(ours!).outgoing, 'CRM "main"');
+
+  // Below its level, nothing; a logger made elsewhere is refused, for pino to log.
+  const quiet = createLogger({ name: 'viaduct', level: 'warn', destination: { write: (line: string) => void written.push(line) } });
+  assert.equal(writeInfoLine(quiet.child({ a: 1 }), '"cid":"x"', '"m"'), true);
+  assert.equal(written.length, 2);
+  assert.equal(writeInfoLine(pino({}, { write: () => undefined }), '"cid":"x"', '"m"'), false);
 });
