@@ -12,10 +12,10 @@ import { isMain, runStandalone, type BenchResult } from './lib/report.js';
 import { envInt, fmt } from './lib/stats.js';
 
 const BASELINE_SERVER = fileURLToPath(new URL('./lib/pg-select-server.js', import.meta.url));
-const BODY = JSON.stringify({ name: 'bench' });
-const EXPECTED = JSON.stringify({ one: 1 });
+export const BODY = JSON.stringify({ name: 'bench' });
+export const EXPECTED = JSON.stringify({ one: 1 });
 
-const SELECT_SOURCE = `import { Service } from 'viaduct';
+export const SELECT_SOURCE = `import { Service } from 'viaduct';
 
 export default class Select extends Service {
   static serviceName = 'bench.select';

@@ -13,6 +13,7 @@ import { markdownSummary, printResult, type BenchResult } from './lib/report.js'
 import * as clusterDeploy from './cluster-deploy.js';
 import * as coldStart from './cold-start.js';
 import * as deploy from './deploy.js';
+import * as instructions from './instructions.js';
 import * as lbThroughput from './lb-throughput.js';
 import * as memory from './memory.js';
 import * as outgoingRest from './outgoing-rest.js';
@@ -30,6 +31,7 @@ const BENCHMARKS: ReadonlyArray<{ name: string; run: () => Promise<BenchResult> 
   { name: 'scheduler', run: scheduler.run },
   { name: 'cluster-deploy', run: clusterDeploy.run },
   { name: 'lb-throughput', run: lbThroughput.run },
+  { name: 'instructions', run: instructions.run },
 ];
 
 async function main(): Promise<number> {

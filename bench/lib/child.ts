@@ -16,8 +16,13 @@ export interface Child {
  * its output kept in memory (the last 64 KB) for error messages.
  */
 export function spawnNode(args: readonly string[], env: Record<string, string> = {}): Child & { output(): string } {
-  const child = spawn(process.execPath, [...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-  if (child.pid === undefined) throw new Error(`Could not spawn node ${args.join(' ')}`);
+  return spawnChild(process.execPath, args, env);
+}
+
+/** spawnNode() for any program (e.g. node under valgrind). */
+export function spawnChild(command: string, args: readonly string[], env: Record<string, string> = {}): Child & { output(): string } {
+  const child = spawn(command, [...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  if (child.pid === undefined) throw new Error(`Could not spawn ${command} ${args.join(' ')}`);
   const pid = child.pid;
   let output = '';
   const keep = (d: Buffer): void => {

@@ -1,0 +1,138 @@
+/**
+ * Instructions per request, counted by valgrind's callgrind: the outgoing SQL path (a REST
+ * channel, a service, `SELECT 1` through an SQL connection; one worker) against the pg baseline
+ * (bench/lib/pg-select-server.ts), under the same load of a fixed number of requests. Unlike
+ * time, the count does not move with how busy the machine is: it is the figure to compare two
+ * builds by, where req/s and CPU time move by more than the difference. It counts user-space
+ * instructions of the process serving the requests (the worker; the baseline's one process), not
+ * the kernel's share (the same system calls on both sides) nor cache misses.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import autocannon from 'autocannon';
+import { spawnChild, waitForOutput } from './lib/child.js';
+import { expectJsonAnswer } from './lib/compare-load.js';
+import { BenchEnv, CLI, freePort } from './lib/env.js';
+import { isMain, runStandalone, type BenchResult } from './lib/report.js';
+import { envInt, fmt, round } from './lib/stats.js';
+import { BODY, EXPECTED, SELECT_SOURCE } from './outgoing-sql.js';
+
+const run$ = promisify(execFile);
+const BASELINE_SERVER = fileURLToPath(new URL('./lib/pg-select-server.js', import.meta.url));
+/** Node under callgrind starts in tens of seconds; a worker after its primary. */
+const START_TIMEOUT_MS = 300_000;
+
+export async function run(): Promise<BenchResult> {
+  const settings = {
+    warmupRequests: envInt('BENCH_IR_WARMUP', 20_000),
+    requests: envInt('BENCH_IR_REQUESTS', 10_000),
+    samples: envInt('BENCH_IR_SAMPLES', 2),
+    connections: envInt('BENCH_IR_CONNECTIONS', 10),
+    poolSize: envInt('BENCH_SQL_POOL_SIZE', 10),
+    pgUrl: process.env.BENCH_PG_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres',
+  };
+  const title = 'Instructions per request (callgrind): outgoing SQL path, 1 worker, vs node:http + pg Pool';
+  if (!(await hasValgrind())) {
+    return { name: 'instructions', title, settings, figures: {}, checks: [{ measure: 'instructions per request, viaduct / pg', result: 'not measured: valgrind is not installed (apt-get install valgrind)', target: 'reported', met: undefined }] };
+  }
+  const log = (line: string): void => void process.stdout.write(`[instructions] ${line}\n`);
+  const out = await mkdtemp(path.join(os.tmpdir(), 'viaduct-callgrind-'));
+  const callgrind = (name: string): string[] => ['--tool=callgrind', '--trace-children=yes', '--instr-atstart=no', `--callgrind-out-file=${path.join(out, `${name}.%p`)}`];
+
+  const baselinePort = await freePort();
+  const baseline = spawnChild('valgrind', [...callgrind('pg'), process.execPath, BASELINE_SERVER], { PORT: String(baselinePort), PG_URL: settings.pgUrl, POOL_SIZE: String(settings.poolSize) });
+  const env = await BenchEnv.create({ workers: 1 });
+  try {
+    log('starting the baseline under callgrind');
+    await waitForOutput(baseline, 'listening', START_TIMEOUT_MS);
+    const pg = await measure('pg', baseline.pid, `http://127.0.0.1:${baselinePort}/`, 'pg');
+
+    log('starting a viaduct server under callgrind (primary and workers)');
+    const server = spawnChild('valgrind', [...callgrind('viaduct'), process.execPath, CLI, 'start', env.dir, '--fg']);
+    env.adopt(server.pid);
+    await env.waitForPing(START_TIMEOUT_MS);
+    await env.admin('viaduct.outgoing.sql.create', { name: 'bench', url: settings.pgUrl, pool_size: settings.poolSize, ...(process.env.PGPASSWORD ? { password: process.env.PGPASSWORD } : {}) });
+    await env.deployWithCli('select.ts', SELECT_SOURCE);
+    await env.createRestChannel('select', '/api/select', 'bench.select');
+    const [worker] = await env.workers();
+    const viaduct = await measure('viaduct', worker!.pid, `${env.url}/api/select`, 'viaduct');
+
+    const ratio = round(viaduct / pg, 3);
+    return {
+      name: 'instructions',
+      title,
+      settings,
+      figures: { viaductPerRequest: Math.round(viaduct), pgPerRequest: Math.round(pg), ratio },
+      checks: [{ measure: 'instructions per request, viaduct / pg', result: `${fmt(ratio, 3)} (${fmt(viaduct, 0)} vs ${fmt(pg, 0)})`, target: 'reported', met: undefined }],
+      notes: [
+        `user-space instructions of the serving process (viaduct's worker, the baseline's one process), counted by callgrind over ${settings.requests} POST requests at ${settings.connections} connections after ${settings.warmupRequests} uncounted ones; mean of ${settings.samples} samples`,
+        'system calls (the same on both sides: two reads, one write and one writev per request) are not counted, so the ratio of CPU time is nearer 1; nor are cache misses',
+      ],
+    };
+  } finally {
+    await env.destroy();
+    await baseline.stop();
+    await rm(out, { recursive: true, force: true });
+  }
+
+  /** Warms the process up uninstrumented, then counts `samples` runs of `requests`; the mean per request. */
+  async function measure(name: string, pid: number, url: string, prefix: string): Promise<number> {
+    await expectJsonAnswer({ name, url, pids: [pid] }, BODY, EXPECTED);
+    await fire(url, settings.warmupRequests, settings.connections);
+    const counts: number[] = [];
+    // The first counted run pays for callgrind translating the code afresh; it is not kept.
+    for (let sample = 0; sample <= settings.samples; sample++) {
+      await control('-i', 'on', pid);
+      await control('-z', pid);
+      const requests = await fire(url, settings.requests, settings.connections);
+      await control('-d', pid);
+      await control('-i', 'off', pid);
+      const perRequest = (await lastDumpTotal(out, `${prefix}.${pid}.`)) / requests;
+      if (sample > 0) counts.push(perRequest);
+      log(`${name}: ${fmt(perRequest, 0)} instructions per request${sample === 0 ? ' (first, not kept)' : ''}`);
+    }
+    return counts.reduce((a, b) => a + b, 0) / counts.length;
+  }
+}
+
+async function hasValgrind(): Promise<boolean> {
+  try {
+    await run$('valgrind', ['--version']);
+    await run$('callgrind_control', ['--version']).catch(() => run$('which', ['callgrind_control']));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function control(...args: Array<string | number>): Promise<unknown> {
+  return run$('callgrind_control', args.map(String), { timeout: 60_000 });
+}
+
+/** `amount` POST requests; how many were answered 2xx (anything else fails the benchmark). */
+function fire(url: string, amount: number, connections: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    autocannon({ url, method: 'POST', body: BODY, headers: { 'content-type': 'application/json' }, connections, amount }, (error, result) => {
+      if (error) return reject(error);
+      if (result.non2xx > 0 || result.errors > 0) return reject(new Error(`${url}: ${result.non2xx} non-2xx answers and ${result.errors} errors`));
+      resolve(result.requests.total);
+    });
+  });
+}
+
+/** The instruction total of the newest dump callgrind wrote for a process. */
+async function lastDumpTotal(dir: string, prefix: string): Promise<number> {
+  const files = (await readdir(dir)).filter((f) => f.startsWith(prefix));
+  const dated = await Promise.all(files.map(async (f) => ({ f, at: (await stat(path.join(dir, f))).mtimeMs })));
+  const newest = dated.sort((a, b) => b.at - a.at)[0];
+  if (newest === undefined) throw new Error(`callgrind wrote no dump ${prefix}* in ${dir}`);
+  const total = /^summary: (\d+)$/m.exec(await readFile(path.join(dir, newest.f), 'utf8'));
+  if (total === null) throw new Error(`No summary line in ${newest.f}`);
+  return Number(total[1]);
+}
+
+if (isMain(import.meta.url)) await runStandalone(run);
