@@ -54,6 +54,19 @@ export function createLogger(options: { name: string; level?: string; destinatio
 export function writeInfoLine(logger: Logger, fields: string, msg: string): boolean {
   const own = logger as unknown as Record<symbol, unknown>;
   if (own[PLAIN] !== true) return false;
-  if (logger.levelVal <= INFO) (own[streamSym] as DestinationStream).write(`{"level":${INFO},"time":${Date.now()}${own[chindingsSym] as string},${fields},"msg":${msg}}\n`);
+  if (logger.levelVal <= INFO) (own[streamSym] as DestinationStream).write(`{"level":${INFO},"time":${timeText()}${own[chindingsSym] as string},${fields},"msg":${msg}}\n`);
   return true;
+}
+
+let lastTime = 0;
+let lastTimeText = '0';
+
+/** Date.now() as text, kept for the millisecond: the number is too large for V8's quick integer form, and a busy worker writes several lines each millisecond. */
+function timeText(): string {
+  const now = Date.now();
+  if (now !== lastTime) {
+    lastTime = now;
+    lastTimeText = String(now);
+  }
+  return lastTimeText;
 }
