@@ -68,6 +68,7 @@ export function outgoingCall<T>(call: CallContext, type: string, connection: str
 /** Logs a call that succeeded; `started` is its performance.now(). For paths that run without outgoingCall(). */
 export function callSucceeded(call: CallContext, type: string, connection: string, operation: string, started: number): void {
   const logger = lineLogger(call, type, connection, operation);
+  if (logger.levelVal > INFO_LEVEL) return;
   const hundredths = Math.round((performance.now() - started) * 100);
   if (!writeInfoLine(logger, `"cid":${JSON.stringify(call.cid)},"ms":${msText(hundredths)}`, CALL_LINE)) logger.info({ cid: call.cid, ms: hundredths / 100 }, 'Outgoing call');
 }
@@ -84,6 +85,7 @@ export function msText(hundredths: number): string {
 }
 
 const CALL_LINE = JSON.stringify('Outgoing call');
+const INFO_LEVEL = 30;
 
 /** Logs a call that failed and gives its error coded (see toOutgoingError()). */
 export function callFailed(call: CallContext, type: string, connection: string, operation: string, started: number, error: unknown): ViaductError {
