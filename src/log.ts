@@ -27,7 +27,8 @@ const FLUSH_EVERY_MS = 100;
 /** Marks the loggers made here: pino's own line format, no formatters, hooks or mixin. pino's children inherit it (they are made with Object.create). */
 const PLAIN = Symbol('viaduct.plainLines');
 const { chindingsSym, streamSym } = pino.symbols;
-const INFO = 30;
+/** pino's number for the info level. */
+export const INFO_LEVEL = 30;
 
 export function createLogger(options: { name: string; level?: string; destination?: DestinationStream; base?: Record<string, unknown> }): Logger {
   const logger = pino(
@@ -54,7 +55,7 @@ export function createLogger(options: { name: string; level?: string; destinatio
 export function writeInfoLine(logger: Logger, fields: string, msg: string): boolean {
   const own = logger as unknown as Record<symbol, unknown>;
   if (own[PLAIN] !== true) return false;
-  if (logger.levelVal <= INFO) (own[streamSym] as DestinationStream).write(`{"level":${INFO},"time":${timeText()}${own[chindingsSym] as string},${fields},"msg":${msg}}\n`);
+  if (logger.levelVal <= INFO_LEVEL) (own[streamSym] as DestinationStream).write(`{"level":${INFO_LEVEL},"time":${timeText()}${own[chindingsSym] as string},${fields},"msg":${msg}}\n`);
   return true;
 }
 

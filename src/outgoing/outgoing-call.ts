@@ -1,6 +1,6 @@
 import { ViaductError, type ErrorCode } from '../errors.js';
 import type { Logger } from 'pino';
-import { writeInfoLine } from '../log.js';
+import { INFO_LEVEL, writeInfoLine } from '../log.js';
 import type { CallContext } from './outgoing-connection.js';
 
 const UNAVAILABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'EAI_AGAIN', 'ECONNABORTED', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'ERR_SOCKET_CLOSED']);
@@ -85,7 +85,6 @@ export function msText(hundredths: number): string {
 }
 
 const CALL_LINE = JSON.stringify('Outgoing call');
-const INFO_LEVEL = 30;
 
 /** Logs a call that failed and gives its error coded (see toOutgoingError()). */
 export function callFailed(call: CallContext, type: string, connection: string, operation: string, started: number, error: unknown): ViaductError {

@@ -6,6 +6,11 @@ export const NO_CONNECTION = 'SQL_NO_CONNECTION';
 /** What a driver's error says when a statement's answer did not come in time: a timeout, and the connection is closed. */
 export const NO_ANSWER = 'SQL_NO_ANSWER';
 
+/** A statement's answer that did not come in time; sql-errors.ts codes it a timeout that breaks the connection. */
+function noAnswer(answerMs: number): Error {
+  return Object.assign(new Error(`no answer within ${answerMs} ms`), { code: NO_ANSWER });
+}
+
 /** A network driver's pool, as far as running one statement goes. */
 export interface StatementPool<C> {
   /** Lends a connection; the pool may make it, or queue the caller until one is free. */
@@ -146,7 +151,7 @@ export class PooledStatement<C> extends PoolWait<C> {
     if (this.#connection === undefined) return super.expired();
     this.settled = true;
     this.pool.release(this.#connection, true);
-    this.#done(Object.assign(new Error(`no answer within ${this.limits.answerMs} ms`), { code: NO_ANSWER }));
+    this.#done(noAnswer(this.limits.answerMs));
   }
 }
 
@@ -175,7 +180,7 @@ class HeldStatement<C> extends Deadline {
   /** The holder closes the connection: the error says it is broken (sql-errors.ts). */
   protected expired(): void {
     this.#settled = true;
-    this.#done(Object.assign(new Error(`no answer within ${this.#answerMs} ms`), { code: NO_ANSWER }));
+    this.#done(noAnswer(this.#answerMs));
   }
 }
 
