@@ -46,13 +46,14 @@ export async function run(): Promise<BenchResult> {
   const baselinePort = await freePort();
   const baseline = spawnChild('valgrind', [...callgrind('pg'), process.execPath, BASELINE_SERVER], { PORT: String(baselinePort), PG_URL: settings.pgUrl, POOL_SIZE: String(settings.poolSize) });
   const env = await BenchEnv.create({ workers: 1 });
+  let server: ReturnType<typeof spawnChild> | undefined;
   try {
     log('starting the baseline under callgrind');
     await waitForOutput(baseline, 'listening', START_TIMEOUT_MS);
     const pg = await measure('pg', baseline.pid, `http://127.0.0.1:${baselinePort}/`, 'pg');
 
     log('starting a viaduct server under callgrind (primary and workers)');
-    const server = spawnChild('valgrind', [...callgrind('viaduct'), process.execPath, CLI, 'start', env.dir, '--fg']);
+    server = spawnChild('valgrind', [...callgrind('viaduct'), process.execPath, CLI, 'start', env.dir, '--fg']);
     env.adopt(server.pid);
     await env.waitForPing(START_TIMEOUT_MS);
     await env.admin('viaduct.outgoing.sql.create', { name: 'bench', url: settings.pgUrl, pool_size: settings.poolSize, ...(process.env.PGPASSWORD ? { password: process.env.PGPASSWORD } : {}) });
@@ -74,6 +75,8 @@ export async function run(): Promise<BenchResult> {
       ],
     };
   } finally {
+    // SIGTERM: the server stops as from Ctrl-C, its workers with it.
+    await server?.stop(60_000);
     await env.destroy();
     await baseline.stop();
     await rm(out, { recursive: true, force: true });
