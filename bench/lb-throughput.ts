@@ -7,7 +7,7 @@ import { stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { ClusterEnv } from './lib/cluster-env.js';
-import { compareUnderLoad, ratios, sideFigures, stolenNote, type Contender } from './lib/compare-load.js';
+import { compareUnderLoad, ratios, sideFigures, roundNotes, type Contender } from './lib/compare-load.js';
 import { HELLO_SOURCE } from './lib/env.js';
 import { httpRequest } from './lib/http.js';
 import { totalCpuMs } from './lib/proc.js';
@@ -95,7 +95,7 @@ export async function run(): Promise<BenchResult> {
         { measure: 'p99 latency, LB / direct', result: `${fmt(p99Ratio, 2)}x (${fmt(l.p99, 2)} vs ${fmt(d.p99, 2)} ms)`, target: '—', met: undefined },
       ],
       notes: [
-        stolenNote(['direct', d], ['lb', l]),
+        ...roundNotes(['direct', d], ['lb', l]),
         `HAProxy's 2xx answers per server over the warm-up and LB rounds: ${spreadText}`,
         `CPU per request (user + system): LB path (HAProxy + both servers' primaries and workers) ${fmt(l.cpuUs, 1)} µs, direct (one primary + worker) ${fmt(d.cpuUs, 1)} µs, ratio ${fmt(cpuRatio, 2)}; of the LB path, HAProxy alone ${fmt(haproxyCpuUs, 1)} µs and server2 ${fmt(server2CpuUs, 1)} µs per request it answered (over all LB phases)`,
         `HAProxy logs every request (option httplog): logs/haproxy.log grew to ${fmt(haproxyLogBytes / 1_048_576, 1)} MB in this run`,

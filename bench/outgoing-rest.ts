@@ -8,7 +8,7 @@
 import { fileURLToPath } from 'node:url';
 import { spawnNode, waitForOutput } from './lib/child.js';
 import { BenchEnv, freePort } from './lib/env.js';
-import { compareUnderLoad, expectJsonAnswer, loadSettings, ratios, sideFigures, stolenNote, throughputCheck, type Contender } from './lib/compare-load.js';
+import { compareUnderLoad, expectJsonAnswer, loadSettings, ratios, sideFigures, roundNotes, throughputCheck, type Contender } from './lib/compare-load.js';
 import { isMain, runStandalone, type BenchResult } from './lib/report.js';
 import { envInt, fmt } from './lib/stats.js';
 
@@ -67,7 +67,7 @@ export async function run(): Promise<BenchResult> {
       },
       checks: [throughputCheck({ baseline: 'undici', candidate: 'viaduct' }, u, v, 0.9)],
       notes: [
-        stolenNote(['undici', u], ['viaduct', v]),
+        ...roundNotes(['undici', u], ['viaduct', v]),
         `p99 latency: viaduct ${fmt(v.p99, 2)} ms, undici ${fmt(u.p99, 2)} ms (ratio ${fmt(p99Ratio, 2)})`,
         `CPU per request of the forwarding process(es): viaduct ${fmt(v.cpuUs, 1)} µs, undici ${fmt(u.cpuUs, 1)} µs, ratio ${fmt(cpuRatio, 2)} (for information; it does not depend on how busy the machine is)`,
         `autocannon in this process, ${settings.connections} connections, pipelining ${settings.pipelining}, POST ${BODY}; pool of ${settings.poolSize} connections to the echo server on both sides; best of ${settings.rounds} rounds of ${settings.durationS} s each, order alternating`,

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawnNode, waitForOutput } from './lib/child.js';
 import { BenchEnv, freePort, HELLO_SOURCE } from './lib/env.js';
-import { compareUnderLoad, expectJsonAnswer, loadSettings, ratios, sideFigures, stolenNote, throughputCheck, type Contender } from './lib/compare-load.js';
+import { compareUnderLoad, expectJsonAnswer, loadSettings, ratios, sideFigures, roundNotes, throughputCheck, type Contender } from './lib/compare-load.js';
 import { isMain, runStandalone, type BenchResult } from './lib/report.js';
 import { fmt, round } from './lib/stats.js';
 
@@ -62,7 +62,7 @@ export async function run(): Promise<BenchResult> {
         },
       ],
       notes: [
-        stolenNote(['raw', r], ['viaduct', v]),
+        ...roundNotes(['raw', r], ['viaduct', v]),
         ...(busy
           ? [`the machine was busy (load average ${fmt(loadAverage, 1)} on ${cpus} CPUs, besides this benchmark): the throughput and p99 ratios are unreliable, the CPU-per-request ratio less so`]
           : []),

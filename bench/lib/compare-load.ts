@@ -12,7 +12,7 @@ import { httpRequest } from './http.js';
 import { load, type LoadResult } from './load.js';
 import { machineTicks, stolenShare, totalCpuMs } from './proc.js';
 import type { Check } from './report.js';
-import { envInt, envNumber, fmt, round } from './stats.js';
+import { envInt, envNumber, fmt, median, round } from './stats.js';
 
 export interface Contender {
   readonly name: string;
@@ -139,8 +139,18 @@ export function throughputCheck(names: { baseline: string; candidate: string }, 
   };
 }
 
-/** The note every comparing benchmark adds: how many rounds were run again because the hypervisor took CPU time. */
-export function stolenNote(...sides: Array<[string, Best]>): string {
-  const counts = sides.map(([name, best]) => `${best.repeated} of ${name}'s`).join(', ');
-  return `rounds during which the hypervisor took over ${MAX_STOLEN * 100} % of the machine's CPU time (steal) are run again, up to ${MAX_REPEATS} times each: ${counts} were`;
+/**
+ * The notes every comparing benchmark adds: how many rounds were run again because the hypervisor
+ * took CPU time, and each round's own throughput ratio. The two sides of a round run back to
+ * back, so a round's ratio compares them on much the same machine; the spread of those ratios
+ * shows how far the machine moved, and their median is a second reading of the same comparison,
+ * less at the mercy of one lucky round than the best of each side.
+ */
+export function roundNotes([baselineName, baseline]: [string, Best], [candidateName, candidate]: [string, Best]): string[] {
+  const counts = `${baseline.repeated} of ${baselineName}'s, ${candidate.repeated} of ${candidateName}'s`;
+  const perRound = candidate.runs.map((run, i) => run.rps / baseline.runs[i]!.rps);
+  return [
+    `rounds during which the hypervisor took over ${MAX_STOLEN * 100} % of the machine's CPU time (steal) are run again, up to ${MAX_REPEATS} times each: ${counts} were`,
+    `throughput ratio ${candidateName} / ${baselineName} round by round (the two run back to back): ${perRound.map((r) => fmt(r, 2)).join(', ')}; median ${fmt(median(perRound), 2)}`,
+  ];
 }
