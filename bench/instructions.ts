@@ -18,7 +18,7 @@ import { spawnChild, waitForOutput } from './lib/child.js';
 import { expectJsonAnswer } from './lib/compare-load.js';
 import { BenchEnv, CLI, freePort } from './lib/env.js';
 import { isMain, runStandalone, type BenchResult } from './lib/report.js';
-import { envInt, fmt, round } from './lib/stats.js';
+import { envInt, fmt, median, round } from './lib/stats.js';
 import { BODY, EXPECTED, SELECT_SOURCE } from './outgoing-sql.js';
 
 const run$ = promisify(execFile);
@@ -30,7 +30,7 @@ export async function run(): Promise<BenchResult> {
   const settings = {
     warmupRequests: envInt('BENCH_IR_WARMUP', 20_000),
     requests: envInt('BENCH_IR_REQUESTS', 10_000),
-    samples: envInt('BENCH_IR_SAMPLES', 2),
+    samples: envInt('BENCH_IR_SAMPLES', 3),
     connections: envInt('BENCH_IR_CONNECTIONS', 10),
     poolSize: envInt('BENCH_SQL_POOL_SIZE', 10),
     pgUrl: process.env.BENCH_PG_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres',
@@ -70,7 +70,7 @@ export async function run(): Promise<BenchResult> {
       figures: { viaductPerRequest: Math.round(viaduct), pgPerRequest: Math.round(pg), ratio },
       checks: [{ measure: 'instructions per request, viaduct / pg', result: `${fmt(ratio, 3)} (${fmt(viaduct, 0)} vs ${fmt(pg, 0)})`, target: 'reported', met: undefined }],
       notes: [
-        `user-space instructions of the serving process (viaduct's worker, the baseline's one process), counted by callgrind over ${settings.requests} POST requests at ${settings.connections} connections after ${settings.warmupRequests} uncounted ones; mean of ${settings.samples} samples`,
+        `user-space instructions of the serving process (viaduct's worker, the baseline's one process), counted by callgrind over ${settings.requests} POST requests at ${settings.connections} connections after ${settings.warmupRequests} uncounted ones; median of ${settings.samples} samples (a sample that catches a major garbage collection or a function compiled again counts tens of thousands more per request)`,
         'system calls (the same on both sides: two reads, one write and one writev per request) are not counted, so the ratio of CPU time is nearer 1; nor are cache misses',
       ],
     };
@@ -82,7 +82,7 @@ export async function run(): Promise<BenchResult> {
     await rm(out, { recursive: true, force: true });
   }
 
-  /** Warms the process up uninstrumented, then counts `samples` runs of `requests`; the mean per request. */
+  /** Warms the process up uninstrumented, then counts `samples` runs of `requests`; the median per request. */
   async function measure(name: string, pid: number, url: string, prefix: string): Promise<number> {
     await expectJsonAnswer({ name, url, pids: [pid] }, BODY, EXPECTED);
     await fire(url, settings.warmupRequests, settings.connections);
@@ -98,7 +98,7 @@ export async function run(): Promise<BenchResult> {
       if (sample > 0) counts.push(perRequest);
       log(`${name}: ${fmt(perRequest, 0)} instructions per request${sample === 0 ? ' (first, not kept)' : ''}`);
     }
-    return counts.reduce((a, b) => a + b, 0) / counts.length;
+    return median(counts);
   }
 }
 
