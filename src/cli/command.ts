@@ -10,6 +10,8 @@ export interface Command {
   readonly options: Options;
   /** How many positional arguments: [min, max]. */
   readonly positionals: readonly [number, number];
+  /** Said after an unknown option, e.g. where an object's fields go instead. */
+  readonly unknownOptionHint?: string;
   run(args: ParsedArgs): Promise<number>;
 }
 
@@ -26,7 +28,9 @@ export function parse(command: Command, argv: readonly string[]): ParsedArgs {
   try {
     parsed = parseArgs({ args: [...argv], options: command.options, allowPositionals: true, strict: true });
   } catch (error) {
-    throw new UsageError((error as Error).message.split('\n')[0]!.replace(/\. To specify a positional.*$/, ''));
+    const message = (error as Error).message.split('\n')[0]!.replace(/\. To specify a positional.*$/, '');
+    const unknown = (error as NodeJS.ErrnoException).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION';
+    throw new UsageError(unknown && command.unknownOptionHint !== undefined ? `${message}; ${command.unknownOptionHint}` : message);
   }
   const [min, max] = command.positionals;
   if (parsed.values.help === true) return { values: parsed.values as ParsedArgs['values'], positionals: parsed.positionals };
@@ -53,6 +57,19 @@ export function requireString(args: ParsedArgs, name: string): string {
   const value = args.values[name];
   if (typeof value !== 'string' || value === '') throw new UsageError(`--${name} is required`);
   return value;
+}
+
+/** The --data option: a JSON object, the fields of what is created or edited. */
+export function dataOption(args: ParsedArgs): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(requireString(args, 'data'));
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    throw new UsageError('--data is not valid JSON');
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new UsageError('--data must be a JSON object');
+  return value as Record<string, unknown>;
 }
 
 export function intOption(args: ParsedArgs, name: string, min: number, max: number): number | undefined {

@@ -45,6 +45,10 @@ describe('the viaduct CLI', () => {
       [['quickstart', '/tmp/x', '--workers', 'many'], /--workers must be a whole number/],
       [['frobnicate'], /unknown command frobnicate/],
       [['invoke', 'x', '--env', '/tmp/x', '--payload', '{bad'], /--payload is not valid JSON/],
+      [['outgoing', 'sql', 'create', '--url', 'sqlite:a.db', '--env', '/tmp/x'], /Unknown option '--url'; a connection's fields go in --data as one JSON object, e\.g\. --data/],
+      [['outgoing', 'sql', 'create', '--data', '[1]', '--env', '/tmp/x'], /--data must be a JSON object/],
+      [['scheduler', 'create', '--service', 'x', '--env', '/tmp/x'], /Unknown option '--service'; a job's fields go in --data/],
+      [['scheduler', 'create', '--data', '{bad', '--env', '/tmp/x'], /--data is not valid JSON/],
     ] as const) {
       const result = await cli([...args]);
       assert.equal(result.code, 2, args.join(' '));

@@ -1,6 +1,6 @@
 import { outgoingTypes } from '../../outgoing/registry.js';
 import { AdminClient } from '../admin-client.js';
-import { helpOption, requireString, UsageError, type Command } from '../command.js';
+import { dataOption, helpOption, requireString, UsageError, type Command } from '../command.js';
 
 const ACTIONS = ['create', 'edit', 'delete', 'get', 'get-list', 'ping'] as const;
 
@@ -14,6 +14,7 @@ export const outgoing: Command = {
   ].join('\n'),
   options: { ...helpOption, env: { type: 'string' }, name: { type: 'string' }, data: { type: 'string' } },
   positionals: [2, 2],
+  unknownOptionHint: `a connection's fields go in --data as one JSON object, e.g. --data '{"name": "Billing", "url": "postgresql://app@db.example.com/billing"}'`,
   async run(args) {
     const [type, action] = args.positionals as [string, string];
     const known = outgoingTypes.map((t) => t.kind.type.replace(/^outgoing\./, ''));
@@ -22,13 +23,7 @@ export const outgoing: Command = {
     const env = requireString(args, 'env');
     let payload: Record<string, unknown> = {};
     if (action === 'create' || action === 'edit') {
-      const data = requireString(args, 'data');
-      try {
-        payload = JSON.parse(data) as Record<string, unknown>;
-      } catch {
-        throw new UsageError('--data is not valid JSON');
-      }
-      if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) throw new UsageError('--data must be a JSON object');
+      payload = dataOption(args);
       if (typeof args.values.name === 'string') payload = { ...payload, name: args.values.name };
     } else if (action !== 'get-list') {
       payload = { name: requireString(args, 'name') };

@@ -1,5 +1,5 @@
 import { AdminClient } from '../admin-client.js';
-import { helpOption, intOption, requireString, UsageError, type Command } from '../command.js';
+import { dataOption, helpOption, intOption, requireString, UsageError, type Command } from '../command.js';
 
 /** CLI action → the admin service it calls (viaduct.scheduler.job.*). */
 const ACTIONS: Readonly<Record<string, string>> = {
@@ -25,6 +25,7 @@ export const scheduler: Command = {
   ].join('\n'),
   options: { ...helpOption, env: { type: 'string' }, name: { type: 'string' }, data: { type: 'string' }, limit: { type: 'string' } },
   positionals: [1, 1],
+  unknownOptionHint: "a job's fields go in --data as one JSON object (see viaduct scheduler --help)",
   async run(args) {
     const action = args.positionals[0]!;
     const service = ACTIONS[action];
@@ -32,7 +33,7 @@ export const scheduler: Command = {
     const env = requireString(args, 'env');
     let payload: Record<string, unknown> = {};
     if (action === 'create' || action === 'edit') {
-      payload = jsonObject(requireString(args, 'data'));
+      payload = dataOption(args);
       if (typeof args.values.name === 'string') payload = { ...payload, name: args.values.name };
     } else if (action !== 'get-list') {
       payload = { name: requireString(args, 'name') };
@@ -46,13 +47,3 @@ export const scheduler: Command = {
   },
 };
 
-function jsonObject(text: string): Record<string, unknown> {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    throw new UsageError('--data is not valid JSON');
-  }
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new UsageError('--data must be a JSON object');
-  return value as Record<string, unknown>;
-}
