@@ -72,6 +72,18 @@ export function dataOption(args: ParsedArgs): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
+/**
+ * What an admin action on one named object takes: create and edit the object's fields from
+ * --data (--name, when given, overrides its name), get-list nothing, any other action --name.
+ */
+export function objectPayload(args: ParsedArgs, action: string): Record<string, unknown> {
+  if (action === 'create' || action === 'edit') {
+    const payload = dataOption(args);
+    return typeof args.values.name === 'string' ? { ...payload, name: args.values.name } : payload;
+  }
+  return action === 'get-list' ? {} : { name: requireString(args, 'name') };
+}
+
 export function intOption(args: ParsedArgs, name: string, min: number, max: number): number | undefined {
   const value = args.values[name];
   if (value === undefined) return undefined;

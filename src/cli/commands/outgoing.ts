@@ -1,6 +1,6 @@
 import { outgoingTypes } from '../../outgoing/registry.js';
 import { AdminClient } from '../admin-client.js';
-import { dataOption, helpOption, requireString, UsageError, type Command } from '../command.js';
+import { helpOption, objectPayload, requireString, UsageError, type Command } from '../command.js';
 
 const ACTIONS = ['create', 'edit', 'delete', 'get', 'get-list', 'ping'] as const;
 
@@ -21,13 +21,7 @@ export const outgoing: Command = {
     if (!known.includes(type)) throw new UsageError(`unknown connection type ${type}; known: ${known.join(', ')}`);
     if (!(ACTIONS as readonly string[]).includes(action)) throw new UsageError(`unknown action ${action}; use one of ${ACTIONS.join(', ')}`);
     const env = requireString(args, 'env');
-    let payload: Record<string, unknown> = {};
-    if (action === 'create' || action === 'edit') {
-      payload = dataOption(args);
-      if (typeof args.values.name === 'string') payload = { ...payload, name: args.values.name };
-    } else if (action !== 'get-list') {
-      payload = { name: requireString(args, 'name') };
-    }
+    const payload = objectPayload(args, action);
     const client = await AdminClient.forEnvironment(env);
     const result = await client.invoke(`viaduct.outgoing.${type}.${action}`, payload);
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);

@@ -1,5 +1,5 @@
 import { AdminClient } from '../admin-client.js';
-import { dataOption, helpOption, intOption, requireString, UsageError, type Command } from '../command.js';
+import { helpOption, intOption, objectPayload, requireString, UsageError, type Command } from '../command.js';
 
 /** CLI action → the admin service it calls (viaduct.scheduler.job.*). */
 const ACTIONS: Readonly<Record<string, string>> = {
@@ -31,15 +31,9 @@ export const scheduler: Command = {
     const service = ACTIONS[action];
     if (service === undefined) throw new UsageError(`unknown action ${action}; use one of ${Object.keys(ACTIONS).join(', ')}`);
     const env = requireString(args, 'env');
-    let payload: Record<string, unknown> = {};
-    if (action === 'create' || action === 'edit') {
-      payload = dataOption(args);
-      if (typeof args.values.name === 'string') payload = { ...payload, name: args.values.name };
-    } else if (action !== 'get-list') {
-      payload = { name: requireString(args, 'name') };
-      const limit = intOption(args, 'limit', 1, 10_000);
-      if (action === 'runs' && limit !== undefined) payload.limit = limit;
-    }
+    const payload = objectPayload(args, action);
+    const limit = intOption(args, 'limit', 1, 10_000);
+    if (action === 'runs' && limit !== undefined) payload.limit = limit;
     const client = await AdminClient.forEnvironment(env);
     const result = await client.invoke(`viaduct.scheduler.job.${service}`, payload);
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
