@@ -1,11 +1,13 @@
 /**
- * Instructions per request, counted by valgrind's callgrind: the outgoing SQL path (a REST
- * channel, a service, `SELECT 1` through an SQL connection; one worker) against the pg baseline
- * (bench/lib/pg-select-server.ts), under the same load of a fixed number of requests. Unlike
- * time, the count does not move with how busy the machine is: it is the figure to compare two
- * builds by, where req/s and CPU time move by more than the difference. It counts user-space
- * instructions of the process serving the requests (the worker; the baseline's one process), not
- * the kernel's share (the same system calls on both sides) nor cache misses.
+ * Instructions per request, counted by valgrind's callgrind, for two pairs under the same load of
+ * a fixed number of requests: the request path (a REST channel and the Hello service, one worker)
+ * against a raw node:http server doing the same JSON work (bench/lib/raw-server.ts), and the
+ * outgoing SQL path (a REST channel, a service, `SELECT 1` through an SQL connection) against the
+ * pg baseline (bench/lib/pg-select-server.ts). Unlike time, the count does not move with how busy
+ * the machine is: it is the figure to compare two builds by, where req/s and CPU time move by
+ * more than the difference. It counts user-space instructions of the process serving the
+ * requests (the worker; the baseline's one process), not the kernel's share (the same system
+ * calls on both sides) nor cache misses.
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
@@ -16,18 +18,71 @@ import { promisify } from 'node:util';
 import autocannon from 'autocannon';
 import { spawnChild, waitForOutput } from './lib/child.js';
 import { expectJsonAnswer } from './lib/compare-load.js';
-import { BenchEnv, CLI, freePort } from './lib/env.js';
+import { BenchEnv, CLI, freePort, HELLO_SOURCE } from './lib/env.js';
+import type { Check } from './lib/report.js';
 import { isMain, runStandalone, type BenchResult } from './lib/report.js';
 import { envInt, fmt, median, round } from './lib/stats.js';
-import { BODY, EXPECTED, SELECT_SOURCE } from './outgoing-sql.js';
+import { EXPECTED as SELECT_EXPECTED, SELECT_SOURCE } from './outgoing-sql.js';
+import { BODY, EXPECTED as HELLO_EXPECTED } from './request-path.js';
 
 const run$ = promisify(execFile);
-const BASELINE_SERVER = fileURLToPath(new URL('./lib/pg-select-server.js', import.meta.url));
+const RAW_SERVER = fileURLToPath(new URL('./lib/raw-server.js', import.meta.url));
+const PG_SERVER = fileURLToPath(new URL('./lib/pg-select-server.js', import.meta.url));
 /** Node under callgrind starts in tens of seconds; a worker after its primary. */
 const START_TIMEOUT_MS = 300_000;
 
+type Settings = {
+  readonly pairs: readonly string[];
+  readonly warmupRequests: number;
+  readonly requests: number;
+  readonly samples: number;
+  readonly connections: number;
+  readonly poolSize: number;
+  readonly pgUrl: string;
+};
+
+/** One comparison: how to start the baseline, and what the viaduct server needs to serve the same answer. */
+interface Pair {
+  readonly title: string;
+  readonly baselineName: string;
+  readonly baselineScript: string;
+  readonly baselineEnv: (settings: Settings) => Record<string, string>;
+  readonly expected: string;
+  readonly channelPath: string;
+  setUp(env: BenchEnv, settings: Settings): Promise<void>;
+}
+
+const PAIRS: Readonly<Record<string, Pair>> = {
+  request: {
+    title: 'request path (REST channel + Hello service vs node:http)',
+    baselineName: 'raw',
+    baselineScript: RAW_SERVER,
+    baselineEnv: () => ({}),
+    expected: HELLO_EXPECTED,
+    channelPath: '/api/hello',
+    async setUp(env) {
+      await env.deployWithCli('hello.ts', HELLO_SOURCE);
+      await env.createRestChannel('hello', '/api/hello', 'demo.hello');
+    },
+  },
+  sql: {
+    title: 'outgoing SQL path (channel + service + SQL connection vs node:http + pg Pool)',
+    baselineName: 'pg',
+    baselineScript: PG_SERVER,
+    baselineEnv: (settings) => ({ PG_URL: settings.pgUrl, POOL_SIZE: String(settings.poolSize) }),
+    expected: SELECT_EXPECTED,
+    channelPath: '/api/select',
+    async setUp(env, settings) {
+      await env.admin('viaduct.outgoing.sql.create', { name: 'bench', url: settings.pgUrl, pool_size: settings.poolSize, ...(process.env.PGPASSWORD ? { password: process.env.PGPASSWORD } : {}) });
+      await env.deployWithCli('select.ts', SELECT_SOURCE);
+      await env.createRestChannel('select', '/api/select', 'bench.select');
+    },
+  },
+};
+
 export async function run(): Promise<BenchResult> {
-  const settings = {
+  const settings: Settings = {
+    pairs: (process.env.BENCH_IR_PAIRS ?? 'request,sql').split(',').map((p) => p.trim()).filter((p) => p !== ''),
     warmupRequests: envInt('BENCH_IR_WARMUP', 20_000),
     requests: envInt('BENCH_IR_REQUESTS', 10_000),
     samples: envInt('BENCH_IR_SAMPLES', 3),
@@ -35,45 +90,67 @@ export async function run(): Promise<BenchResult> {
     poolSize: envInt('BENCH_SQL_POOL_SIZE', 10),
     pgUrl: process.env.BENCH_PG_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres',
   };
-  const title = 'Instructions per request (callgrind): outgoing SQL path, 1 worker, vs node:http + pg Pool';
+  const unknown = settings.pairs.filter((p) => PAIRS[p] === undefined);
+  if (unknown.length > 0 || settings.pairs.length === 0) throw new Error(`BENCH_IR_PAIRS=${process.env.BENCH_IR_PAIRS}: expected a comma-separated list of ${Object.keys(PAIRS).join(', ')}`);
+  const title = 'Instructions per request (callgrind), 1 worker vs a bare node:http baseline';
   if (!(await hasValgrind())) {
-    return { name: 'instructions', title, settings, figures: {}, checks: [{ measure: 'instructions per request, viaduct / pg', result: 'not measured: valgrind is not installed (apt-get install valgrind)', target: 'reported', met: undefined }] };
+    return { name: 'instructions', title, settings, figures: {}, checks: [{ measure: 'instructions per request, viaduct / baseline', result: 'not measured: valgrind is not installed (apt-get install valgrind)', target: 'reported', met: undefined }] };
   }
   const log = (line: string): void => void process.stdout.write(`[instructions] ${line}\n`);
+  const figures: Record<string, unknown> = {};
+  const checks: Check[] = [];
+  for (const name of settings.pairs) {
+    const pair = PAIRS[name]!;
+    const counted = await measurePair(pair, settings, log);
+    const ratio = round(counted.viaduct.median / counted.baseline.median, 3);
+    figures[name] = { viaductPerRequest: Math.round(counted.viaduct.median), baselinePerRequest: Math.round(counted.baseline.median), ratio, viaductSamples: counted.viaduct.samples, baselineSamples: counted.baseline.samples };
+    checks.push({
+      measure: `${pair.title}: instructions per request, viaduct / ${pair.baselineName}`,
+      result: `${fmt(ratio, 3)} (${fmt(counted.viaduct.median, 0)} vs ${fmt(counted.baseline.median, 0)}; samples ${samplesText(counted.viaduct.samples)} vs ${samplesText(counted.baseline.samples)})`,
+      target: 'reported',
+      met: undefined,
+    });
+  }
+  return {
+    name: 'instructions',
+    title,
+    settings,
+    figures,
+    checks,
+    notes: [
+      `user-space instructions of the serving process (viaduct's worker, the baseline's one process), counted by callgrind over ${settings.requests} POST requests at ${settings.connections} connections after ${settings.warmupRequests} uncounted ones; median of ${settings.samples} samples (a sample that catches a major garbage collection or a function compiled again counts tens of thousands more per request)`,
+      'system calls (the same on both sides: on the SQL path two reads, one write and one writev per request) are not counted, so the ratio of CPU time is nearer 1; nor are cache misses',
+    ],
+  };
+}
+
+interface Counted {
+  readonly median: number;
+  readonly samples: number[];
+}
+
+/** Both sides of one pair, each started under callgrind, measured and stopped. */
+async function measurePair(pair: Pair, settings: Settings, log: (line: string) => void): Promise<{ baseline: Counted; viaduct: Counted }> {
   const out = await mkdtemp(path.join(os.tmpdir(), 'viaduct-callgrind-'));
   const callgrind = (name: string): string[] => ['--tool=callgrind', '--trace-children=yes', '--instr-atstart=no', `--callgrind-out-file=${path.join(out, `${name}.%p`)}`];
-
   const baselinePort = await freePort();
-  const baseline = spawnChild('valgrind', [...callgrind('pg'), process.execPath, BASELINE_SERVER], { PORT: String(baselinePort), PG_URL: settings.pgUrl, POOL_SIZE: String(settings.poolSize) });
+  const baseline = spawnChild('valgrind', [...callgrind('baseline'), process.execPath, pair.baselineScript], { PORT: String(baselinePort), ...pair.baselineEnv(settings) });
   const env = await BenchEnv.create({ workers: 1 });
   let server: ReturnType<typeof spawnChild> | undefined;
   try {
-    log('starting the baseline under callgrind');
+    log(`${pair.baselineName}: starting the baseline under callgrind`);
     await waitForOutput(baseline, 'listening', START_TIMEOUT_MS);
-    const pg = await measure('pg', baseline.pid, `http://127.0.0.1:${baselinePort}/`, 'pg');
+    const baselineCount = await measure(pair.baselineName, baseline.pid, `http://127.0.0.1:${baselinePort}/`, 'baseline');
+    await baseline.stop();
 
     log('starting a viaduct server under callgrind (primary and workers)');
     server = spawnChild('valgrind', [...callgrind('viaduct'), process.execPath, CLI, 'start', env.dir, '--fg']);
     env.adopt(server.pid);
     await env.waitForPing(START_TIMEOUT_MS);
-    await env.admin('viaduct.outgoing.sql.create', { name: 'bench', url: settings.pgUrl, pool_size: settings.poolSize, ...(process.env.PGPASSWORD ? { password: process.env.PGPASSWORD } : {}) });
-    await env.deployWithCli('select.ts', SELECT_SOURCE);
-    await env.createRestChannel('select', '/api/select', 'bench.select');
+    await pair.setUp(env, settings);
     const [worker] = await env.workers();
-    const viaduct = await measure('viaduct', worker!.pid, `${env.url}/api/select`, 'viaduct');
-
-    const ratio = round(viaduct / pg, 3);
-    return {
-      name: 'instructions',
-      title,
-      settings,
-      figures: { viaductPerRequest: Math.round(viaduct), pgPerRequest: Math.round(pg), ratio },
-      checks: [{ measure: 'instructions per request, viaduct / pg', result: `${fmt(ratio, 3)} (${fmt(viaduct, 0)} vs ${fmt(pg, 0)})`, target: 'reported', met: undefined }],
-      notes: [
-        `user-space instructions of the serving process (viaduct's worker, the baseline's one process), counted by callgrind over ${settings.requests} POST requests at ${settings.connections} connections after ${settings.warmupRequests} uncounted ones; median of ${settings.samples} samples (a sample that catches a major garbage collection or a function compiled again counts tens of thousands more per request)`,
-        'system calls (the same on both sides: two reads, one write and one writev per request) are not counted, so the ratio of CPU time is nearer 1; nor are cache misses',
-      ],
-    };
+    const viaductCount = await measure(`viaduct (${pair.baselineName} pair)`, worker!.pid, `${env.url}${pair.channelPath}`, 'viaduct');
+    return { baseline: baselineCount, viaduct: viaductCount };
   } finally {
     // SIGTERM: the server stops as from Ctrl-C, its workers with it.
     await server?.stop(60_000);
@@ -83,10 +160,10 @@ export async function run(): Promise<BenchResult> {
   }
 
   /** Warms the process up uninstrumented, then counts `samples` runs of `requests`; the median per request. */
-  async function measure(name: string, pid: number, url: string, prefix: string): Promise<number> {
-    await expectJsonAnswer({ name, url, pids: [pid] }, BODY, EXPECTED);
+  async function measure(name: string, pid: number, url: string, prefix: string): Promise<Counted> {
+    await expectJsonAnswer({ name, url, pids: [pid] }, BODY, pair.expected);
     await fire(url, settings.warmupRequests, settings.connections);
-    const counts: number[] = [];
+    const samples: number[] = [];
     // The first counted run pays for callgrind translating the code afresh; it is not kept.
     for (let sample = 0; sample <= settings.samples; sample++) {
       await control('-i', 'on', pid);
@@ -95,11 +172,15 @@ export async function run(): Promise<BenchResult> {
       await control('-d', pid);
       await control('-i', 'off', pid);
       const perRequest = (await lastDumpTotal(out, `${prefix}.${pid}.`)) / requests;
-      if (sample > 0) counts.push(perRequest);
+      if (sample > 0) samples.push(Math.round(perRequest));
       log(`${name}: ${fmt(perRequest, 0)} instructions per request${sample === 0 ? ' (first, not kept)' : ''}`);
     }
-    return median(counts);
+    return { median: median(samples), samples };
   }
+}
+
+function samplesText(samples: readonly number[]): string {
+  return samples.map((s) => s.toLocaleString('en-US')).join(', ');
 }
 
 async function hasValgrind(): Promise<boolean> {

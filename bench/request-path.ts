@@ -12,8 +12,8 @@ import { isMain, runStandalone, type BenchResult } from './lib/report.js';
 import { fmt, round } from './lib/stats.js';
 
 const RAW_SERVER = fileURLToPath(new URL('./lib/raw-server.js', import.meta.url));
-const BODY = JSON.stringify({ name: 'bench' });
-const EXPECTED = JSON.stringify({ hello: 'bench' });
+export const BODY = JSON.stringify({ name: 'bench' });
+export const EXPECTED = JSON.stringify({ hello: 'bench' });
 
 export async function run(): Promise<BenchResult> {
   const settings = { ...loadSettings(BODY) };
