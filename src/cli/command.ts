@@ -61,11 +61,11 @@ export function requireString(args: ParsedArgs, name: string): string {
 
 /** The --data option: a JSON object, the fields of what is created or edited. */
 export function dataOption(args: ParsedArgs): Record<string, unknown> {
+  const text = requireString(args, 'data');
   let value: unknown;
   try {
-    value = JSON.parse(requireString(args, 'data'));
-  } catch (error) {
-    if (error instanceof UsageError) throw error;
+    value = JSON.parse(text);
+  } catch {
     throw new UsageError('--data is not valid JSON');
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new UsageError('--data must be a JSON object');
