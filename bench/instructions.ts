@@ -40,15 +40,18 @@ type Settings = {
   readonly pgUrl: string;
 };
 
-/** One comparison: how to start the baseline, and what the viaduct server needs to serve the same answer. */
+/**
+ * One comparison: how to start the baseline, and the service the viaduct server deploys and
+ * exposes on a REST channel to serve the same answer (after `prepare`, when the service needs more).
+ */
 interface Pair {
   readonly title: string;
   readonly baselineName: string;
   readonly baselineScript: string;
   readonly baselineEnv: (settings: Settings) => Record<string, string>;
   readonly expected: string;
-  readonly channelPath: string;
-  setUp(env: BenchEnv, settings: Settings): Promise<void>;
+  readonly service: { readonly file: string; readonly source: string; readonly name: string; readonly channelPath: string };
+  prepare?(env: BenchEnv, settings: Settings): Promise<void>;
 }
 
 const PAIRS: Readonly<Record<string, Pair>> = {
@@ -58,11 +61,7 @@ const PAIRS: Readonly<Record<string, Pair>> = {
     baselineScript: RAW_SERVER,
     baselineEnv: () => ({}),
     expected: HELLO_EXPECTED,
-    channelPath: '/api/hello',
-    async setUp(env) {
-      await env.deployWithCli('hello.ts', HELLO_SOURCE);
-      await env.createRestChannel('hello', '/api/hello', 'demo.hello');
-    },
+    service: { file: 'hello.ts', source: HELLO_SOURCE, name: 'demo.hello', channelPath: '/api/hello' },
   },
   sql: {
     title: 'outgoing SQL path (channel + service + SQL connection vs node:http + pg Pool)',
@@ -70,11 +69,9 @@ const PAIRS: Readonly<Record<string, Pair>> = {
     baselineScript: PG_SERVER,
     baselineEnv: (settings) => ({ PG_URL: settings.pgUrl, POOL_SIZE: String(settings.poolSize) }),
     expected: SELECT_EXPECTED,
-    channelPath: '/api/select',
-    async setUp(env, settings) {
+    service: { file: 'select.ts', source: SELECT_SOURCE, name: 'bench.select', channelPath: '/api/select' },
+    async prepare(env, settings) {
       await env.admin('viaduct.outgoing.sql.create', { name: 'bench', url: settings.pgUrl, pool_size: settings.poolSize, ...(process.env.PGPASSWORD ? { password: process.env.PGPASSWORD } : {}) });
-      await env.deployWithCli('select.ts', SELECT_SOURCE);
-      await env.createRestChannel('select', '/api/select', 'bench.select');
     },
   },
 };
@@ -146,9 +143,12 @@ async function measurePair(pair: Pair, settings: Settings, log: (line: string) =
     server = spawnChild('valgrind', [...callgrind('viaduct'), process.execPath, CLI, 'start', env.dir, '--fg']);
     env.adopt(server.pid);
     await env.waitForPing(START_TIMEOUT_MS);
-    await pair.setUp(env, settings);
+    await pair.prepare?.(env, settings);
+    const { file, source, name: serviceName, channelPath } = pair.service;
+    await env.deployWithCli(file, source);
+    await env.createRestChannel('bench', channelPath, serviceName);
     const [worker] = await env.workers();
-    const viaductCount = await measure(`viaduct (${pair.baselineName} pair)`, worker!.pid, `${env.url}${pair.channelPath}`, 'viaduct');
+    const viaductCount = await measure(`viaduct (${pair.baselineName} pair)`, worker!.pid, `${env.url}${channelPath}`, 'viaduct');
     return { baseline: baselineCount, viaduct: viaductCount };
   } finally {
     // SIGTERM: the server stops as from Ctrl-C, its workers with it.
