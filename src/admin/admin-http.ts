@@ -1,8 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import { readBody } from '../channel/http/body.js';
-import { parseBody } from '../channel/http/data-format.js';
-import { CID_HEADER, respondError } from '../channel/http/respond.js';
+import { readBody } from '../http/body.js';
+import { parseBody } from '../http/data-format.js';
+import { CID_HEADER, respondError } from '../http/respond.js';
 import type { ConfigSnapshot } from '../config/config-snapshot.js';
 import { ViaductError } from '../errors.js';
 import type { Invoker } from '../service/invoker.js';

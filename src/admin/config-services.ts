@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { ConfigKind } from '../config/config-kind.js';
 import { ViaductError } from '../errors.js';
 import type { ConcreteServiceClass } from '../service/service.js';
-import { AdminService, present } from './admin-service.js';
+import { AdminService, present } from '../feature/admin-service.js';
 
 const byName = z.object({ name: z.string().min(1) });
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { enmasseItems, exportDocument } from '../config/enmasse.js';
-import { AdminService } from './admin-service.js';
+import { AdminService } from '../feature/admin-service.js';
 
 /** Applies a document whose ${...} placeholders the caller already filled in; all or nothing. */
 class Import extends AdminService {

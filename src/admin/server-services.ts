@@ -1,4 +1,4 @@
-import { AdminService } from './admin-service.js';
+import { AdminService } from '../feature/admin-service.js';
 
 class GetInfo extends AdminService {
   static override serviceName = 'viaduct.server.get-info';

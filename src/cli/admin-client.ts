@@ -1,6 +1,6 @@
-import { ERROR_HEADER } from '../channel/http/respond.js';
+import { ERROR_HEADER } from '../http/respond.js';
 import { ViaductError, isErrorCode } from '../errors.js';
-import { ADMIN_USERNAME, readAdminPassword, readEnvironment } from '../server/environment.js';
+import { ADMIN_USERNAME, readAdminPassword, readEnvironment } from '../config/environment.js';
 
 /** Calls the admin API of a running environment with the credentials kept in its directory. */
 export class AdminClient {

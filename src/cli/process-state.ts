@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { isRunning } from '../util/pid-liveness.js';
 import type { RunFile } from '../server/primary.js';
 import { pidFile, runFile } from '../server/primary.js';
-import type { EnvironmentPaths } from '../server/environment.js';
+import type { EnvironmentPaths } from '../config/environment.js';
 
 /** A zombie (exited, not reaped: a container's init may never reap a detached server) is not alive. */
 export const isAlive = isRunning;

@@ -3,7 +3,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { z } from 'zod';
 import { ViaductError } from '../errors.js';
 import type { Odb } from '../odb/database.js';
-import type { ConfigRepository } from '../odb/config-repository.js';
+import type { ConfigRepository } from './config-repository.js';
 import { withWriteLock } from '../odb/write-lock.js';
 import type { ConfigKind, ConfigObject, NamedObject } from './config-kind.js';
 import type { ConfigRegistry } from './config-registry.js';
@@ -201,6 +201,3 @@ function parse<T extends NamedObject>(kind: ConfigKind<T>, input: unknown): T {
 function stripUndefined(fields: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined));
 }
-
-/** Every object has a name: letters, digits and . _ - only, so it is safe in URLs, YAML and logs. */
-export const objectName = z.string().min(1).max(200).regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'use letters, digits, ".", "_" and "-"');

@@ -38,7 +38,7 @@ export function openOdb(location: OdbLocation, options: OdbOptions = {}): OdbHan
 function makeDialect(location: OdbLocation, poolSize: number, onIdleError: (error: Error) => void): Dialect {
   switch (location.dialect) {
     case 'sqlite': {
-      const Database = requireDriver<typeof BetterSqlite3>('better-sqlite3', 'the SQLite ODB');
+      const Database = requireDriver<typeof BetterSqlite3>('better-sqlite3');
       const database = new Database(location.target);
       // Several worker processes share the file: WAL lets readers run beside one writer.
       database.pragma('journal_mode = WAL');
@@ -47,7 +47,7 @@ function makeDialect(location: OdbLocation, poolSize: number, onIdleError: (erro
       return new SqliteDialect({ database });
     }
     case 'postgresql': {
-      const pg = requireDriver<{ Pool: new (config: PoolConfig) => PgPool }>('pg', 'a PostgreSQL ODB');
+      const pg = requireDriver<{ Pool: new (config: PoolConfig) => PgPool }>('pg');
       const pool = new pg.Pool({ connectionString: location.target, max: poolSize });
       // Without a listener, pg's pool throws an idle connection's error (a database restart, a
       // terminated session) as an uncaught exception and takes the process down.
@@ -55,7 +55,7 @@ function makeDialect(location: OdbLocation, poolSize: number, onIdleError: (erro
       return new PostgresDialect({ pool });
     }
     case 'mysql': {
-      const mysql = requireDriver<typeof Mysql2>('mysql2', 'a MySQL/MariaDB ODB');
+      const mysql = requireDriver<typeof Mysql2>('mysql2');
       return new MysqlDialect({ pool: mysql.createPool({ uri: location.target, connectionLimit: poolSize }) });
     }
   }

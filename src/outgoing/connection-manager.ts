@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { ConfigObject } from '../config/config-kind.js';
 import { ViaductError } from '../errors.js';
-import type { AppliedChange } from '../server/config-manager.js';
+import type { AppliedChange } from '../config/config-manager.js';
 import type { OutgoingBase, OutgoingConnection, OutgoingConnectionType, SecurityLookup } from './outgoing-connection.js';
 
 interface Live {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { ConfigKind } from '../config/config-kind.js';
-import { objectName } from '../config/config-writer.js';
+import { objectName } from '../config/object-name.js';
 import { cronProblem } from './cron-schedule.js';
 import { intervalMs } from './interval.js';
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AdminService, present } from '../admin/admin-service.js';
+import { AdminService, present } from '../feature/admin-service.js';
 import type { ConfigObject } from '../config/config-kind.js';
 import { ViaductError } from '../errors.js';
 import { Provision, provisionOf, type ConcreteServiceClass } from '../service/service.js';

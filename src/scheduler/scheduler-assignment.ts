@@ -1,6 +1,5 @@
 import type { Logger } from 'pino';
-import type { ToWorkerControl } from '../server/control.js';
-import type { SingletonWork } from '../server/primary.js';
+import type { SingletonWork } from '../feature/singleton-work.js';
 
 /** The slice of a node:cluster worker this needs. */
 export interface AssignableWorker {
@@ -16,7 +15,8 @@ export interface WorkerEvents {
   on(event: 'exit', listener: (worker: AssignableWorker) => void): unknown;
 }
 
-type SchedulerControl = Extract<ToWorkerControl, { t: 'vc:scheduler-start' | 'vc:scheduler-stop' }>;
+/** The orders this sends to the worker that runs the engine (the scheduler feature's worker part takes them). */
+type SchedulerControl = { readonly t: 'vc:scheduler-start'; readonly generation: number } | { readonly t: 'vc:scheduler-stop' };
 
 /**
  * The primary's part in the scheduler: while this server holds the singleton lease, exactly one

@@ -33,7 +33,7 @@ export class SqliteLedgerWriter {
   readonly #rowids = new Map<string, number | bigint>();
 
   constructor(file: string, worker: string) {
-    const Database = requireDriver<typeof BetterSqlite3>('better-sqlite3', 'the SQLite ODB');
+    const Database = requireDriver<typeof BetterSqlite3>('better-sqlite3');
     this.#db = new Database(file);
     this.#db.pragma('journal_mode = WAL');
     this.#db.pragma(`busy_timeout = ${LOCK_WAIT_MS}`);

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { Broker, BrokerMessage } from '../broker/broker.js';
 import type { ConfigObject } from '../config/config-kind.js';
 import type { OdbHandle } from '../odb/database.js';
-import type { ConfigManager } from '../server/config-manager.js';
+import type { ConfigManager } from '../config/config-manager.js';
 import type { Invoker } from '../service/invoker.js';
 import { systemClock, type Clock } from './clock.js';
 import { odbEngineStore } from './engine-store.js';

@@ -1,5 +1,5 @@
 import type { Odb } from '../odb/database.js';
-import type { ServerConfig } from './environment.js';
+import type { ServerConfig } from '../config/environment.js';
 
 export interface PresentServer {
   readonly name: string;

@@ -1,5 +1,5 @@
-import type { ServerInfo } from '../admin/admin-service.js';
-import type { EnvironmentConfig } from './environment.js';
+import type { ServerInfo } from '../feature/server-info.js';
+import type { EnvironmentConfig } from '../config/environment.js';
 
 /** Messages between a server's primary and its workers, beside the broker's. */
 export type ToPrimary =
@@ -22,6 +22,3 @@ export type ToWorkerControl =
 export function isControl(value: unknown): value is ToPrimary | ToWorkerControl {
   return typeof value === 'object' && value !== null && typeof (value as { t?: unknown }).t === 'string' && (value as { t: string }).t.startsWith('vc:');
 }
-
-/** The broker action by which the primary hands a pickup file to one of its workers. */
-export const PICKUP_DEPLOY = 'pickup.deploy';

@@ -4,13 +4,13 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ADMIN_CREDENTIALS_NAME } from '../admin/admin-credentials.js';
 import { ConfigWriter } from '../config/config-writer.js';
-import { createConfigRegistry } from '../config/kinds.js';
+import { createConfigRegistry } from './features.js';
 import { ViaductError } from '../errors.js';
-import { ConfigRepository } from '../odb/config-repository.js';
+import { ConfigRepository } from '../config/config-repository.js';
 import { openOdb } from '../odb/database.js';
 import { migrateToLatest } from '../odb/migrator.js';
 import { parseOdbUrl, redactUrl, type OdbLocation } from '../odb/odb-url.js';
-import { SecretBox } from '../security/secret-box.js';
+import { SecretBox } from '../util/secret-box.js';
 import {
   ADMIN_USERNAME,
   environmentExists,
@@ -21,7 +21,7 @@ import {
   writeSecretFile,
   type EnvironmentConfig,
   type EnvironmentPaths,
-} from './environment.js';
+} from '../config/environment.js';
 
 export interface QuickstartOptions {
   readonly odb?: string;

@@ -1,14 +1,9 @@
-import path from 'node:path';
 import type { Logger } from 'pino';
-import { LbSupervisor, LoadBalancer } from '../lb/index.js';
+import { LbSupervisor } from '../lb/index.js';
+import { environmentLoadBalancer } from '../lb/environment-load-balancer.js';
 import type { Odb } from '../odb/database.js';
 import { liveServers } from './cluster-presence.js';
-import type { EnvironmentConfig, EnvironmentPaths } from './environment.js';
-
-/** The environment's HAProxy: its sockets and pid file in run/, its log in logs/. */
-export function environmentLoadBalancer(paths: EnvironmentPaths): LoadBalancer {
-  return new LoadBalancer(paths.run, { logFile: path.join(paths.logs, 'haproxy.log') });
-}
+import type { EnvironmentConfig, EnvironmentPaths } from '../config/environment.js';
 
 /** Starts the environment's load balancer in front of the servers its config lists. */
 export async function startLoadBalancer(paths: EnvironmentPaths, config: EnvironmentConfig): Promise<{ pid: number; alreadyRunning: boolean } | undefined> {

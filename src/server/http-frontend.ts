@@ -1,31 +1,46 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { Logger } from 'pino';
-import { respondError } from '../channel/http/respond.js';
+import type { RequestHandler } from '../http/request-handler.js';
+import { respondError } from '../http/respond.js';
+import { ViaductError } from '../errors.js';
 import { newCid } from '../util/cid.js';
 
-export type RequestHandler = (req: IncomingMessage, res: ServerResponse, cid: string) => Promise<void> | void;
+/** Requests whose path starts with `prefix` go to `handle`; the route with prefix '' takes the rest. */
+export interface HttpRoute {
+  readonly prefix: string;
+  readonly handle: RequestHandler;
+}
 
 /** How often a drain closes the connections that have become idle. */
 const DRAIN_SWEEP_MS = 20;
 
 /**
- * The worker's HTTP server: gives each request its cid, sends /viaduct/* to the admin API and the
- * rest to the REST channels, and drains on shutdown.
+ * The worker's HTTP server: gives each request its cid, sends it to the feature whose path prefix
+ * it starts with (the admin API's /viaduct/), else to the one that takes every other path (the
+ * REST channels), and drains on shutdown.
  */
 export class HttpFrontend {
   readonly server: Server;
   readonly #logger: Logger;
   #draining = false;
 
-  constructor(handlers: { admin: RequestHandler; rest: RequestHandler }, logger: Logger) {
+  constructor(routes: readonly HttpRoute[], logger: Logger) {
     this.#logger = logger;
+    const prefixed = routes.filter((r) => r.prefix !== '').sort((a, b) => b.prefix.length - a.prefix.length);
+    const fallbacks = routes.filter((r) => r.prefix === '');
+    if (fallbacks.length > 1) throw new Error('Two features claim every HTTP path (the prefix \'\')');
+    const fallback: RequestHandler = fallbacks[0]?.handle ?? (() => {
+      throw new ViaductError('VIA_ERR_NOT_FOUND');
+    });
+    const handlerOf = (url: string): RequestHandler => {
+      for (const route of prefixed) if (url.startsWith(route.prefix)) return route.handle;
+      return fallback;
+    };
     this.server = createServer({ keepAliveTimeout: 5_000 }, (req, res) => {
       const cid = newCid();
       if (this.#draining) res.setHeader('Connection', 'close');
       try {
-        const url = req.url ?? '/';
-        const handler = url.startsWith('/viaduct/') ? handlers.admin : handlers.rest;
-        const pending = handler(req, res, cid);
+        const pending = handlerOf(req.url ?? '/')(req, res, cid);
         if (pending !== undefined) pending.catch((error: unknown) => respondError(res, error, cid, logger));
       } catch (error) {
         respondError(res, error, cid, logger);

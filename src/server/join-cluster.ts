@@ -2,15 +2,15 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { ADMIN_CREDENTIALS_NAME } from '../admin/admin-credentials.js';
-import { createConfigRegistry } from '../config/kinds.js';
+import { createConfigRegistry } from './features.js';
 import { ViaductError } from '../errors.js';
-import { ConfigRepository } from '../odb/config-repository.js';
+import { ConfigRepository } from '../config/config-repository.js';
 import { openOdb } from '../odb/database.js';
 import { pendingMigrations } from '../odb/migrator.js';
 import { parseOdbUrl, redactUrl } from '../odb/odb-url.js';
-import { SecretBox } from '../security/secret-box.js';
+import { SecretBox } from '../util/secret-box.js';
 import { DEFAULT_PORT } from './create-environment.js';
-import { environmentExists, environmentPaths, environmentSchema, pickupDir, writeEnvironmentConfig, writeSecretFile, type EnvironmentPaths } from './environment.js';
+import { environmentExists, environmentPaths, environmentSchema, pickupDir, writeEnvironmentConfig, writeSecretFile, type EnvironmentPaths } from '../config/environment.js';
 
 export interface JoinOptions {
   readonly odb: string;

@@ -2,7 +2,7 @@ import cluster, { type Worker } from 'node:cluster';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import type { ServerInfo } from '../admin/admin-service.js';
+import type { ServerInfo } from '../feature/server-info.js';
 import { LocalBrokerHub } from '../broker/local/local-broker-hub.js';
 import { createLogger } from '../log.js';
 import type { OdbHandle } from '../odb/database.js';
@@ -12,11 +12,14 @@ import { superviseLoadBalancer } from './environment-lb.js';
 import type { LbSupervisor } from '../lb/index.js';
 import { SingletonLease } from './singleton-lease.js';
 import { parseOdbUrl } from '../odb/odb-url.js';
-import { isControl, PICKUP_DEPLOY, type ToPrimary, type ToWorkerControl } from './control.js';
-import { pickupDir, readEnvironment, type EnvironmentConfig, type EnvironmentPaths, type ServerConfig } from './environment.js';
+import { isControl, type ToPrimary, type ToWorkerControl } from './control.js';
+import { PICKUP_DEPLOY } from '../deployment/pickup-deploy.js';
+import { pickupDir, readEnvironment, type EnvironmentConfig, type EnvironmentPaths, type ServerConfig } from '../config/environment.js';
 import { PickupWatcher } from './pickup-watcher.js';
 import { WORKER_SCRIPT } from './worker-script.js';
-import { SchedulerAssignment } from '../scheduler/scheduler-assignment.js';
+import type { SingletonWork } from '../feature/singleton-work.js';
+import { singletonWorkOf } from './feature-set.js';
+import { FEATURES } from './features.js';
 
 /** A worker that dies sooner than this after starting is restarted with a growing delay. */
 const CRASH_LOOP_MS = 2_000;
@@ -34,12 +37,6 @@ export interface RunFile {
   readonly spare: number | null;
   /** Whether this server holds the singleton lease, and under which generation. */
   readonly singleton: { readonly holder: boolean; readonly generation: number | null };
-}
-
-/** Something only the singleton server runs (the scheduler, once-only connectors). */
-export interface SingletonWork {
-  start(generation: number): void;
-  stop(): void;
 }
 
 export function pidFile(paths: EnvironmentPaths, server: string): string {
@@ -99,7 +96,7 @@ class Primary {
     this.#logger = logger;
     this.#firstReady = new Promise((resolve) => (this.#resolveFirstReady = resolve));
     this.#odbCurrent = new Promise((resolve) => (this.#resolveOdbCurrent = resolve));
-    this.#singletonHooks.push(new SchedulerAssignment(cluster, logger));
+    this.#singletonHooks.push(...singletonWorkOf(FEATURES, { cluster, logger }));
     this.#watcher = new PickupWatcher(pickupDir(paths, server), logger, (file, source) => this.#deployFromPickup(file, source));
   }
 

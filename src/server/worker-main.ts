@@ -1,6 +1,6 @@
 import cluster from 'node:cluster';
 import type { Logger } from 'pino';
-import type { ServerInfo } from '../admin/admin-service.js';
+import type { ServerInfo } from '../feature/server-info.js';
 import { LocalBroker } from '../broker/local/local-broker.js';
 import { createBroker } from '../broker/create-broker.js';
 import type { Port } from '../broker/broker.js';
@@ -8,7 +8,7 @@ import { createLogger } from '../log.js';
 import { logIdleErrors, openOdb } from '../odb/database.js';
 import { parseOdbUrl } from '../odb/odb-url.js';
 import { isControl, type ToPrimary, type ToWorkerControl } from './control.js';
-import { environmentPaths, readSecretKey, type EnvironmentConfig } from './environment.js';
+import { environmentPaths, readSecretKey, type EnvironmentConfig } from '../config/environment.js';
 import { createWorkerRuntime, type WorkerRuntime } from './worker-runtime.js';
 
 /** A worker process: builds its runtime, listens on the server's shared port, drains on request. */
@@ -48,11 +48,10 @@ async function main(): Promise<void> {
       pendingInfo.delete(message.id);
     } else if (message.t === 'vc:listen') {
       promoted();
-    } else if (message.t === 'vc:scheduler-start' && !stopping) {
-      void runtime?.scheduler.start(message.generation);
-    } else if (message.t === 'vc:scheduler-stop') {
-      void runtime?.scheduler.stop();
-    } else if (message.t === 'vc:shutdown' && !stopping) {
+    } else if (message.t !== 'vc:shutdown') {
+      // A feature's own orders (the scheduler's start and stop); none is taken once stopping.
+      if (!stopping) runtime?.control(message);
+    } else if (!stopping) {
       stopping = true;
       // Nothing is in flight before the worker serves: it can go at once.
       if (runtime === undefined || !serving) process.exit(0);

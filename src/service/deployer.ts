@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { Broker, BrokerMessage } from '../broker/broker.js';
 import { ViaductError } from '../errors.js';
 import type { Odb } from '../odb/database.js';
-import { serviceRepository } from '../odb/service-repository.js';
+import { serviceRepository } from './service-repository.js';
 import { withWriteLock } from '../odb/write-lock.js';
 import { compile, evaluate, type CompiledFile } from './loader.js';
 import type { ServiceEntry, ServiceStore } from './service-store.js';
@@ -30,6 +30,19 @@ interface UndeployMessage extends BrokerMessage {
   readonly name: string;
 }
 
+export interface DeployerOptions {
+  readonly db: Odb;
+  /** The environment: deployed code resolves its own packages from here. */
+  readonly envDir: string;
+  readonly store: ServiceStore;
+  readonly broker: Broker;
+  readonly logger: Logger;
+  /** Who uses a service ("the REST channel hello"), if anything does: such a service cannot disappear. */
+  readonly inUse: (service: string) => string | undefined;
+  /** What deployed code gets for `require('viaduct')`. */
+  readonly platformModule: object;
+}
+
 /**
  * Deploys service files: compile and trial-load here (a broken file changes nothing), store in
  * the ODB, then broadcast so every worker swaps the file's services; resolves once all have.
@@ -40,18 +53,19 @@ export class Deployer {
   readonly #store: ServiceStore;
   readonly #broker: Broker;
   readonly #logger: Logger;
-  /** Who uses a service ("the REST channel hello"), if anything does: such a service cannot disappear. */
   readonly #inUse: (service: string) => string | undefined;
+  readonly #platformModule: object;
   /** Entries this worker loaded while deploying, reused when its own broadcast comes back. */
   readonly #trialLoads = new Map<string, ServiceEntry[]>();
 
-  constructor(db: Odb, envDir: string, store: ServiceStore, broker: Broker, logger: Logger, inUse: (service: string) => string | undefined) {
-    this.#inUse = inUse;
-    this.#db = db;
-    this.#envDir = envDir;
-    this.#store = store;
-    this.#broker = broker;
-    this.#logger = logger;
+  constructor(options: DeployerOptions) {
+    this.#db = options.db;
+    this.#envDir = options.envDir;
+    this.#store = options.store;
+    this.#broker = options.broker;
+    this.#logger = options.logger;
+    this.#inUse = options.inUse;
+    this.#platformModule = options.platformModule;
   }
 
   async deploy(fileName: string, source: string, options: { skipUnchanged?: boolean } = {}): Promise<DeployResult> {
@@ -61,7 +75,7 @@ export class Deployer {
     let entries: ServiceEntry[];
     try {
       compiled = await compile(file, source);
-      entries = evaluate(compiled, this.#envDir);
+      entries = evaluate(compiled, this.#envDir, { platformModule: this.#platformModule });
     } catch (error) {
       this.#logger.warn({ file, err: error instanceof ViaductError ? undefined : error, reason: (error as Error).message }, 'Deployment refused');
       throw error;
@@ -126,7 +140,7 @@ export class Deployer {
   }
 
   #install(file: string, code: string, hash: string, services: readonly string[]): void {
-    const entries = this.#trialLoads.get(hash) ?? evaluate({ file, source: '', code, hash }, this.#envDir);
+    const entries = this.#trialLoads.get(hash) ?? evaluate({ file, source: '', code, hash }, this.#envDir, { platformModule: this.#platformModule });
     const wanted = new Set(services);
     this.#store.replaceFile(file, entries.filter((e) => wanted.has(e.name)));
   }

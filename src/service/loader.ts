@@ -3,7 +3,6 @@ import Module from 'node:module';
 import path from 'node:path';
 import type { Message } from 'esbuild';
 import { ViaductError } from '../errors.js';
-import * as publicApi from '../index.js';
 import { isServiceClass, serviceNameOf } from './service.js';
 import { LOADERS } from './deployable-file.js';
 export { isDeployableFile } from './deployable-file.js';
@@ -56,11 +55,18 @@ export async function compile(file: string, source: string): Promise<CompiledFil
   }
 }
 
+export interface EvaluateOptions {
+  /** What `require('viaduct')` gives: the running platform's own module, so there is one Service class. */
+  readonly platformModule: object;
+  /** Lets the file define `viaduct.*` services (the platform's own files only). */
+  readonly allowReserved?: boolean;
+}
+
 /**
  * Evaluates compiled code in a CommonJS module of its own. `require('viaduct')` gives the running
  * platform's module, so there is one Service class; anything else resolves from the environment.
  */
-export function evaluate(compiled: CompiledFile, envDir: string, options: { allowReserved?: boolean } = {}): ServiceEntry[] {
+export function evaluate(compiled: CompiledFile, envDir: string, options: EvaluateOptions): ServiceEntry[] {
   // Stack traces of deployed code must point at the author's lines (via the inline source map).
   if (!sourceMapsOn) {
     process.setSourceMapsEnabled(true);
@@ -71,7 +77,7 @@ export function evaluate(compiled: CompiledFile, envDir: string, options: { allo
   mod.filename = filename;
   mod.paths = (Module as unknown as { _nodeModulePaths(dir: string): string[] })._nodeModulePaths(envDir);
   const ownRequire = mod.require.bind(mod);
-  mod.require = ((id: string) => (id === 'viaduct' ? publicApi : ownRequire(id))) as NodeJS.Require;
+  mod.require = ((id: string) => (id === 'viaduct' ? options.platformModule : ownRequire(id))) as NodeJS.Require;
   try {
     (mod as unknown as { _compile(code: string, filename: string): void })._compile(compiled.code, filename);
   } catch (error) {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import type { IncomingMessage } from 'node:http';
 import { PassThrough } from 'node:stream';
 import { test } from 'node:test';
-import { gatherBody } from '../../src/channel/http/body.js';
+import { gatherBody } from '../../src/http/body.js';
 
 /** A request body as a stream, with the headers gatherBody looks at. */
 function request(headers: Record<string, string>): PassThrough & IncomingMessage {

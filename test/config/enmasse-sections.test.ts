@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ConfigSnapshot } from '../../src/config/config-snapshot.js';
 import { enmasseItems, exportDocument } from '../../src/config/enmasse.js';
-import { createConfigRegistry } from '../../src/config/kinds.js';
+import { createConfigRegistry } from '../../src/server/features.js';
 
 const registry = createConfigRegistry();
 const job = { name: 'poll', service: 'files.poll', type: 'interval', interval: { minutes: 15 } };

@@ -7,7 +7,7 @@ import { createLogger } from '../../src/log.js';
 import { openOdb } from '../../src/odb/database.js';
 import { parseOdbUrl } from '../../src/odb/odb-url.js';
 import { createQuickstart } from '../../src/server/create-environment.js';
-import { readEnvironment, readSecretKey } from '../../src/server/environment.js';
+import { readEnvironment, readSecretKey } from '../../src/config/environment.js';
 import { createWorkerRuntime, type WorkerRuntime } from '../../src/server/worker-runtime.js';
 import pino from 'pino';
 import { freePort, tempDir } from './env.js';

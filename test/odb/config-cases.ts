@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { beforeEach, test } from 'node:test';
 import type { ConfigObject } from '../../src/config/config-kind.js';
-import { ConfigRepository } from '../../src/odb/config-repository.js';
-import { SecretBox } from '../../src/security/secret-box.js';
+import { ConfigRepository } from '../../src/config/config-repository.js';
+import { SecretBox } from '../../src/util/secret-box.js';
 import { clearConfig, load, type FixtureOf } from './odb-fixture.js';
 
 const BASIC_AUTH = 'security.basic-auth';

@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
 import type { ConfigObject } from '../../src/config/config-kind.js';
 import type { ConfigRegistry } from '../../src/config/config-registry.js';
-import { createConfigRegistry } from '../../src/config/kinds.js';
+import { createConfigRegistry } from '../../src/server/features.js';
 import { ConfigWriter, type ConfigDraft } from '../../src/config/config-writer.js';
 import type { ErrorCode } from '../../src/errors.js';
-import { ConfigRepository } from '../../src/odb/config-repository.js';
+import { ConfigRepository } from '../../src/config/config-repository.js';
 import { openOdb, type Odb } from '../../src/odb/database.js';
 import { parseOdbUrl, type OdbLocation } from '../../src/odb/odb-url.js';
-import { serviceRepository } from '../../src/odb/service-repository.js';
-import { SecretBox } from '../../src/security/secret-box.js';
+import { serviceRepository } from '../../src/service/service-repository.js';
+import { SecretBox } from '../../src/util/secret-box.js';
 import type { TestDatabase } from './odb-dialects.js';
 
 /** The real ODB stack over one test database, wired as a worker wires it. */

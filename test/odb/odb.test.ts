@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe } from 'node:test';
 import { migrateToLatest } from '../../src/odb/migrator.js';
-import { serviceRepository } from '../../src/odb/service-repository.js';
+import { serviceRepository } from '../../src/service/service-repository.js';
 import { compile } from '../../src/service/loader.js';
 import { configCases } from './config-cases.js';
 import { configRuleCases } from './config-rule-cases.js';

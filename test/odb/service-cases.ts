@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { beforeEach, test } from 'node:test';
-import { serviceRepository } from '../../src/odb/service-repository.js';
+import { serviceRepository } from '../../src/service/service-repository.js';
 import { compile } from '../../src/service/loader.js';
 import { clearServices, type FixtureOf } from './odb-fixture.js';
 

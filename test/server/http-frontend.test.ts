@@ -12,7 +12,7 @@ async function frontend(): Promise<{ frontend: HttpFrontend; port: number }> {
     req.resume();
     setTimeout(() => res.end('done'), ms).unref();
   };
-  const front = new HttpFrontend({ admin: handler, rest: handler }, pino({ level: 'silent' }));
+  const front = new HttpFrontend([{ prefix: '/viaduct/', handle: handler }, { prefix: '', handle: handler }], pino({ level: 'silent' }));
   await front.listen(0, '127.0.0.1');
   return { frontend: front, port: (front.server.address() as AddressInfo).port };
 }

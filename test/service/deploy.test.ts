@@ -4,6 +4,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ViaductError } from '../../src/errors.js';
 import { compile, evaluate } from '../../src/service/loader.js';
+import * as viaduct from '../../src/index.js';
 import { Service } from '../../src/index.js';
 import { bootWorkers, HELLO_SOURCE, type TestCluster } from '../helpers/runtime.js';
 
@@ -21,7 +22,7 @@ describe('loader', () => {
   test('an error thrown while loading points at the author\'s line, not the compiled one', async () => {
     const source = 'import { Service } from "viaduct";\ninterface Unused { a: number }\n\n\nthrow new Error("no config");\n';
     const compiled = await compile('throws.ts', source);
-    assert.throws(() => evaluate(compiled, process.cwd()), (error: ViaductError) => {
+    assert.throws(() => evaluate(compiled, process.cwd(), { platformModule: viaduct }), (error: ViaductError) => {
       assert.equal(error.code, 'VIA_ERR_DEPLOY_LOAD');
       assert.match(error.message, /^throws\.ts:5:\d+: no config$/);
       return true;
@@ -29,23 +30,23 @@ describe('loader', () => {
   });
 
   test('a file without a Service subclass, a reserved name and duplicate names are refused', async () => {
-    assert.throws(() => evaluate({ file: 'none.js', source: '', hash: '', code: 'exports.x = 1;' }, process.cwd()), { code: 'VIA_ERR_DEPLOY_NO_SERVICES' });
+    assert.throws(() => evaluate({ file: 'none.js', source: '', hash: '', code: 'exports.x = 1;' }, process.cwd(), { platformModule: viaduct }), { code: 'VIA_ERR_DEPLOY_NO_SERVICES' });
     const reserved = await compile('r.ts', 'import { Service } from "viaduct";\nexport default class X extends Service { static serviceName = "viaduct.mine"; handle() {} }\n');
-    assert.throws(() => evaluate(reserved, process.cwd()), { code: 'VIA_ERR_SERVICE_NAME_RESERVED' });
+    assert.throws(() => evaluate(reserved, process.cwd(), { platformModule: viaduct }), { code: 'VIA_ERR_SERVICE_NAME_RESERVED' });
     const twice = await compile('t.ts', 'import { Service } from "viaduct";\nexport class A extends Service { static serviceName = "same"; handle() {} }\nexport class B extends Service { static serviceName = "same"; handle() {} }\n');
-    assert.throws(() => evaluate(twice, process.cwd()), { code: 'VIA_ERR_DEPLOY_LOAD' });
+    assert.throws(() => evaluate(twice, process.cwd(), { platformModule: viaduct }), { code: 'VIA_ERR_DEPLOY_LOAD' });
   });
 
   test('"viaduct" resolves to the running platform, so instanceof holds; several services per file', async () => {
     const compiled = await compile('two.ts', 'import { Service } from "viaduct";\nexport class A extends Service { handle() {} }\nexport default class B extends Service { static serviceName = "b.named"; handle() {} }\n');
-    const entries = evaluate(compiled, process.cwd());
+    const entries = evaluate(compiled, process.cwd(), { platformModule: viaduct });
     assert.deepEqual(entries.map((e) => e.name).sort(), ['A', 'b.named']);
     for (const entry of entries) assert.ok(new entry.cls() instanceof Service);
   });
 
   test('the Hello service deploys as .js without the type assertion', async () => {
     const js = HELLO_SOURCE.replace(' as { name?: string } | undefined', '');
-    const entries = evaluate(await compile('hello.js', js), process.cwd());
+    const entries = evaluate(await compile('hello.js', js), process.cwd(), { platformModule: viaduct });
     assert.deepEqual(entries.map((e) => e.name), ['demo.hello']);
   });
 });

@@ -27,7 +27,7 @@ const closing = new WeakSet<Redis>();
 
 /** Opens the three connections; fails with the reason if Redis cannot be reached now. */
 export async function openConnections(options: ConnectOptions): Promise<RedisConnections> {
-  const { Redis: RedisClass } = requireDriver<typeof IoRedis>('ioredis', 'the Redis broker');
+  const { Redis: RedisClass } = requireDriver<typeof IoRedis>('ioredis');
   const connections = Object.fromEntries(
     ROLES.map((role) => {
       const redis = new RedisClass(options.url, {

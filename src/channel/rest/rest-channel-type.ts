@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { ConfigKind } from '../../config/config-kind.js';
-import { objectName } from '../../config/config-writer.js';
+import { objectName } from '../../config/object-name.js';
 
 export const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'] as const;
 export const DATA_FORMATS = ['json', 'text', 'raw'] as const;

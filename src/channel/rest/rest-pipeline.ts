@@ -5,9 +5,9 @@ import { ViaductError } from '../../errors.js';
 import { compileSecurity, findSecurity } from '../../security/registry.js';
 import type { Invoker, RunReceiver } from '../../service/invoker.js';
 import type { ServiceRequest, ServiceResponse } from '../../service/request.js';
-import { gatherBody, type BodyReceiver } from '../http/body.js';
-import { parseBody, serializePayload } from '../http/data-format.js';
-import { CID_HEADER, respondError } from '../http/respond.js';
+import { gatherBody, type BodyReceiver } from '../../http/body.js';
+import { parseBody, serializePayload } from '../../http/data-format.js';
+import { CID_HEADER, respondError } from '../../http/respond.js';
 import type { RestChannel } from './rest-channel-type.js';
 import type { RestRouter } from './rest-router.js';
 

@@ -3,8 +3,8 @@ import { toViaductError } from '../../errors.js';
 import { openOdb } from '../../odb/database.js';
 import { pendingMigrations } from '../../odb/migrator.js';
 import { parseOdbUrl, redactUrl } from '../../odb/odb-url.js';
-import { SecretBox } from '../../security/secret-box.js';
-import { readEnvironment, readSecretKey } from '../../server/environment.js';
+import { SecretBox } from '../../util/secret-box.js';
+import { readEnvironment, readSecretKey } from '../../config/environment.js';
 import { helpOption, type Command } from '../command.js';
 
 export const checkConfig: Command = {

@@ -1,7 +1,7 @@
-import type { ServerInfo } from '../../admin/admin-service.js';
+import type { ServerInfo } from '../../feature/server-info.js';
 import { redactUrl } from '../../odb/odb-url.js';
-import { readEnvironment } from '../../server/environment.js';
-import { environmentLoadBalancer } from '../../server/environment-lb.js';
+import { readEnvironment } from '../../config/environment.js';
+import { environmentLoadBalancer } from '../../lb/environment-load-balancer.js';
 import { AdminClient } from '../admin-client.js';
 import { helpOption, type Command } from '../command.js';
 import { readRunFile, runningPid } from '../process-state.js';

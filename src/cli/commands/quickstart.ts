@@ -1,5 +1,5 @@
 import { createQuickstart, DEFAULT_LB_PORT, DEFAULT_PORT } from '../../server/create-environment.js';
-import { ADMIN_USERNAME } from '../../server/environment.js';
+import { ADMIN_USERNAME } from '../../config/environment.js';
 import { helpOption, intOption, type Command } from '../command.js';
 import { findHaproxy, HAPROXY_INSTALL_COMMAND } from '../../lb/index.js';
 

@@ -5,7 +5,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ViaductError } from '../../errors.js';
-import { ADMIN_USERNAME, pickupDir, readEnvironment, type EnvironmentPaths, type ServerConfig } from '../../server/environment.js';
+import { ADMIN_USERNAME, pickupDir, readEnvironment, type EnvironmentPaths, type ServerConfig } from '../../config/environment.js';
 import { runPrimary } from '../../server/primary.js';
 import { startLoadBalancer } from '../../server/environment-lb.js';
 import { pingServer } from '../admin-client.js';

@@ -1,5 +1,5 @@
-import { readEnvironment } from '../../server/environment.js';
-import { environmentLoadBalancer } from '../../server/environment-lb.js';
+import { readEnvironment } from '../../config/environment.js';
+import { environmentLoadBalancer } from '../../lb/environment-load-balancer.js';
 import { helpOption, type Command } from '../command.js';
 import { isAlive, runningPid, sleep } from '../process-state.js';
 

@@ -13,7 +13,7 @@ const TYPE = 'outgoing.amqp';
 export const amqpConnectionType: OutgoingConnectionType<AmqpConnectionConfig, AmqpClient> = {
   kind: amqpConnectionKind,
   create(config, context) {
-    const amqplib = requireDriver<typeof Amqplib>('amqplib', 'AMQP outgoing connections');
+    const amqplib = requireDriver<typeof Amqplib>('amqplib');
     const url = new URL(config.url);
     const link = new AmqpLink({
       connect: (options, socket) => amqplib.connect(options, socket),

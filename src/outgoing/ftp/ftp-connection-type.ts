@@ -8,8 +8,6 @@ import { classifyFtpError, ftpSessionFactory, type PassiveStrategies } from './f
 import { SessionPool } from './session-pool.js';
 import { tlsTrust } from './tls-trust.js';
 
-const PURPOSE = 'FTP connections';
-
 /**
  * `outgoing.ftp`: FTP and FTPS (explicit or implicit) through basic-ftp. Nothing connects until
  * the first call; each call takes one of a few pooled sessions.
@@ -17,8 +15,8 @@ const PURPOSE = 'FTP connections';
 export const ftpConnectionType: OutgoingConnectionType<FtpConnectionConfig, FileTransferClient> = {
   kind: ftpConnectionKind,
   create(config, context) {
-    const ftp = requireDriver<typeof import('basic-ftp')>('basic-ftp', PURPOSE);
-    const strategies = requireDriver<PassiveStrategies>('basic-ftp/dist/transfer', PURPOSE);
+    const ftp = requireDriver<typeof import('basic-ftp')>('basic-ftp');
+    const strategies = requireDriver<PassiveStrategies>('basic-ftp/dist/transfer');
     const factory = ftpSessionFactory(ftp, strategies, {
       host: config.host,
       port: config.port,

@@ -15,7 +15,7 @@ const TYPE = 'outgoing.mqtt';
 export const mqttConnectionType: OutgoingConnectionType<MqttConnectionConfig, MqttClient> = {
   kind: mqttConnectionKind,
   create(config, context) {
-    const mqtt = requireDriver<typeof Mqtt>('mqtt', 'MQTT outgoing connections');
+    const mqtt = requireDriver<typeof Mqtt>('mqtt');
     const label = `${mqttConnectionKind.label} ${context.name}`;
     const client = mqtt.connect(config.url, {
       // Two workers with one client id would take the connection from each other, over and over.

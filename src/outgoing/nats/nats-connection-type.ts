@@ -16,7 +16,7 @@ type Headers = Readonly<Record<string, string>> | undefined;
 export const natsConnectionType: OutgoingConnectionType<NatsConnectionConfig, NatsClient> = {
   kind: natsConnectionKind,
   create(config, context) {
-    const nats = requireDriver<typeof Nats>('nats', 'NATS outgoing connections');
+    const nats = requireDriver<typeof Nats>('nats');
     const label = `${natsConnectionKind.label} ${context.name}`;
     const link = new NatsLink({
       connect: (options) => nats.connect(options),

@@ -13,7 +13,7 @@ const TYPE = 'outgoing.redis';
 export const redisConnectionType: OutgoingConnectionType<RedisConnectionConfig, RedisClient> = {
   kind: redisConnectionKind,
   create(config, context) {
-    const { Redis } = requireDriver<typeof IORedis>('ioredis', 'Redis outgoing connections');
+    const { Redis } = requireDriver<typeof IORedis>('ioredis');
     const label = `${redisConnectionKind.label} ${context.name}`;
     const redis = new Redis({
       host: config.host,

@@ -9,7 +9,7 @@ import { restConnectionKind, type RestConnectionConfig } from './rest-kind.js';
 export const restConnectionType: OutgoingConnectionType<RestConnectionConfig, RestClient> = {
   kind: restConnectionKind,
   create(config, context) {
-    const undici = requireDriver<typeof Undici>('undici', 'REST outgoing connections');
+    const undici = requireDriver<typeof Undici>('undici');
     return new RestConnection(undici, config, context);
   },
 };

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { ConfigKind } from '../../config/config-kind.js';
-import { objectName } from '../../config/config-writer.js';
+import { objectName } from '../../config/object-name.js';
 
 export const REST_DATA_FORMATS = ['json', 'xml', 'form', 'raw'] as const;
 export type RestDataFormat = (typeof REST_DATA_FORMATS)[number];

@@ -16,7 +16,7 @@ import { sftpSessionFactory } from './sftp-session.js';
 export const sftpConnectionType: OutgoingConnectionType<SftpConnectionConfig, FileTransferClient> = {
   kind: sftpConnectionKind,
   create(config, context) {
-    const Client = requireDriver<typeof SftpClient>('ssh2-sftp-client', 'SFTP connections');
+    const Client = requireDriver<typeof SftpClient>('ssh2-sftp-client');
     const label = `outgoing.sftp ${context.name}`;
     if (config.accept_any_host_key) context.logger.warn({ outgoing: context.name }, 'This SFTP connection accepts any host key: its traffic and password can be intercepted');
     const factory = sftpSessionFactory(Client, {

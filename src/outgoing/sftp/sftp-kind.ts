@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { ConfigKind } from '../../config/config-kind.js';
-import { objectName } from '../../config/config-writer.js';
+import { objectName } from '../../config/object-name.js';
 
 /** OpenSSH's form, as `ssh-keygen -lf` prints it: SHA256: and 43 characters of unpadded base64. */
 const fingerprint = z.string().regex(/^SHA256:[A-Za-z0-9+/]{43}$/, 'must be a SHA256 fingerprint as ssh-keygen -l prints it: SHA256:<43 characters of base64>');

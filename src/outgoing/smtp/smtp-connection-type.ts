@@ -14,7 +14,7 @@ import { SmtpMailer } from './smtp-mailer.js';
 export const smtpConnectionType: OutgoingConnectionType<SmtpConnectionConfig, SmtpClient> = {
   kind: smtpConnectionKind,
   create(config, context) {
-    const nodemailer = requireDriver<typeof Nodemailer>('nodemailer', 'SMTP connections');
+    const nodemailer = requireDriver<typeof Nodemailer>('nodemailer');
     const transporter = nodemailer.createTransport({
       pool: true,
       host: config.host,

@@ -9,7 +9,7 @@ type PoolConnection = Mysql2.PoolConnection;
 
 /** MySQL and MariaDB through mysql2's pool (its callback API: no promise wrapper per call). */
 export function createMysqlDriver(target: NetworkTarget, settings: SqlDriverSettings): SqlDriver {
-  const mysql = requireDriver<typeof Mysql2>('mysql2', 'MySQL/MariaDB outgoing connections');
+  const mysql = requireDriver<typeof Mysql2>('mysql2');
   const pool = mysql.createPool({
     host: target.host,
     port: target.port,

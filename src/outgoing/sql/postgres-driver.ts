@@ -10,7 +10,7 @@ const WRITES = new Set(['INSERT', 'UPDATE', 'DELETE', 'MERGE']);
 
 /** PostgreSQL through pg's Pool. */
 export function createPostgresDriver(target: NetworkTarget, settings: SqlDriverSettings): SqlDriver {
-  const pg = requireDriver<PgModule>('pg', 'PostgreSQL outgoing connections');
+  const pg = requireDriver<PgModule>('pg');
   const connectMs = settings.connectTimeoutMs;
   // pg's own limits (the pool's connectionTimeoutMillis, query_timeout) set a timer for every
   // checkout and every statement; the driver keeps both in deadline lists instead. Only making a

@@ -3,7 +3,7 @@ import { callFailed, callSucceeded } from '../outgoing-call.js';
 import type { CallContext } from '../outgoing-connection.js';
 import type { SqlClient, SqlQueryable } from './sql-client.js';
 import { SQL_TYPE } from './sql-config.js';
-import type { SqlConnection } from './sql-connection.js';
+import type { SqlPool } from './sql-pool.js';
 import { NO_PARAMS } from './sql-driver.js';
 import { callKysely } from './sql-kysely.js';
 import { runTransaction } from './sql-transaction.js';
@@ -11,11 +11,11 @@ import type { SqlDialect } from './sql-url.js';
 
 /** What `this.out.sql(name)` gives a service: the connection, bound to the invocation's cid. */
 export class SqlCallClient implements SqlClient {
-  readonly #connection: SqlConnection;
+  readonly #connection: SqlPool;
   readonly #call: CallContext;
   #kysely: Kysely<unknown> | undefined;
 
-  constructor(connection: SqlConnection, call: CallContext) {
+  constructor(connection: SqlPool, call: CallContext) {
     this.#connection = connection;
     this.#call = call;
   }

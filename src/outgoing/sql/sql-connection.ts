@@ -7,6 +7,7 @@ import { breaksConnection, sqlFailure, type SqlFailure } from './sql-errors.js';
 import type { SqlDialect } from './sql-url.js';
 import { SqlCallClient } from './sql-call-client.js';
 import { SQL_TYPE } from './sql-config.js';
+import type { SqlLease, SqlPool } from './sql-pool.js';
 
 export interface SqlConnectionSettings {
   readonly name: string;
@@ -20,7 +21,7 @@ export interface SqlConnectionSettings {
  * One SQL outgoing connection in one worker: the driver's pool, the count of connections lent
  * out (so close() can wait for them), and the coding of every driver error.
  */
-export class SqlConnection implements OutgoingConnection<SqlClient> {
+export class SqlConnection implements OutgoingConnection<SqlClient>, SqlPool {
   readonly name: string;
   readonly dialect: SqlDialect;
   readonly label: string;
@@ -77,7 +78,7 @@ export class SqlConnection implements OutgoingConnection<SqlClient> {
 
   /** A connection kept for several statements (a transaction); `release()` it exactly once. */
   async lease(): Promise<SqlLease> {
-    return new SqlLease(this, await this.#checkout(), () => this.#checkedIn());
+    return new PooledLease(this, await this.#checkout(), () => this.#checkedIn());
   }
 
   failure(thrown: unknown): SqlFailure {
@@ -124,7 +125,7 @@ export class SqlConnection implements OutgoingConnection<SqlClient> {
 }
 
 /** One connection lent for several statements; it is closed rather than reused once it failed as a connection. */
-export class SqlLease {
+class PooledLease implements SqlLease {
   readonly #connection: SqlConnection;
   readonly #session: SqlSession;
   readonly #giveBack: () => void;
@@ -147,7 +148,6 @@ export class SqlLease {
     }
   }
 
-  /** Closes the connection instead of reusing it: its state is unknown (e.g. a ROLLBACK failed). */
   discard(): void {
     this.#broken = true;
   }

@@ -26,7 +26,7 @@ import { ViaductError } from '../../errors.js';
 import { outgoingCall } from '../outgoing-call.js';
 import type { CallContext } from '../outgoing-connection.js';
 import { SQL_TYPE } from './sql-config.js';
-import type { SqlConnection, SqlLease } from './sql-connection.js';
+import type { SqlLease, SqlPool } from './sql-pool.js';
 import { beginStatements } from './sql-transaction.js';
 import type { SqlDialect } from './sql-url.js';
 
@@ -47,7 +47,7 @@ const PARTS: Readonly<Record<SqlDialect, DialectParts>> = {
  * A typed Kysely instance for one invocation over the connection's pool: every statement it runs
  * is an outgoing call (logged with the cid, errors coded), and its destroy() leaves the pool alone.
  */
-export function callKysely<DB>(connection: SqlConnection, call: CallContext): Kysely<DB> {
+export function callKysely<DB>(connection: SqlPool, call: CallContext): Kysely<DB> {
   const parts = PARTS[connection.dialect];
   const dialect: Dialect = {
     createAdapter: parts.adapter,
@@ -59,10 +59,10 @@ export function callKysely<DB>(connection: SqlConnection, call: CallContext): Ky
 }
 
 class CallDriver implements Driver {
-  readonly #connection: SqlConnection;
+  readonly #connection: SqlPool;
   readonly #call: CallContext;
 
-  constructor(connection: SqlConnection, call: CallContext) {
+  constructor(connection: SqlPool, call: CallContext) {
     this.#connection = connection;
     this.#call = call;
   }
@@ -110,12 +110,12 @@ class CallDriver implements Driver {
 
 /** Takes a pooled connection at its first statement (inside the outgoing call, so the wait is timed and coded). */
 class LazyConnection implements DatabaseConnection {
-  readonly #connection: SqlConnection;
+  readonly #connection: SqlPool;
   readonly #call: CallContext;
   // The promise, not the lease: statements started together must share one connection.
   #lease: Promise<SqlLease> | undefined;
 
-  constructor(connection: SqlConnection, call: CallContext) {
+  constructor(connection: SqlPool, call: CallContext) {
     this.#connection = connection;
     this.#call = call;
   }

@@ -4,7 +4,7 @@ import { outgoingCall } from '../outgoing-call.js';
 import type { CallContext } from '../outgoing-connection.js';
 import type { SqlQueryable } from './sql-client.js';
 import { SQL_TYPE } from './sql-config.js';
-import type { SqlConnection, SqlLease } from './sql-connection.js';
+import type { SqlLease, SqlPool } from './sql-pool.js';
 import { NO_PARAMS } from './sql-driver.js';
 import type { SqlDialect } from './sql-url.js';
 
@@ -25,7 +25,7 @@ export function beginStatements(dialect: SqlDialect, settings: TransactionSettin
  * Runs `work` in a transaction on one pooled connection: COMMIT when it resolves, ROLLBACK when it
  * throws (the caller then gets `work`'s own error). Every statement is an outgoing call of its own.
  */
-export async function runTransaction<T>(connection: SqlConnection, call: CallContext, work: (tx: SqlQueryable) => Promise<T>): Promise<T> {
+export async function runTransaction<T>(connection: SqlPool, call: CallContext, work: (tx: SqlQueryable) => Promise<T>): Promise<T> {
   const step = <R>(operation: string, fn: () => Promise<R>): Promise<R> => outgoingCall(call, SQL_TYPE, connection.name, operation, fn);
   const lease = await step('begin', async () => {
     const lease = await connection.lease();
@@ -67,12 +67,12 @@ export async function runTransaction<T>(connection: SqlConnection, call: CallCon
 
 /** What `work` gets: statements on the transaction's connection, refused once it has ended. */
 class SqlTransactionClient implements SqlQueryable {
-  readonly #connection: SqlConnection;
+  readonly #connection: SqlPool;
   readonly #lease: SqlLease;
   readonly #call: CallContext;
   #open = true;
 
-  constructor(connection: SqlConnection, lease: SqlLease, call: CallContext) {
+  constructor(connection: SqlPool, lease: SqlLease, call: CallContext) {
     this.#connection = connection;
     this.#lease = lease;
     this.#call = call;

@@ -18,7 +18,7 @@ interface Waiter {
  * synchronously on the worker's thread; the file is opened on first use.
  */
 export function createSqliteDriver(target: SqliteTarget, settings: SqlDriverSettings): SqlDriver {
-  const Database = requireDriver<typeof BetterSqlite3>('better-sqlite3', 'SQLite outgoing connections');
+  const Database = requireDriver<typeof BetterSqlite3>('better-sqlite3');
   return new SqliteDriver(Database, target.file, settings.queryTimeoutMs);
 }
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { objectName } from '../../config/config-writer.js';
+import { objectName } from '../../config/object-name.js';
 import type { SecurityDefinitionType } from '../security-definition.js';
 import { secretEquals } from '../security-definition.js';
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { objectName } from '../../config/config-writer.js';
+import { objectName } from '../../config/object-name.js';
 import type { SecurityDefinitionType } from '../security-definition.js';
 
 /** Parameters the client-credentials grant sets itself; extra_params may not replace them. */

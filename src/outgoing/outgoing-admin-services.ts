@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import type { ConcreteServiceClass } from '../service/service.js';
-import { AdminService } from './admin-service.js';
+import { AdminService } from '../feature/admin-service.js';
+import { provisionOf, type ConcreteServiceClass } from '../service/service.js';
+import { connectionsProvision } from './service-out.js';
 
 /** viaduct.outgoing.<type>.ping: checks from this worker that the remote end answers. */
 export function outgoingPingService(type: string): ConcreteServiceClass {
@@ -8,7 +9,7 @@ export function outgoingPingService(type: string): ConcreteServiceClass {
     static override serviceName = `viaduct.${type}.ping`;
     async handle() {
       const { name } = this.input(z.object({ name: z.string().min(1) }));
-      this.response.payload = await this.platform.connections.ping(type, name);
+      this.response.payload = await provisionOf(this, connectionsProvision).ping(type, name);
     }
   };
 }

@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import { errorBody, toViaductError, ViaductError } from '../../errors.js';
+import { errorBody, toViaductError, ViaductError } from '../errors.js';
 
 export const CID_HEADER = 'X-Viaduct-CID';
 /** On every error Viaduct itself answers, its code: how a client tells it from a service's own non-2xx answer. */

@@ -1,8 +1,8 @@
 import type { Kysely } from 'kysely';
-import type { ConfigObject, NamedObject } from '../config/config-kind.js';
-import type { ConfigRegistry } from '../config/config-registry.js';
-import type { SecretBox } from '../security/secret-box.js';
-import type { ConfigItemTable, OdbSchema } from './schema.js';
+import type { ConfigObject, NamedObject } from './config-kind.js';
+import type { ConfigRegistry } from './config-registry.js';
+import type { SecretBox } from '../util/secret-box.js';
+import type { ConfigItemTable, OdbSchema } from '../odb/schema.js';
 
 /** Reads and writes config_item rows; secret fields are encrypted on the way in, decrypted on the way out. */
 export class ConfigRepository {

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { ViaductError } from '../../errors.js';
+import { ViaductError } from '../errors.js';
 
 const EMPTY = Buffer.alloc(0);
 

@@ -1,4 +1,4 @@
-import { ViaductError } from '../../errors.js';
+import { ViaductError } from '../errors.js';
 
 export type DataFormat = 'json' | 'text' | 'raw';
 

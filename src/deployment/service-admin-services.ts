@@ -1,22 +1,33 @@
 import { z } from 'zod';
 import { ViaductError } from '../errors.js';
-import { serviceRepository } from '../odb/service-repository.js';
-import { AdminService } from './admin-service.js';
+import { serviceRepository } from '../service/service-repository.js';
+import { AdminService } from '../feature/admin-service.js';
+import type { Deployer } from '../service/deployer.js';
+import { Provision, provisionOf } from '../service/service.js';
 
-class Deploy extends AdminService {
+/** What a worker provides the deployment admin services. */
+export const deployerProvision = new Provision<Deployer>('the deployer');
+
+abstract class DeploymentAdminService extends AdminService {
+  protected get deployer(): Deployer {
+    return provisionOf(this, deployerProvision);
+  }
+}
+
+class Deploy extends DeploymentAdminService {
   static override serviceName = 'viaduct.service.deploy';
   static override timeout = 120_000;
   async handle() {
     const { file, source } = this.input(z.object({ file: z.string().min(1).max(255), source: z.string() }));
-    this.response.payload = await this.platform.deployer.deploy(file, source);
+    this.response.payload = await this.deployer.deploy(file, source);
   }
 }
 
-class Undeploy extends AdminService {
+class Undeploy extends DeploymentAdminService {
   static override serviceName = 'viaduct.service.undeploy';
   async handle() {
     const { name } = this.input(z.object({ name: z.string().min(1) }));
-    this.response.payload = await this.platform.deployer.undeploy(name);
+    this.response.payload = await this.deployer.undeploy(name);
   }
 }
 
@@ -43,4 +54,4 @@ class Get extends AdminService {
   }
 }
 
-export const serviceServices = [Deploy, Undeploy, GetList, Get];
+export const serviceAdminServices = [Deploy, Undeploy, GetList, Get];

@@ -1,9 +1,9 @@
 import type { Logger } from 'pino';
-import type { ConfigObject } from '../config/config-kind.js';
-import { ConfigSnapshot } from '../config/config-snapshot.js';
-import type { ConfigChange } from '../config/config-writer.js';
+import type { ConfigObject } from './config-kind.js';
+import { ConfigSnapshot } from './config-snapshot.js';
+import type { ConfigChange } from './config-writer.js';
 import type { Odb } from '../odb/database.js';
-import type { ConfigRepository } from '../odb/config-repository.js';
+import type { ConfigRepository } from './config-repository.js';
 
 export interface AppliedChange {
   readonly type: string;

@@ -4,35 +4,20 @@ import type { ConfigRegistry } from '../config/config-registry.js';
 import type { ConfigSnapshot } from '../config/config-snapshot.js';
 import { ViaductError } from '../errors.js';
 import type { Odb } from '../odb/database.js';
-import type { Deployer } from '../service/deployer.js';
-import type { ConnectionManager } from '../outgoing/connection-manager.js';
-import type { LoadBalancer } from '../lb/index.js';
 import { Provision, provisionOf, Service } from '../service/service.js';
 import type { ServiceStore } from '../service/service-store.js';
 import type { z } from 'zod';
+import type { ServerInfo } from './server-info.js';
 
-export interface ServerInfo {
-  readonly server: string;
-  readonly cluster: string;
-  readonly host: string;
-  readonly port: number;
-  readonly primaryPid: number;
-  readonly workers: ReadonlyArray<{ readonly id: number; readonly pid: number; readonly startedAt: string }>;
-  readonly startedAt: string;
-  readonly singleton: { readonly holder: boolean; readonly generation: number | null };
-  readonly uptimeSeconds: number;
-}
-
-/** What the admin services reach; nothing else in the platform writes the ODB. */
+/**
+ * What every admin service reaches; nothing else in the platform writes the ODB. A feature's own
+ * admin services reach what is particular to it through a provision of its own.
+ */
 export interface Platform {
   readonly registry: ConfigRegistry;
   readonly config: ConfigAdmin;
-  readonly deployer: Deployer;
   readonly store: ServiceStore;
-  readonly connections: ConnectionManager;
   readonly db: Odb;
-  /** The environment's HAProxy, when it runs one. */
-  readonly loadBalancer: LoadBalancer | undefined;
   snapshot(): ConfigSnapshot;
   serverInfo(): Promise<ServerInfo>;
 }

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
-import type { CompiledFile } from '../service/loader.js';
-import type { OdbSchema } from './schema.js';
+import type { CompiledFile } from './loader.js';
+import type { OdbSchema } from '../odb/schema.js';
 
 export interface StoredFile {
   readonly file: string;

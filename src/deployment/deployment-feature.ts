@@ -1,0 +1,46 @@
+import type { BrokerMessage } from '../broker/broker.js';
+import { whoUses } from '../config/who-uses.js';
+import type { Feature } from '../feature/feature.js';
+import { Deployer } from '../service/deployer.js';
+import { serviceRepository } from '../service/service-repository.js';
+import { PICKUP_DEPLOY } from './pickup-deploy.js';
+import { deployerProvision, serviceAdminServices } from './service-admin-services.js';
+
+/**
+ * Hot deployment of service files: the admin services, the broadcast every worker applies, the
+ * primary's pickup hand-off, and loading every deployed file when a worker starts.
+ */
+export const deploymentFeature: Feature = {
+  name: 'deployment',
+  adminServices: () => serviceAdminServices,
+  attach(worker) {
+    const { configManager, registry, store } = worker;
+    const deployer = new Deployer({
+      db: worker.odb.db,
+      envDir: worker.envDir,
+      store,
+      broker: worker.broker,
+      logger: worker.logger,
+      inUse: (service) => whoUses(registry, configManager.snapshot, service),
+      platformModule: worker.platformModule,
+    });
+    worker.invoker.provide(deployerProvision, deployer);
+    const apply = (message: BrokerMessage) => deployer.apply(message);
+    return {
+      actions: {
+        'service.deploy': apply,
+        'service.undeploy': apply,
+        [PICKUP_DEPLOY]: (message) => deployer.deploy(String(message.file), String(message.source), { skipUnchanged: true }),
+      },
+      async start() {
+        await deployer.loadAll();
+      },
+      async resync() {
+        // Services undeployed while the broker was away go; loadAll() brings in new and changed files.
+        const deployed = await serviceRepository.names(worker.odb.db);
+        for (const entry of store.list()) if (entry.file !== undefined && !deployed.has(entry.name)) store.remove(entry.name);
+        await deployer.loadAll();
+      },
+    };
+  },
+};

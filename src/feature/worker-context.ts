@@ -1,0 +1,60 @@
+import type { Logger } from 'pino';
+import type { Broker, BrokerMessage } from '../broker/broker.js';
+import type { ConfigAdmin } from '../config/config-admin.js';
+import type { ConfigManager } from '../config/config-manager.js';
+import type { ConfigRegistry } from '../config/config-registry.js';
+import type { EnvironmentConfig } from '../config/environment.js';
+import type { RequestHandler } from '../http/request-handler.js';
+import type { OdbHandle } from '../odb/database.js';
+import type { Invoker } from '../service/invoker.js';
+import type { ServiceStore } from '../service/service-store.js';
+import type { ServerInfo } from './server-info.js';
+
+/** What every worker has before any feature attaches: the platform's core, shared by all features. */
+export interface WorkerContext {
+  readonly envDir: string;
+  readonly config: EnvironmentConfig;
+  readonly serverName: string;
+  readonly primaryPid: number;
+  readonly odb: OdbHandle;
+  /** Cluster messaging: broadcasts reach every worker of every server, a dispatch exactly one. */
+  readonly broker: Broker;
+  readonly logger: Logger;
+  /** Every configuration kind of every feature, in apply order. */
+  readonly registry: ConfigRegistry;
+  /** This worker's configuration snapshot, and who listens to which kind. */
+  readonly configManager: ConfigManager;
+  /** Writes configuration and broadcasts the change (admin services only). */
+  readonly configAdmin: ConfigAdmin;
+  readonly store: ServiceStore;
+  /** Runs services; `invoker.provide()` is how a feature hands a facade's backing to services. */
+  readonly invoker: Invoker;
+  /** The module a deployed file gets for `require('viaduct')`: the running platform's own. */
+  readonly platformModule: object;
+  serverInfo(): Promise<ServerInfo>;
+}
+
+/** Handles one broker action in this worker; what it returns goes back to a dispatch's sender. */
+export type ActionHandler = (message: BrokerMessage) => Promise<unknown> | unknown;
+
+/** A message from this server's primary to the worker (the singleton work's orders). */
+export interface ControlMessage {
+  readonly t: string;
+  readonly [field: string]: unknown;
+}
+
+/** What a feature adds to one worker. Every member is optional: a feature brings what it has. */
+export interface WorkerPart {
+  /** The broker actions it handles. Each action belongs to exactly one feature. */
+  readonly actions?: Readonly<Record<string, ActionHandler>>;
+  /** Messages from the primary it handles, by their `t`. */
+  readonly control?: Readonly<Record<string, (message: ControlMessage) => void>>;
+  /** Requests whose path starts with `prefix`; '' takes every path no other prefix claims. */
+  readonly http?: { readonly prefix: string; readonly handle: RequestHandler };
+  /** Once the configuration is loaded, before the broker's held-back messages are taken. */
+  start?(): Promise<void>;
+  /** The broker lost messages (an outage): catch up from the ODB. Run in feature order. */
+  resync?(): Promise<void>;
+  /** After the HTTP server drained; run in reverse feature order. */
+  stop?(drainTimeoutMs: number): Promise<void>;
+}
