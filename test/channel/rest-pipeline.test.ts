@@ -1,6 +1,16 @@
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
+import { Readable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
+import pino from 'pino';
+import type { RestChannel } from '../../src/channel/rest/rest-channel-type.js';
+import { createRestPipeline } from '../../src/channel/rest/rest-pipeline.js';
+import { RestRouter } from '../../src/channel/rest/rest-router.js';
+import type { ConfigObject } from '../../src/config/config-kind.js';
+import { createLogger } from '../../src/log.js';
+import type { RequestHandler } from '../../src/server/http-frontend.js';
+import type { WorkerRuntime } from '../../src/server/worker-runtime.js';
+import { inject, type InjectRequest, type InjectResponse } from '../helpers/inject.js';
 import { bootWorkers, HELLO_SOURCE, type TestCluster } from '../helpers/runtime.js';
 
 const SERVICES = `import { Service, ViaductError } from 'viaduct';
@@ -86,16 +96,42 @@ export class Raw extends Service {
 }
 `;
 
+type ErrorBody = { error: { code: string; message: string; cid: string } };
+
 let cluster: TestCluster;
+/** Each worker's REST pipeline, by the worker's index. */
+let pipelines: RequestHandler[];
 
 async function channel(body: Record<string, unknown>): Promise<void> {
   const { status, body: reply } = await cluster.admin('viaduct.channel.rest.create', body);
   assert.equal(status, 200, JSON.stringify(reply));
 }
 
+/**
+ * A REST pipeline over a booted worker's own services and configuration, its router kept
+ * current from the worker's configuration changes in the same way as the worker's: requests
+ * reach it in-process, where the worker's own pipeline is behind its socket.
+ */
+function restPipeline(worker: WorkerRuntime): RequestHandler {
+  const router = new RestRouter();
+  for (const object of worker.configManager.snapshot.list<RestChannel>('channel.rest')) router.set(object);
+  worker.configManager.on('channel.rest', ({ before, after }) => {
+    if (after !== undefined) router.set(after as ConfigObject<RestChannel>);
+    else if (before !== undefined) router.remove(before.id);
+  });
+  const logger = process.env.VIADUCT_TEST_LOGS === '1' ? createLogger({ name: 'test' }) : pino({ level: 'silent' });
+  return createRestPipeline({ router, invoker: worker.invoker, snapshot: () => worker.configManager.snapshot, logger });
+}
+
+/** One request through worker `worker`'s REST pipeline, with no socket. */
+function call<T = unknown>(request: InjectRequest, worker = 0): Promise<InjectResponse<T>> {
+  return inject<T>(pipelines[worker]!, request);
+}
+
 describe('REST channel pipeline', () => {
   before(async () => {
     cluster = await bootWorkers(2);
+    pipelines = cluster.workers.map(restPipeline);
     assert.equal((await cluster.admin('viaduct.service.deploy', { file: 'pipeline.ts', source: SERVICES })).status, 200);
     assert.equal((await cluster.admin('viaduct.service.deploy', { file: 'hello.ts', source: HELLO_SOURCE })).status, 200);
     await channel({ name: 'echo', path: '/echo/{id}', service: 'test.echo' });
@@ -113,135 +149,141 @@ describe('REST channel pipeline', () => {
   after(() => cluster.close());
 
   test('the service receives the parsed body, path parameters and query; the cid comes back as a header', async () => {
-    const response = await fetch(`${cluster.urls[1]}/echo/42?q=a&q=b&x=1`, { method: 'POST', body: JSON.stringify({ a: 1 }) });
+    const response = await call<Record<string, unknown>>({ method: 'POST', url: '/echo/42?q=a&q=b&x=1', body: JSON.stringify({ a: 1 }) }, 1);
     assert.equal(response.status, 200);
-    assert.equal(response.headers.get('content-type'), 'application/json');
-    const body = (await response.json()) as Record<string, unknown>;
+    assert.equal(response.headers['content-type'], 'application/json');
+    const body = response.body!;
     assert.deepEqual(body.payload, { a: 1 });
     assert.deepEqual(body.params, { id: '42' });
     assert.deepEqual(body.query, { q: ['a', 'b'], x: '1' });
     assert.deepEqual(body.channel, { type: 'rest', name: 'echo' });
-    assert.equal(response.headers.get('x-viaduct-cid'), body.cid);
+    assert.equal(response.headers['x-viaduct-cid'], body.cid);
+    assert.equal(body.cid, response.cid, 'the cid the pipeline was given');
   });
 
-  test('every invocation gets its own cid', async () => {
-    const cids = new Set<string | null>();
-    for (let i = 0; i < 5; i++) cids.add((await fetch(`${cluster.urls[0]}/echo/1`)).headers.get('x-viaduct-cid'));
-    assert.equal(cids.size, 5);
+  test('a request without a body gives a JSON channel\'s service no payload', async () => {
+    const response = await call<{ payload: unknown }>({ method: 'POST', url: '/echo/1' });
+    assert.equal(response.status, 200);
+    assert.equal(response.body!.payload, null);
   });
 
   test('malformed JSON is a 400 with the one error shape', async () => {
-    const response = await fetch(`${cluster.urls[0]}/echo/1`, { method: 'POST', body: '{"a":' });
+    const response = await call<ErrorBody>({ method: 'POST', url: '/echo/1', body: '{"a":' });
     assert.equal(response.status, 400);
-    const body = (await response.json()) as { error: { code: string; message: string; cid: string } };
-    assert.equal(body.error.code, 'VIA_ERR_BAD_JSON');
-    assert.equal(body.error.cid, response.headers.get('x-viaduct-cid'));
+    assert.equal(response.body!.error.code, 'VIA_ERR_BAD_JSON');
+    assert.equal(response.body!.error.cid, response.headers['x-viaduct-cid']);
   });
 
   test('unknown path 404, wrong method 405 with Allow', async () => {
-    const missing = await fetch(`${cluster.urls[0]}/nowhere`);
+    const missing = await call<ErrorBody>({ url: '/nowhere' });
     assert.equal(missing.status, 404);
-    assert.equal(((await missing.json()) as { error: { code: string } }).error.code, 'VIA_ERR_NOT_FOUND');
-    const wrong = await fetch(`${cluster.urls[0]}/custom`, { method: 'GET' });
+    assert.equal(missing.body!.error.code, 'VIA_ERR_NOT_FOUND');
+    const wrong = await call<ErrorBody>({ method: 'GET', url: '/custom' });
     assert.equal(wrong.status, 405);
-    assert.equal(wrong.headers.get('allow'), 'PUT');
-    assert.equal(((await wrong.json()) as { error: { code: string } }).error.code, 'VIA_ERR_METHOD_NOT_ALLOWED');
+    assert.equal(wrong.headers.allow, 'PUT');
+    assert.equal(wrong.body!.error.code, 'VIA_ERR_METHOD_NOT_ALLOWED');
+  });
+
+  test('every error the pipeline answers has the one shape, its code in X-Viaduct-Error and the request\'s cid in X-Viaduct-CID', async () => {
+    const cases: Array<{ request: InjectRequest; status: number; code: string; headers?: Record<string, string> }> = [
+      { request: { method: 'POST', url: '/echo/1', body: '{"a":' }, status: 400, code: 'VIA_ERR_BAD_JSON' },
+      { request: { method: 'POST', url: '/small', body: 'x'.repeat(101) }, status: 413, code: 'VIA_ERR_BODY_TOO_LARGE', headers: { connection: 'close' } },
+      { request: { url: '/nowhere' }, status: 404, code: 'VIA_ERR_NOT_FOUND' },
+      { request: { method: 'DELETE', url: '/custom' }, status: 405, code: 'VIA_ERR_METHOD_NOT_ALLOWED', headers: { allow: 'PUT' } },
+      { request: { url: '/coded' }, status: 400, code: 'VIA_ERR_VALIDATION' },
+      { request: { url: '/fails' }, status: 500, code: 'VIA_ERR_SERVICE_FAILED' },
+    ];
+    for (const [i, { request, status, code, headers }] of cases.entries()) {
+      const cid = `shape-${i}`;
+      const response = await call<ErrorBody>({ ...request, cid });
+      assert.equal(response.status, status, code);
+      assert.equal(response.headers['content-type'], 'application/json', code);
+      assert.equal(response.headers['content-length'], String(response.raw.length), code);
+      assert.equal(response.headers['x-viaduct-cid'], cid, code);
+      assert.equal(response.headers['x-viaduct-error'], code, code);
+      for (const [name, value] of Object.entries(headers ?? {})) assert.equal(response.headers[name], value, `${code}: ${name}`);
+      const { error, ...rest } = response.body!;
+      assert.deepEqual(rest, {}, code);
+      assert.deepEqual(Object.keys(error).sort(), ['cid', 'code', 'message'], code);
+      assert.equal(error.code, code);
+      assert.equal(error.cid, cid, code);
+      assert.ok(typeof error.message === 'string' && error.message.length > 0, code);
+    }
   });
 
   test('a service that throws is a 500 without its message or stack', async () => {
-    const response = await fetch(`${cluster.urls[0]}/fails`);
+    const response = await call({ url: '/fails' });
     assert.equal(response.status, 500);
-    const text = await response.text();
+    const text = response.raw.toString('utf8');
     assert.equal((JSON.parse(text) as { error: { code: string } }).error.code, 'VIA_ERR_SERVICE_FAILED');
     assert.doesNotMatch(text, /secret internal detail|at .*:\d+/);
   });
 
   test('a service that fails before its first await, in its constructor, or with a header HTTP cannot carry is a 500; the worker goes on', async () => {
-    for (const path of ['/throws-at-once', '/bad-constructor', '/bad-header']) {
-      for (const url of cluster.urls) {
-        const response = await fetch(`${url}${path}`, { method: 'POST', body: '{}' });
-        assert.equal(response.status, 500, path);
-        assert.equal(((await response.json()) as { error: { code: string } }).error.code, 'VIA_ERR_SERVICE_FAILED', path);
+    for (const url of ['/throws-at-once', '/bad-constructor', '/bad-header']) {
+      for (const worker of pipelines.keys()) {
+        const response = await call<ErrorBody>({ method: 'POST', url, body: '{}' }, worker);
+        assert.equal(response.status, 500, url);
+        assert.equal(response.body!.error.code, 'VIA_ERR_SERVICE_FAILED', url);
       }
     }
-    const sync = await fetch(`${cluster.urls[0]}/sync`);
+    const sync = await call({ url: '/sync' });
     assert.equal(sync.status, 200);
-    assert.deepEqual(await sync.json(), { sync: true });
-    for (const url of cluster.urls) assert.equal((await fetch(`${url}/echo/1`, { method: 'POST', body: '{}' })).status, 200);
+    assert.deepEqual(sync.body, { sync: true });
+    for (const worker of pipelines.keys()) assert.equal((await call({ method: 'POST', url: '/echo/1', body: '{}' }, worker)).status, 200);
   });
 
   test('a service may throw a coded error, which keeps its code and status', async () => {
-    const response = await fetch(`${cluster.urls[0]}/coded`);
+    const response = await call<ErrorBody>({ url: '/coded' });
     assert.equal(response.status, 400);
-    assert.deepEqual(((await response.json()) as { error: { code: string; message: string } }).error.code, 'VIA_ERR_VALIDATION');
+    assert.deepEqual(response.body!.error.code, 'VIA_ERR_VALIDATION');
   });
 
   test('a service over its timeout is a 504', async () => {
     const started = Date.now();
-    const response = await fetch(`${cluster.urls[0]}/slow`);
+    const response = await call<ErrorBody>({ url: '/slow' });
     assert.equal(response.status, 504);
-    assert.equal(((await response.json()) as { error: { code: string } }).error.code, 'VIA_ERR_TIMEOUT');
+    assert.equal(response.body!.error.code, 'VIA_ERR_TIMEOUT');
     assert.ok(Date.now() - started < 900, 'answered at the timeout, not when the work ended');
   });
 
   test('a body over the channel limit is a 413, by Content-Length or while streaming', async () => {
-    const declared = await fetch(`${cluster.urls[0]}/small`, { method: 'POST', body: JSON.stringify({ big: 'x'.repeat(500) }) });
+    const declared = await call<ErrorBody>({ method: 'POST', url: '/small', body: JSON.stringify({ big: 'x'.repeat(500) }) });
     assert.equal(declared.status, 413);
-    assert.equal(((await declared.json()) as { error: { code: string } }).error.code, 'VIA_ERR_BODY_TOO_LARGE');
-    const streamed = await new Promise<number>((resolve, reject) => {
-      const req = request(`${cluster.urls[0]}/small`, { method: 'POST', headers: { 'transfer-encoding': 'chunked' } }, (res) => {
-        res.resume();
-        resolve(res.statusCode ?? 0);
-      });
-      req.on('error', reject);
-      req.write('x'.repeat(80));
-      req.write('x'.repeat(80));
-      req.end();
-    });
-    assert.equal(streamed, 413);
-    const fine = await fetch(`${cluster.urls[0]}/small`, { method: 'POST', body: '{"ok":true}' });
-    assert.equal(fine.status, 200, 'the server keeps serving');
+    assert.equal(declared.body!.error.code, 'VIA_ERR_BODY_TOO_LARGE');
+    // No Content-Length: the limit is found while the chunks come in.
+    const streamed = await call({ method: 'POST', url: '/small', body: Readable.from([Buffer.from('x'.repeat(80)), Buffer.from('x'.repeat(80))]) });
+    assert.equal(streamed.status, 413);
+    const fine = await call({ method: 'POST', url: '/small', body: '{"ok":true}' });
+    assert.equal(fine.status, 200, 'the pipeline keeps serving');
   });
 
   test('status, headers and content type come from this.response', async () => {
-    const response = await fetch(`${cluster.urls[0]}/custom`, { method: 'PUT' });
+    const response = await call({ method: 'PUT', url: '/custom' });
     assert.equal(response.status, 201);
-    assert.equal(response.headers.get('x-custom'), 'yes');
-    assert.equal(response.headers.get('content-type'), 'application/vnd.test+json');
-    assert.deepEqual(await response.json(), { created: true });
+    assert.equal(response.headers['x-custom'], 'yes');
+    assert.equal(response.headers['content-type'], 'application/vnd.test+json');
+    assert.deepEqual(response.body, { created: true });
   });
 
   test('hooks run before and after handle', async () => {
-    assert.deepEqual(await (await fetch(`${cluster.urls[0]}/hooks`)).json(), ['before', 'handle', 'after']);
+    assert.deepEqual((await call({ url: '/hooks' })).body, ['before', 'handle', 'after']);
   });
 
   test('a nested invocation shares the cid and returns the payload', async () => {
-    const body = (await (await fetch(`${cluster.urls[0]}/outer`)).json()) as { outerCid: string; inner: { cid: string; payload: unknown; channel: unknown } };
+    const body = (await call<{ outerCid: string; inner: { cid: string; payload: unknown; channel: unknown } }>({ url: '/outer' })).body!;
     assert.equal(body.inner.cid, body.outerCid);
     assert.deepEqual(body.inner.payload, { from: 'outer' });
     assert.deepEqual(body.inner.channel, { type: 'invoke' });
   });
 
   test('text and raw data formats', async () => {
-    const text = await fetch(`${cluster.urls[0]}/text`, { method: 'POST', body: 'shout' });
-    assert.equal(text.headers.get('content-type'), 'text/plain; charset=utf-8');
-    assert.equal(await text.text(), 'SHOUT');
-    const raw = await fetch(`${cluster.urls[0]}/raw`, { method: 'POST', body: new Uint8Array([1, 2, 3]) });
-    assert.equal(raw.headers.get('content-type'), 'application/octet-stream');
-    assert.deepEqual([...new Uint8Array(await raw.arrayBuffer())], [3, 2, 1]);
-  });
-
-  test('a channel created through one worker is in force on every worker when the call returns', async () => {
-    const { status } = await cluster.admin('viaduct.channel.rest.create', { name: 'fresh', path: '/fresh', service: 'demo.hello' }, 0);
-    assert.equal(status, 200);
-    const response = await fetch(`${cluster.urls[1]}/fresh`, { method: 'POST', body: '{"name":"Ada"}' });
-    assert.deepEqual(await response.json(), { hello: 'Ada' });
-    assert.equal((await cluster.admin('viaduct.channel.rest.edit', { name: 'fresh', path: '/fresher' }, 1)).status, 200);
-    assert.equal((await fetch(`${cluster.urls[0]}/fresh`)).status, 404);
-    assert.equal((await fetch(`${cluster.urls[0]}/fresher`)).status, 200);
-    assert.equal((await cluster.admin('viaduct.channel.rest.edit', { name: 'fresh', is_active: false })).status, 200);
-    assert.equal((await fetch(`${cluster.urls[1]}/fresher`)).status, 404);
-    assert.equal((await cluster.admin('viaduct.channel.rest.delete', { name: 'fresh' })).status, 200);
+    const text = await call({ method: 'POST', url: '/text', body: 'shout' });
+    assert.equal(text.headers['content-type'], 'text/plain; charset=utf-8');
+    assert.equal(text.raw.toString('utf8'), 'SHOUT');
+    const raw = await call({ method: 'POST', url: '/raw', body: new Uint8Array([1, 2, 3]) });
+    assert.equal(raw.headers['content-type'], 'application/octet-stream');
+    assert.deepEqual([...raw.raw], [3, 2, 1]);
   });
 
   test('security: Basic Auth and API key; 401 never says which part was wrong', async () => {
@@ -250,42 +292,80 @@ describe('REST channel pipeline', () => {
     await channel({ name: 'ba-ch', path: '/secure/basic', service: 'demo.hello', security: 'ba' });
     await channel({ name: 'ak-ch', path: '/secure/key', service: 'demo.hello', security: 'ak' });
     const basic = (user: string, pass: string) => ({ authorization: `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}` });
-    const url = cluster.urls[1];
-    assert.equal((await fetch(`${url}/secure/basic`, { headers: basic('u1', 'p1') })).status, 200);
-    const wrongUser = await fetch(`${url}/secure/basic`, { headers: basic('u2', 'p1') });
-    const wrongPass = await fetch(`${url}/secure/basic`, { headers: basic('u1', 'p2') });
-    const none = await fetch(`${url}/secure/basic`);
+    const worker = 1;
+    assert.equal((await call({ url: '/secure/basic', headers: basic('u1', 'p1') }, worker)).status, 200);
+    const wrongUser = await call<ErrorBody>({ url: '/secure/basic', headers: basic('u2', 'p1') }, worker);
+    const wrongPass = await call<ErrorBody>({ url: '/secure/basic', headers: basic('u1', 'p2') }, worker);
+    const none = await call<ErrorBody>({ url: '/secure/basic' }, worker);
     for (const response of [wrongUser, wrongPass, none]) {
       assert.equal(response.status, 401);
-      assert.equal(response.headers.get('www-authenticate'), 'Basic realm="viaduct"');
-      const body = (await response.json()) as { error: { code: string; message: string } };
-      assert.equal(body.error.code, 'VIA_ERR_UNAUTHORIZED');
-      assert.equal(body.error.message, 'Unauthorized');
+      assert.equal(response.headers['www-authenticate'], 'Basic realm="viaduct"');
+      assert.equal(response.body!.error.code, 'VIA_ERR_UNAUTHORIZED');
+      assert.equal(response.body!.error.message, 'Unauthorized');
     }
-    assert.equal((await fetch(`${url}/secure/key`, { headers: { 'x-partner-key': 'k1' } })).status, 200);
-    assert.equal((await fetch(`${url}/secure/key`, { headers: { 'x-partner-key': 'k2' } })).status, 401);
+    assert.equal((await call({ url: '/secure/key', headers: { 'x-partner-key': 'k1' } }, worker)).status, 200);
+    assert.equal((await call({ url: '/secure/key', headers: { 'x-partner-key': 'k2' } }, worker)).status, 401);
     // A password change is live at once; the old one stops working.
     assert.equal((await cluster.admin('viaduct.security.basic-auth.edit', { name: 'ba', password: 'p9' })).status, 200);
-    assert.equal((await fetch(`${url}/secure/basic`, { headers: basic('u1', 'p1') })).status, 401);
-    assert.equal((await fetch(`${url}/secure/basic`, { headers: basic('u1', 'p9') })).status, 200);
+    assert.equal((await call({ url: '/secure/basic', headers: basic('u1', 'p1') }, worker)).status, 401);
+    assert.equal((await call({ url: '/secure/basic', headers: basic('u1', 'p9') }, worker)).status, 200);
   });
 
   test('null in an edit clears an optional field: the channel\'s security is removed', async () => {
     await channel({ name: 'was-secure', path: '/was-secure', service: 'demo.hello', security: 'ba' });
-    assert.equal((await fetch(`${cluster.urls[0]}/was-secure`)).status, 401);
+    assert.equal((await call({ url: '/was-secure' })).status, 401);
     assert.equal((await cluster.admin('viaduct.channel.rest.edit', { name: 'was-secure', security: null })).status, 200);
-    assert.equal((await fetch(`${cluster.urls[0]}/was-secure`)).status, 200);
+    assert.equal((await call({ url: '/was-secure' })).status, 200);
   });
 
-  test('the admin API needs the admin credentials; ping does not', async () => {
-    const denied = await fetch(`${cluster.urls[0]}/viaduct/api/invoke/viaduct.service.get-list`, { method: 'POST', body: '{}' });
-    assert.equal(denied.status, 401);
-    const ping = await fetch(`${cluster.urls[0]}/viaduct/ping`);
-    assert.equal(ping.status, 200);
-    assert.equal(((await ping.json()) as { status: string }).status, 'ok');
-    const list = await cluster.admin<Array<{ name: string }>>('viaduct.service.get-list');
-    assert.ok(list.body.some((s) => s.name === 'demo.hello'));
-    const secrets = await cluster.admin<Array<Record<string, unknown>>>('viaduct.security.basic-auth.get-list');
-    assert.ok(secrets.body.every((d) => !('password' in d)), 'passwords are never returned');
+  // Where the socket and the worker's own HTTP server are part of what is tested.
+  describe('over a socket', () => {
+    test('every invocation gets its own cid', async () => {
+      const cids = new Set<string | null>();
+      for (let i = 0; i < 5; i++) cids.add((await fetch(`${cluster.urls[0]}/echo/1`)).headers.get('x-viaduct-cid'));
+      assert.equal(cids.size, 5);
+    });
+
+    test('a body over the limit, while streaming, is a 413 that closes its connection; the server keeps serving', async () => {
+      const streamed = await new Promise<{ status: number; connection: string | undefined }>((resolve, reject) => {
+        const req = request(`${cluster.urls[0]}/small`, { method: 'POST', headers: { 'transfer-encoding': 'chunked' } }, (res) => {
+          res.resume();
+          resolve({ status: res.statusCode ?? 0, connection: res.headers.connection });
+        });
+        req.on('error', reject);
+        req.write('x'.repeat(80));
+        req.write('x'.repeat(80));
+        req.end();
+      });
+      assert.equal(streamed.status, 413);
+      assert.equal(streamed.connection, 'close', 'the unread rest of the body cannot be left on a connection to reuse');
+      const fine = await fetch(`${cluster.urls[0]}/small`, { method: 'POST', body: '{"ok":true}' });
+      assert.equal(fine.status, 200, 'the server keeps serving');
+    });
+
+    test('a channel created through one worker is in force on every worker when the call returns', async () => {
+      const { status } = await cluster.admin('viaduct.channel.rest.create', { name: 'fresh', path: '/fresh', service: 'demo.hello' }, 0);
+      assert.equal(status, 200);
+      const response = await fetch(`${cluster.urls[1]}/fresh`, { method: 'POST', body: '{"name":"Ada"}' });
+      assert.deepEqual(await response.json(), { hello: 'Ada' });
+      assert.equal((await cluster.admin('viaduct.channel.rest.edit', { name: 'fresh', path: '/fresher' }, 1)).status, 200);
+      assert.equal((await fetch(`${cluster.urls[0]}/fresh`)).status, 404);
+      assert.equal((await fetch(`${cluster.urls[0]}/fresher`)).status, 200);
+      assert.equal((await cluster.admin('viaduct.channel.rest.edit', { name: 'fresh', is_active: false })).status, 200);
+      assert.equal((await fetch(`${cluster.urls[1]}/fresher`)).status, 404);
+      assert.equal((await cluster.admin('viaduct.channel.rest.delete', { name: 'fresh' })).status, 200);
+    });
+
+    test('the admin API needs the admin credentials; ping does not', async () => {
+      const denied = await fetch(`${cluster.urls[0]}/viaduct/api/invoke/viaduct.service.get-list`, { method: 'POST', body: '{}' });
+      assert.equal(denied.status, 401);
+      const ping = await fetch(`${cluster.urls[0]}/viaduct/ping`);
+      assert.equal(ping.status, 200);
+      assert.equal(((await ping.json()) as { status: string }).status, 'ok');
+      const list = await cluster.admin<Array<{ name: string }>>('viaduct.service.get-list');
+      assert.ok(list.body.some((s) => s.name === 'demo.hello'));
+      const secrets = await cluster.admin<Array<Record<string, unknown>>>('viaduct.security.basic-auth.get-list');
+      assert.ok(secrets.body.every((d) => !('password' in d)), 'passwords are never returned');
+    });
   });
 });
