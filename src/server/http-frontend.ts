@@ -21,6 +21,8 @@ const DRAIN_SWEEP_MS = 20;
  */
 export class HttpFrontend {
   readonly server: Server;
+  /** The handler of a request path: the server's own choice, and how tests reach a feature in-process. */
+  readonly route: (url: string) => RequestHandler;
   readonly #logger: Logger;
   #draining = false;
 
@@ -32,10 +34,11 @@ export class HttpFrontend {
     const fallback: RequestHandler = fallbacks[0]?.handle ?? (() => {
       throw new ViaductError('VIA_ERR_NOT_FOUND');
     });
-    const handlerOf = (url: string): RequestHandler => {
+    this.route = (url: string): RequestHandler => {
       for (const route of prefixed) if (url.startsWith(route.prefix)) return route.handle;
       return fallback;
     };
+    const handlerOf = this.route;
     this.server = createServer({ keepAliveTimeout: 5_000 }, (req, res) => {
       const cid = newCid();
       if (this.#draining) res.setHeader('Connection', 'close');

@@ -2,14 +2,7 @@ import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { Readable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
-import pino from 'pino';
-import type { RestChannel } from '../../src/channel/rest/rest-channel-type.js';
-import { createRestPipeline } from '../../src/channel/rest/rest-pipeline.js';
-import { RestRouter } from '../../src/channel/rest/rest-router.js';
-import type { ConfigObject } from '../../src/config/config-kind.js';
-import { createLogger } from '../../src/log.js';
-import type { RequestHandler } from '../../src/server/http-frontend.js';
-import type { WorkerRuntime } from '../../src/server/worker-runtime.js';
+import type { RequestHandler } from '../../src/http/request-handler.js';
 import { inject, type InjectRequest, type InjectResponse } from '../helpers/inject.js';
 import { bootWorkers, HELLO_SOURCE, type TestCluster } from '../helpers/runtime.js';
 
@@ -107,22 +100,6 @@ async function channel(body: Record<string, unknown>): Promise<void> {
   assert.equal(status, 200, JSON.stringify(reply));
 }
 
-/**
- * A REST pipeline over a booted worker's own services and configuration, its router kept
- * current from the worker's configuration changes in the same way as the worker's: requests
- * reach it in-process, where the worker's own pipeline is behind its socket.
- */
-function restPipeline(worker: WorkerRuntime): RequestHandler {
-  const router = new RestRouter();
-  for (const object of worker.configManager.snapshot.list<RestChannel>('channel.rest')) router.set(object);
-  worker.configManager.on('channel.rest', ({ before, after }) => {
-    if (after !== undefined) router.set(after as ConfigObject<RestChannel>);
-    else if (before !== undefined) router.remove(before.id);
-  });
-  const logger = process.env.VIADUCT_TEST_LOGS === '1' ? createLogger({ name: 'test' }) : pino({ level: 'silent' });
-  return createRestPipeline({ router, invoker: worker.invoker, snapshot: () => worker.configManager.snapshot, logger });
-}
-
 /** One request through worker `worker`'s REST pipeline, with no socket. */
 function call<T = unknown>(request: InjectRequest, worker = 0): Promise<InjectResponse<T>> {
   return inject<T>(pipelines[worker]!, request);
@@ -131,7 +108,8 @@ function call<T = unknown>(request: InjectRequest, worker = 0): Promise<InjectRe
 describe('REST channel pipeline', () => {
   before(async () => {
     cluster = await bootWorkers(2);
-    pipelines = cluster.workers.map(restPipeline);
+    // Each worker's own REST channel pipeline, the handler its HTTP server gives every non-admin path.
+    pipelines = cluster.workers.map((worker) => worker.frontend.route('/'));
     assert.equal((await cluster.admin('viaduct.service.deploy', { file: 'pipeline.ts', source: SERVICES })).status, 200);
     assert.equal((await cluster.admin('viaduct.service.deploy', { file: 'hello.ts', source: HELLO_SOURCE })).status, 200);
     await channel({ name: 'echo', path: '/echo/{id}', service: 'test.echo' });

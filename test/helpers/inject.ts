@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import lightMyRequest from 'light-my-request';
-import type { RequestHandler } from '../../src/server/http-frontend.js';
+import type { RequestHandler } from '../../src/http/request-handler.js';
 import { newCid } from '../../src/util/cid.js';
 
 export interface InjectRequest {

@@ -9,6 +9,7 @@ import { parseOdbUrl } from '../../src/odb/odb-url.js';
 import { createQuickstart } from '../../src/server/create-environment.js';
 import { readEnvironment, readSecretKey } from '../../src/config/environment.js';
 import { createWorkerRuntime, type WorkerRuntime } from '../../src/server/worker-runtime.js';
+import type { Feature } from '../../src/feature/feature.js';
 import pino from 'pino';
 import { freePort, tempDir } from './env.js';
 
@@ -39,7 +40,10 @@ export interface TestCluster {
  * A server's workers booted in this process: real SQLite ODB in a temp environment, the local
  * broker's hub and worker ends joined in memory, each worker on its own port.
  */
-export async function bootWorkers(count = 2, options: { serviceTimeoutMs?: number; brokers?: (port: Port) => Broker } = {}): Promise<TestCluster> {
+export async function bootWorkers(
+  count = 2,
+  options: { serviceTimeoutMs?: number; brokers?: (port: Port) => Broker; features?: readonly Feature[] } = {},
+): Promise<TestCluster> {
   const dir = path.join(await tempDir(), 'env');
   await createQuickstart(dir, { port: await freePort() });
   const { paths, config } = await readEnvironment(dir);
@@ -66,6 +70,7 @@ export async function bootWorkers(count = 2, options: { serviceTimeoutMs?: numbe
       secretKey: await readSecretKey(paths),
       logger,
       primaryPid: process.pid,
+      features: options.features,
       serverInfo: async () => ({ server: 'server1', cluster: 'test', host: '127.0.0.1', port: 0, primaryPid: process.pid, workers: [], startedAt: new Date().toISOString(), singleton: { holder: false, generation: null }, uptimeSeconds: 0 }),
     });
     await runtime.start();
