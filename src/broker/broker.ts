@@ -27,8 +27,5 @@ export interface Broker {
   close(): Promise<void>;
 }
 
-/** A two-way message channel: an IPC channel to a worker process, or an in-memory pair in tests. */
-export interface Port {
-  send(message: unknown): void;
-  onMessage(listener: (message: unknown) => void): void;
-}
+/** The channel a local broker's ends talk over; the same as the primary's link to a worker. */
+export type { Port } from '../util/process-link/port.js';

@@ -1,7 +1,11 @@
 import type { Cluster } from 'node:cluster';
 import type { Logger } from 'pino';
+import { notification } from '../util/process-link/message-definition.js';
 
-/** Something only the singleton server runs (the scheduler, once-only connectors). */
+/**
+ * Something only the singleton server runs (the scheduler, once-only connectors): the primary
+ * starts it on acquiring the singleton lease and stops it on losing the lease.
+ */
 export interface SingletonWork {
   start(generation: number): void;
   stop(): void;
@@ -13,3 +17,9 @@ export interface PrimaryContext {
   /** The primary's workers: their messages and exits. */
   readonly cluster: Cluster;
 }
+
+/**
+ * What a worker says once it serves requests. Singleton work that runs inside one worker follows
+ * the workers by it, so it needs nothing from the server but the workers' messages and exits.
+ */
+export const WORKER_READY = notification('vc:ready');

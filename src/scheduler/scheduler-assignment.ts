@@ -1,5 +1,7 @@
 import type { Logger } from 'pino';
-import type { SingletonWork } from '../feature/singleton-work.js';
+import { WORKER_READY, type SingletonWork } from '../feature/singleton-work.js';
+import { encodeNotification, readNotification } from '../util/process-link/message-definition.js';
+import { SCHEDULER_START, SCHEDULER_STOP } from './scheduler-messages.js';
 
 /** The slice of a node:cluster worker this needs. */
 export interface AssignableWorker {
@@ -15,13 +17,10 @@ export interface WorkerEvents {
   on(event: 'exit', listener: (worker: AssignableWorker) => void): unknown;
 }
 
-/** The orders this sends to the worker that runs the engine (the scheduler feature's worker part takes them). */
-type SchedulerControl = { readonly t: 'vc:scheduler-start'; readonly generation: number } | { readonly t: 'vc:scheduler-stop' };
-
 /**
  * The primary's part in the scheduler: while this server holds the singleton lease, exactly one
  * of its serving workers runs the scheduler engine. It follows the workers by their own messages
- * (a worker is ready once it says vc:ready) and exits, so the primary only has to register it as
+ * (a worker is ready once it says WORKER_READY) and exits, so the primary only has to register it as
  * singleton work; when the worker holding the role dies, the next ready one gets it, under the
  * same lease generation.
  */
@@ -35,7 +34,7 @@ export class SchedulerAssignment implements SingletonWork {
   constructor(events: WorkerEvents, logger: Logger) {
     this.#logger = logger;
     events.on('message', (worker, message) => {
-      if ((message as { t?: unknown } | null)?.t !== 'vc:ready' || this.#ready.includes(worker)) return;
+      if (readNotification(WORKER_READY, message) === undefined || this.#ready.includes(worker)) return;
       this.#ready.push(worker);
       this.#assign();
     });
@@ -55,14 +54,14 @@ export class SchedulerAssignment implements SingletonWork {
   }
 
   start(generation: number): void {
-    if (this.#holder !== undefined && this.#generation !== generation) this.#send(this.#holder, { t: 'vc:scheduler-stop' });
+    if (this.#holder !== undefined && this.#generation !== generation) this.#send(this.#holder, encodeNotification(SCHEDULER_STOP));
     if (this.#generation !== generation) this.#holder = undefined;
     this.#generation = generation;
     this.#assign();
   }
 
   stop(): void {
-    if (this.#holder !== undefined) this.#send(this.#holder, { t: 'vc:scheduler-stop' });
+    if (this.#holder !== undefined) this.#send(this.#holder, encodeNotification(SCHEDULER_STOP));
     this.#holder = undefined;
     this.#generation = undefined;
   }
@@ -72,11 +71,12 @@ export class SchedulerAssignment implements SingletonWork {
     const worker = this.#ready.find((w) => w.isConnected());
     if (worker === undefined) return;
     this.#holder = worker;
-    this.#send(worker, { t: 'vc:scheduler-start', generation: this.#generation });
+    this.#send(worker, encodeNotification(SCHEDULER_START, { generation: this.#generation }));
     this.#logger.info({ workerId: worker.id, pid: worker.process.pid, generation: this.#generation }, 'The scheduler runs in this worker');
   }
 
-  #send(worker: AssignableWorker, message: SchedulerControl): void {
+  /** Straight to the worker, not through its link: a notification needs no reply to match. */
+  #send(worker: AssignableWorker, message: object): void {
     if (worker.isConnected()) worker.send(message);
   }
 }

@@ -3,6 +3,7 @@ import { schedulerJobKind } from './job-kind.js';
 import { SCHEDULER_RUN } from './run-order.js';
 import { schedulerAdminServices, schedulerProvision } from './scheduler-admin-services.js';
 import { SchedulerAssignment } from './scheduler-assignment.js';
+import { SCHEDULER_START, SCHEDULER_STOP } from './scheduler-messages.js';
 import { createWorkerScheduler } from './worker-scheduler.js';
 
 /**
@@ -28,8 +29,8 @@ export const schedulerFeature: Feature = {
     return {
       actions: { [SCHEDULER_RUN]: (message) => scheduler.handleRun(message) },
       control: {
-        'vc:scheduler-start': (message) => void scheduler.start(Number(message.generation)),
-        'vc:scheduler-stop': () => void scheduler.stop(),
+        [SCHEDULER_START.name]: (message) => void scheduler.start(Number(message.generation)),
+        [SCHEDULER_STOP.name]: () => void scheduler.stop(),
       },
       stop: (drainTimeoutMs) => scheduler.close(drainTimeoutMs),
     };

@@ -1,24 +1,24 @@
-import type { ServerInfo } from '../feature/server-info.js';
 import type { EnvironmentConfig } from '../config/environment.js';
+import type { ServerInfo } from '../feature/server-info.js';
+import { notification, request } from '../util/process-link/message-definition.js';
 
-/** Messages between a server's primary and its workers, beside the broker's. */
-export type ToPrimary =
-  /** A worker has loaded its code and waits for vc:start. */
-  | { readonly t: 'vc:hello' }
-  | { readonly t: 'vc:ready' }
-  | { readonly t: 'vc:spare-ready' }
-  | { readonly t: 'vc:info'; readonly id: number };
+// The messages between a server's primary and its workers, beside the broker's and the
+// scheduler's. A worker says WORKER_READY (src/feature/singleton-work.ts) once it serves.
 
-export type ToWorkerControl =
-  /** The ODB schema is current: the worker may load from it, with the server's configuration. */
-  | { readonly t: 'vc:start'; readonly config: EnvironmentConfig }
-  | { readonly t: 'vc:shutdown' }
-  | { readonly t: 'vc:listen' }
-  | { readonly t: 'vc:info-reply'; readonly id: number; readonly info: ServerInfo }
-  /** Run the scheduler engine (this server is the singleton under `generation`), or stop it. */
-  | { readonly t: 'vc:scheduler-start'; readonly generation: number }
-  | { readonly t: 'vc:scheduler-stop' };
+/** A worker has loaded its code and waits for WORKER_START. */
+export const WORKER_HELLO = notification('vc:hello');
 
-export function isControl(value: unknown): value is ToPrimary | ToWorkerControl {
-  return typeof value === 'object' && value !== null && typeof (value as { t?: unknown }).t === 'string' && (value as { t: string }).t.startsWith('vc:');
-}
+/** A spare worker is loaded and current, and waits for WORKER_LISTEN. */
+export const SPARE_READY = notification('vc:spare-ready');
+
+/** The ODB schema is current: the worker may load from it, with the server's configuration. */
+export const WORKER_START = notification<{ config: EnvironmentConfig }>('vc:start');
+
+/** A spare takes the place of a worker that died: it listens on the server's port from now on. */
+export const WORKER_LISTEN = notification('vc:listen');
+
+/** The worker drains its requests and exits. */
+export const WORKER_SHUTDOWN = notification('vc:shutdown');
+
+/** What the primary knows of the server: its workers, the singleton lease, its uptime. */
+export const SERVER_INFO = request<Record<never, never>, ServerInfo>('vc:info');

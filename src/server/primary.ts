@@ -12,7 +12,9 @@ import { superviseLoadBalancer } from './environment-lb.js';
 import type { LbSupervisor } from '../lb/index.js';
 import { SingletonLease } from './singleton-lease.js';
 import { parseOdbUrl } from '../odb/odb-url.js';
-import { isControl, type ToPrimary, type ToWorkerControl } from './control.js';
+import { SERVER_INFO, SPARE_READY, WORKER_HELLO, WORKER_LISTEN, WORKER_SHUTDOWN, WORKER_START } from './control.js';
+import { WORKER_READY } from '../feature/singleton-work.js';
+import { ProcessLink } from '../util/process-link/process-link.js';
 import { PICKUP_DEPLOY } from '../deployment/pickup-deploy.js';
 import { pickupDir, readEnvironment, type EnvironmentConfig, type EnvironmentPaths, type ServerConfig } from '../config/environment.js';
 import { PickupWatcher } from './pickup-watcher.js';
@@ -70,6 +72,8 @@ class Primary {
   readonly #workerStarted = new Map<number, Date>();
   /** Serving workers listen on the port; the spare is loaded and current but waits to be promoted. */
   readonly #roles = new Map<number, 'serving' | 'spare'>();
+  /** Each worker's one link: control messages and the local broker share it. */
+  readonly #links = new Map<number, ProcessLink>();
   #spareReady: Worker | undefined;
   readonly #watcher: PickupWatcher;
   #stopping = false;
@@ -129,7 +133,7 @@ class Primary {
     }
     this.#resolveOdbCurrent();
     // Sent ahead to the workers forked so far, so that one done loading need not wait for the answer to vc:hello.
-    for (const worker of Object.values(cluster.workers ?? {})) if (worker !== undefined) this.#sendStart(worker);
+    for (const link of this.#links.values()) this.#sendStart(link);
     const timing = { intervalMs: this.#config.singleton.renew_interval_ms, staleMs: this.#config.singleton.stale_after_ms };
     this.#presence = new ClusterPresence(odb.db, this.#server);
     this.#lease = new SingletonLease(
@@ -166,7 +170,7 @@ class Primary {
     this.#watcher.stop();
     const workers = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined);
     const exited = workers.map((w) => new Promise<void>((resolve) => (w.isDead() ? resolve() : w.once('exit', () => resolve()))));
-    for (const worker of workers) this.#sendTo(worker, { t: 'vc:shutdown' });
+    for (const worker of workers) this.#links.get(worker.id)?.notify(WORKER_SHUTDOWN);
     const deadline = setTimeout(() => {
       this.#logger.warn('Workers did not stop in time; killing them');
       for (const worker of workers) worker.process.kill('SIGKILL');
@@ -189,7 +193,7 @@ class Primary {
     this.#stopping = true;
     const workers = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined && !w.isDead());
     const exited = workers.map((w) => new Promise<void>((resolve) => w.once('exit', () => resolve())));
-    for (const worker of workers) this.#sendTo(worker, { t: 'vc:shutdown' });
+    for (const worker of workers) this.#links.get(worker.id)?.notify(WORKER_SHUTDOWN);
     const deadline = setTimeout(() => {
       for (const worker of workers) worker.process.kill('SIGKILL');
     }, 5_000);
@@ -203,27 +207,23 @@ class Primary {
     const worker = cluster.fork({ VIADUCT_ENV: this.#paths.dir, VIADUCT_SERVER: this.#server.name, VIADUCT_ROLE: role });
     this.#workerStarted.set(worker.id, new Date());
     this.#roles.set(worker.id, role);
-    const id = String(worker.id);
-    this.#hub.attach(id, { send: (m) => worker.isConnected() && worker.send(m as object), onMessage: (fn) => worker.on('message', fn) });
-    worker.on('message', (raw: unknown) => {
-      if (!isControl(raw)) return;
-      const message = raw as ToPrimary;
-      if (message.t === 'vc:hello') {
-        void this.#odbCurrent.then(() => this.#sendStart(worker));
-      } else if (message.t === 'vc:spare-ready') {
-        this.#spareReady = worker;
-        this.#logger.info({ workerId: worker.id, pid: worker.process.pid }, 'Spare worker ready');
-        void this.#writeRunFile();
-      } else if (message.t === 'vc:ready') {
-        const started = this.#workerStarted.get(worker.id);
-        this.#logger.info({ workerId: worker.id, pid: worker.process.pid, readyInMs: started === undefined ? undefined : Date.now() - started.getTime() }, 'Worker ready');
-        this.#everReady = true;
-        this.#resolveFirstReady();
-        void this.#writeRunFile();
-      } else if (message.t === 'vc:info') {
-        this.#sendTo(worker, { t: 'vc:info-reply', id: message.id, info: this.#info() });
-      }
+    const link = new ProcessLink({ send: (m) => void (worker.isConnected() && worker.send(m as object)), onMessage: (fn) => worker.on('message', fn) });
+    this.#links.set(worker.id, link);
+    this.#hub.attach(String(worker.id), link);
+    link.on(WORKER_HELLO, () => void this.#odbCurrent.then(() => this.#sendStart(link)));
+    link.on(SPARE_READY, () => {
+      this.#spareReady = worker;
+      this.#logger.info({ workerId: worker.id, pid: worker.process.pid }, 'Spare worker ready');
+      void this.#writeRunFile();
     });
+    link.on(WORKER_READY, () => {
+      const started = this.#workerStarted.get(worker.id);
+      this.#logger.info({ workerId: worker.id, pid: worker.process.pid, readyInMs: started === undefined ? undefined : Date.now() - started.getTime() }, 'Worker ready');
+      this.#everReady = true;
+      this.#resolveFirstReady();
+      void this.#writeRunFile();
+    });
+    link.handle(SERVER_INFO, () => this.#info());
   }
 
   #onExit(worker: Worker, code: number | null, signal: string | null): void {
@@ -233,6 +233,8 @@ class Primary {
     this.#roles.delete(worker.id);
     if (this.#spareReady === worker) this.#spareReady = undefined;
     this.#hub.detach(String(worker.id));
+    this.#links.get(worker.id)?.close();
+    this.#links.delete(worker.id);
     if (this.#stopping) return;
     if (!this.#everReady && ++this.#bootFailures >= MAX_BOOT_FAILURES) {
       this.#logger.fatal({ code, signal, failures: this.#bootFailures }, 'Workers cannot start; the server stops (see the errors above)');
@@ -245,7 +247,7 @@ class Primary {
       // The loaded spare takes the dead worker's place at once; a new spare boots behind it.
       this.#spareReady = undefined;
       this.#roles.set(spare.id, 'serving');
-      this.#sendTo(spare, { t: 'vc:listen' });
+      this.#links.get(spare.id)?.notify(WORKER_LISTEN);
       this.#logger.error({ workerId: worker.id, pid: worker.process.pid, code, signal, promoted: spare.process.pid }, 'Worker died; the spare worker took its place');
       this.#scheduleFork('spare', started);
       return;
@@ -320,11 +322,7 @@ class Primary {
   }
 
   /** The configuration this server started with is every worker's, also of one started later. */
-  #sendStart(worker: Worker): void {
-    this.#sendTo(worker, { t: 'vc:start', config: this.#config });
-  }
-
-  #sendTo(worker: Worker, message: ToWorkerControl): void {
-    if (worker.isConnected()) worker.send(message);
+  #sendStart(link: ProcessLink): void {
+    link.notify(WORKER_START, { config: this.#config });
   }
 }

@@ -1,13 +1,14 @@
 import cluster from 'node:cluster';
 import type { Logger } from 'pino';
-import type { ServerInfo } from '../feature/server-info.js';
 import { LocalBroker } from '../broker/local/local-broker.js';
 import { createBroker } from '../broker/create-broker.js';
 import type { Port } from '../broker/broker.js';
 import { createLogger } from '../log.js';
 import { logIdleErrors, openOdb } from '../odb/database.js';
 import { parseOdbUrl } from '../odb/odb-url.js';
-import { isControl, type ToPrimary, type ToWorkerControl } from './control.js';
+import { WORKER_READY } from '../feature/singleton-work.js';
+import { ProcessLink } from '../util/process-link/process-link.js';
+import { SERVER_INFO, SPARE_READY, WORKER_HELLO, WORKER_LISTEN, WORKER_SHUTDOWN, WORKER_START } from './control.js';
 import { environmentPaths, readSecretKey, type EnvironmentConfig } from '../config/environment.js';
 import { createWorkerRuntime, type WorkerRuntime } from './worker-runtime.js';
 
@@ -20,14 +21,9 @@ async function main(): Promise<void> {
   let logger: Logger | undefined;
 
   const port: Port = { send: (m) => process.send?.(m), onMessage: (fn) => process.on('message', fn) };
-  const pendingInfo = new Map<number, (info: ServerInfo) => void>();
-  let nextInfoId = 1;
-  const serverInfo = (): Promise<ServerInfo> =>
-    new Promise((resolve) => {
-      const id = nextInfoId++;
-      pendingInfo.set(id, resolve);
-      send({ t: 'vc:info', id });
-    });
+  // One link to the primary for everything: the control messages below, the local broker, the scheduler's.
+  const link = new ProcessLink(port);
+  const serverInfo = () => link.request(SERVER_INFO, {});
 
   // Control messages are handled from the first moment: a shutdown that arrives while the
   // worker is still loading must not be lost (the primary would wait for it in vain).
@@ -38,31 +34,24 @@ async function main(): Promise<void> {
   const listenOrder = new Promise<void>((resolve) => (promoted = resolve));
   let started: (config: EnvironmentConfig) => void = () => {};
   const startOrder = new Promise<EnvironmentConfig>((resolve) => (started = resolve));
-  process.on('message', (raw) => {
-    if (!isControl(raw)) return;
-    const message = raw as ToWorkerControl;
-    if (message.t === 'vc:start') {
-      started(message.config);
-    } else if (message.t === 'vc:info-reply') {
-      pendingInfo.get(message.id)?.(message.info);
-      pendingInfo.delete(message.id);
-    } else if (message.t === 'vc:listen') {
-      promoted();
-    } else if (message.t !== 'vc:shutdown') {
-      // A feature's own orders (the scheduler's start and stop); none is taken once stopping.
-      if (!stopping) runtime?.control(message);
-    } else if (!stopping) {
-      stopping = true;
-      // Nothing is in flight before the worker serves: it can go at once.
-      if (runtime === undefined || !serving) process.exit(0);
-      runtime.stop(config!.limits.drain_timeout_ms).then(
-        () => process.exit(0),
-        (error: unknown) => {
-          logger!.error({ err: error }, 'Worker stop failed');
-          process.exit(1);
-        },
-      );
-    }
+  link.on(WORKER_START, (message) => started(message.config));
+  link.on(WORKER_LISTEN, () => promoted());
+  // A feature's own orders (the scheduler's start and stop); none is taken once stopping.
+  link.onUnclaimed((message) => {
+    if (!stopping) runtime?.control(message);
+  });
+  link.on(WORKER_SHUTDOWN, () => {
+    if (stopping) return;
+    stopping = true;
+    // Nothing is in flight before the worker serves: it can go at once.
+    if (runtime === undefined || !serving) process.exit(0);
+    runtime.stop(config!.limits.drain_timeout_ms).then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger!.error({ err: error }, 'Worker stop failed');
+        process.exit(1);
+      },
+    );
   });
   // The primary says when to stop; a signal to the whole process group must not cut requests short.
   process.on('SIGINT', () => {});
@@ -70,22 +59,22 @@ async function main(): Promise<void> {
 
   // The primary answers once the ODB schema is current (it migrates while workers load), with the
   // configuration the server started with.
-  send({ t: 'vc:hello' });
+  link.notify(WORKER_HELLO);
   config = await startOrder;
   const server = config.servers.find((s) => s.name === serverName)!;
   logger = createLogger({ name: 'viaduct', level: config.log_level, base: { server: serverName, worker: cluster.worker?.id } });
 
   // The link to this server's primary always exists (pickup deployments); the cluster broker is
   // the same object for a one-server environment, Redis across servers.
-  const link = new LocalBroker(port);
-  const broker = config.broker === 'local' ? link : createBroker(config.broker, port, { cluster: config.cluster, server: serverName, worker: cluster.worker?.id ?? process.pid }, logger);
+  const local = new LocalBroker(link);
+  const broker = config.broker === 'local' ? local : createBroker(config.broker, link, { cluster: config.cluster, server: serverName, worker: cluster.worker?.id ?? process.pid }, logger);
   runtime = await createWorkerRuntime({
     envDir: paths.dir,
     config,
     serverName,
     odb: openOdb(parseOdbUrl(config.odb, paths.dir), { onIdleError: logIdleErrors(logger) }),
     broker,
-    link,
+    link: local,
     secretKey: await readSecretKey(paths),
     logger,
     serverInfo,
@@ -95,16 +84,12 @@ async function main(): Promise<void> {
   await runtime.start();
   if (process.env.VIADUCT_ROLE === 'spare') {
     // Loaded and kept current by the broker; it listens only once it replaces a worker that died.
-    send({ t: 'vc:spare-ready' });
+    link.notify(SPARE_READY);
     await listenOrder;
   }
   await runtime.frontend.listen(server.port, server.host);
   serving = true;
-  send({ t: 'vc:ready' });
-
-  function send(message: ToPrimary): void {
-    process.send?.(message);
-  }
+  link.notify(WORKER_READY);
 }
 
 main().catch((error: unknown) => {

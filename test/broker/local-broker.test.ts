@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test, type TestContext } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { LocalBroker } from '../../src/broker/local/local-broker.js';
+import { ViaductError } from '../../src/errors.js';
 import { LocalBrokerHub } from '../../src/broker/local/local-broker-hub.js';
 import { BROKER_TEST, runBrokerConformance, startCluster, type BrokerCluster } from '../conformance/broker.js';
 import { waitFor } from '../helpers/env.js';
@@ -73,6 +74,19 @@ describe('local broker', () => {
     cluster.hub.detach('0');
     cluster.hub.detach('1');
     await assert.rejects(brokers[0]!.dispatch({ action: 'local.nobody' }), { name: 'ViaductError', code: 'VIA_ERR_SERVICE_UNAVAILABLE' });
+  });
+
+  test('several failures come back over the link as one VIA_ERR_CONFIG_APPLY with each in details', BROKER_TEST, async (t) => {
+    const brokers = await startCluster(t, async (n) => localCluster(n), 3, (worker) => async () => {
+      if (worker === 1) throw new ViaductError('VIA_ERR_OBJECT_IN_USE', 'worker 1 is attached to it');
+      if (worker === 2) throw new Error('worker 2 broke');
+    });
+    const error = await brokers[0]!.broadcast({ action: 'local.fail-twice' }).then(() => undefined, (e: unknown) => e as ViaductError);
+    assert.ok(error instanceof ViaductError);
+    assert.equal(error.code, 'VIA_ERR_CONFIG_APPLY');
+    const details = error.details as Array<{ code: string; message: string }>;
+    assert.deepEqual(details.map((d) => d.code).sort(), ['VIA_ERR_INTERNAL', 'VIA_ERR_OBJECT_IN_USE']);
+    assert.ok(details.some((d) => d.message === 'worker 2 broke'));
   });
 
   test('close() rejects the requests still waiting for an answer', BROKER_TEST, async (t) => {

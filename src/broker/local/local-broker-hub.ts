@@ -1,8 +1,15 @@
 import { ViaductError, type SerializedError } from '../../errors.js';
+import { ProcessLink } from '../../util/process-link/process-link.js';
+import { combineErrors } from '../broker-errors.js';
 import type { BrokerMessage, Port } from '../broker.js';
-import { isLocalBrokerMessage, type ToHub, type ToWorker } from './protocol.js';
+import { BROKER_BROADCAST, BROKER_DELIVER, BROKER_DISPATCH, BROKER_HELLO } from './local-broker-messages.js';
 
 const ACK_TIMEOUT_MS = 30_000;
+
+interface Outcome {
+  readonly result: unknown;
+  readonly errors: SerializedError[];
+}
 
 interface Delivery {
   /** Workers that have not acknowledged yet. */
@@ -11,7 +18,7 @@ interface Delivery {
   result: unknown;
   readonly message: BrokerMessage;
   readonly mode: 'broadcast' | 'dispatch';
-  readonly done: (result: unknown, errors: SerializedError[]) => void;
+  readonly done: (outcome: Outcome) => void;
   readonly timer: NodeJS.Timeout;
 }
 
@@ -21,26 +28,28 @@ interface Delivery {
  * dies before acknowledging (at-least-once).
  */
 export class LocalBrokerHub {
-  readonly #workers = new Map<string, Port>();
-  readonly #deliveries = new Map<number, Delivery>();
-  #nextId = 1;
+  readonly #workers = new Map<string, ProcessLink>();
+  readonly #deliveries = new Set<Delivery>();
   #roundRobin = 0;
 
-  /** Connects a worker; its deliveries start once it says hello. */
-  attach(workerId: string, port: Port): void {
-    port.onMessage((raw) => {
-      if (!isLocalBrokerMessage(raw)) return;
-      this.#onMessage(workerId, port, raw as ToHub);
+  /** Connects a worker, over its link or a port of its own; its deliveries start once it says hello. */
+  attach(workerId: string, end: Port | ProcessLink): void {
+    const link = ProcessLink.of(end);
+    link.on(BROKER_HELLO, () => this.#workers.set(workerId, link));
+    // A worker's request is answered with every failure, summed up; the primary's own calls below get the first.
+    link.handle(BROKER_BROADCAST, async ({ message }) => {
+      this.#answer(await this.#start('broadcast', message));
     });
+    link.handle(BROKER_DISPATCH, async ({ message }) => this.#answer(await this.#start('dispatch', message)));
   }
 
   /** A worker is gone: nothing waits for it any more, and its dispatched work goes elsewhere. */
   detach(workerId: string): void {
     this.#workers.delete(workerId);
-    for (const [id, delivery] of this.#deliveries) {
+    for (const delivery of this.#deliveries) {
       if (!delivery.waiting.delete(workerId)) continue;
-      if (delivery.mode === 'dispatch') this.#sendToOne(id, delivery);
-      else this.#finishIfDone(id, delivery);
+      if (delivery.mode === 'dispatch') this.#sendToOne(delivery);
+      else this.#finishIfDone(delivery);
     }
   }
 
@@ -48,79 +57,76 @@ export class LocalBrokerHub {
     return this.#workers.size;
   }
 
-  broadcast(message: BrokerMessage): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.#start('broadcast', message, (_, errors) => (errors.length > 0 ? reject(ViaductError.fromJSON(errors[0]!)) : resolve()));
+  async broadcast(message: BrokerMessage): Promise<void> {
+    const { errors } = await this.#start('broadcast', message);
+    if (errors.length > 0) throw ViaductError.fromJSON(errors[0]!);
+  }
+
+  async dispatch(message: BrokerMessage): Promise<unknown> {
+    const { result, errors } = await this.#start('dispatch', message);
+    if (errors.length > 0) throw ViaductError.fromJSON(errors[0]!);
+    return result;
+  }
+
+  #answer({ result, errors }: Outcome): unknown {
+    if (errors.length > 0) throw combineErrors(errors, 'workers');
+    return result;
+  }
+
+  #start(mode: Delivery['mode'], message: BrokerMessage): Promise<Outcome> {
+    return new Promise((done) => {
+      const timer = setTimeout(() => {
+        if (!this.#deliveries.delete(delivery)) return;
+        done({ result: undefined, errors: [{ code: 'VIA_ERR_CONFIG_APPLY', message: `No acknowledgement from ${delivery.waiting.size} worker(s) within ${ACK_TIMEOUT_MS} ms` }] });
+      }, ACK_TIMEOUT_MS);
+      timer.unref();
+      const delivery: Delivery = { waiting: new Set(), errors: [], result: undefined, message, mode, done, timer };
+      this.#deliveries.add(delivery);
+      if (mode === 'broadcast') {
+        for (const workerId of this.#workers.keys()) this.#deliver(delivery, workerId);
+        this.#finishIfDone(delivery);
+      } else {
+        this.#sendToOne(delivery);
+      }
     });
   }
 
-  dispatch(message: BrokerMessage): Promise<unknown> {
-    return new Promise((resolve, reject) => {
-      this.#start('dispatch', message, (result, errors) => (errors.length > 0 ? reject(ViaductError.fromJSON(errors[0]!)) : resolve(result)));
-    });
-  }
-
-  #onMessage(workerId: string, port: Port, message: ToHub): void {
-    switch (message.t) {
-      case 'vb:hello':
-        this.#workers.set(workerId, port);
-        return;
-      case 'vb:broadcast':
-      case 'vb:dispatch':
-        this.#start(message.t === 'vb:broadcast' ? 'broadcast' : 'dispatch', message.message, (result, errors) => {
-          const reply: ToWorker = errors.length > 0 ? { t: 'vb:done', id: message.id, errors } : { t: 'vb:done', id: message.id, result };
-          port.send(reply);
-        });
-        return;
-      case 'vb:ack': {
-        const delivery = this.#deliveries.get(message.id);
-        if (delivery === undefined || !delivery.waiting.delete(workerId)) return;
-        if (message.error !== undefined) delivery.errors.push(message.error);
-        else delivery.result = message.result;
-        this.#finishIfDone(message.id, delivery);
-      }
-    }
-  }
-
-  #start(mode: 'broadcast' | 'dispatch', message: BrokerMessage, done: Delivery['done']): void {
-    const id = this.#nextId++;
-    const timer = setTimeout(() => {
-      const delivery = this.#deliveries.get(id);
-      if (delivery === undefined) return;
-      this.#deliveries.delete(id);
-      done(undefined, [{ code: 'VIA_ERR_CONFIG_APPLY', message: `No acknowledgement from ${delivery.waiting.size} worker(s) within ${ACK_TIMEOUT_MS} ms` }]);
-    }, ACK_TIMEOUT_MS);
-    timer.unref();
-    const delivery: Delivery = { waiting: new Set(), errors: [], result: undefined, message, mode, done, timer };
-    this.#deliveries.set(id, delivery);
-    if (mode === 'broadcast') {
-      for (const [workerId, port] of this.#workers) {
-        delivery.waiting.add(workerId);
-        port.send({ t: 'vb:deliver', id, message } satisfies ToWorker);
-      }
-      this.#finishIfDone(id, delivery);
-    } else {
-      this.#sendToOne(id, delivery);
-    }
-  }
-
-  #sendToOne(id: number, delivery: Delivery): void {
+  #sendToOne(delivery: Delivery): void {
     const ids = [...this.#workers.keys()];
     if (ids.length === 0) {
-      this.#deliveries.delete(id);
+      this.#deliveries.delete(delivery);
       clearTimeout(delivery.timer);
-      delivery.done(undefined, [{ code: 'VIA_ERR_SERVICE_UNAVAILABLE', message: 'No worker is running to take the message' }]);
+      delivery.done({ result: undefined, errors: [{ code: 'VIA_ERR_SERVICE_UNAVAILABLE', message: 'No worker is running to take the message' }] });
       return;
     }
-    const workerId = ids[this.#roundRobin++ % ids.length]!;
-    delivery.waiting.add(workerId);
-    this.#workers.get(workerId)!.send({ t: 'vb:deliver', id, message: delivery.message } satisfies ToWorker);
+    this.#deliver(delivery, ids[this.#roundRobin++ % ids.length]!);
   }
 
-  #finishIfDone(id: number, delivery: Delivery): void {
-    if (delivery.waiting.size > 0) return;
-    this.#deliveries.delete(id);
-    clearTimeout(delivery.timer);
-    delivery.done(delivery.result, delivery.errors);
+  #deliver(delivery: Delivery, workerId: string): void {
+    delivery.waiting.add(workerId);
+    // The request's own clock only frees its place in the link; the delivery's above decides.
+    this.#workers.get(workerId)!.request(BROKER_DELIVER, { message: delivery.message }, { timeoutMs: ACK_TIMEOUT_MS }).then(
+      (result) => this.#acknowledged(delivery, workerId, { result }),
+      (error: unknown) => this.#acknowledged(delivery, workerId, { error: toSerialized(error) }),
+    );
   }
+
+  #acknowledged(delivery: Delivery, workerId: string, ack: { result?: unknown; error?: SerializedError }): void {
+    // A worker detached meanwhile, or the delivery is over: its answer counts no more.
+    if (!this.#deliveries.has(delivery) || !delivery.waiting.delete(workerId)) return;
+    if (ack.error !== undefined) delivery.errors.push(ack.error);
+    else delivery.result = ack.result;
+    this.#finishIfDone(delivery);
+  }
+
+  #finishIfDone(delivery: Delivery): void {
+    if (delivery.waiting.size > 0) return;
+    this.#deliveries.delete(delivery);
+    clearTimeout(delivery.timer);
+    delivery.done({ result: delivery.result, errors: delivery.errors });
+  }
+}
+
+function toSerialized(error: unknown): SerializedError {
+  return (error instanceof ViaductError ? error : new ViaductError('VIA_ERR_INTERNAL', error instanceof Error ? error.message : String(error))).toJSON();
 }

@@ -1,83 +1,59 @@
 import { ViaductError } from '../../errors.js';
-import { combineErrors } from '../broker-errors.js';
+import { ProcessLink } from '../../util/process-link/process-link.js';
 import type { Broker, BrokerHandler, BrokerMessage, Port } from '../broker.js';
-import { isLocalBrokerMessage, type ToHub, type ToWorker } from './protocol.js';
+import { BROKER_BROADCAST, BROKER_DELIVER, BROKER_DISPATCH, BROKER_HELLO } from './local-broker-messages.js';
 
-interface Pending {
-  resolve(value: unknown): void;
-  reject(error: Error): void;
+/** A delivery that arrived while the worker was still loading, and how to answer it. */
+interface Held {
+  readonly message: BrokerMessage;
+  readonly answer: (outcome: Promise<unknown>) => void;
 }
 
 /** A worker's end of the local broker: everything goes through the primary's hub. */
 export class LocalBroker implements Broker {
-  readonly #port: Port;
-  readonly #pending = new Map<number, Pending>();
+  readonly #link: ProcessLink;
+  /** Fails this broker's own requests on close(), not the others on the same link. */
+  readonly #closed = new AbortController();
   #handler: BrokerHandler | undefined;
   /** Deliveries that arrived while the worker was still loading, applied by ready(). */
-  #held: Array<Extract<ToWorker, { t: 'vb:deliver' }>> | undefined = [];
-  #nextId = 1;
+  #held: Held[] | undefined = [];
 
-  constructor(port: Port) {
-    this.#port = port;
+  /** Over the worker's link to its primary, or over a port of its own. */
+  constructor(end: Port | ProcessLink) {
+    this.#link = ProcessLink.of(end);
   }
 
   async start(handler: BrokerHandler): Promise<void> {
     this.#handler = handler;
-    this.#port.onMessage((raw) => {
-      if (!isLocalBrokerMessage(raw)) return;
-      const message = raw as ToWorker;
-      if (message.t === 'vb:deliver') {
-        if (this.#held !== undefined) this.#held.push(message);
-        else void this.#deliver(message);
-      } else if (message.t === 'vb:done') {
-        const pending = this.#pending.get(message.id);
-        if (pending === undefined) return;
-        this.#pending.delete(message.id);
-        if (message.errors !== undefined && message.errors.length > 0) pending.reject(combineErrors(message.errors, 'workers'));
-        else pending.resolve(message.result);
-      }
+    this.#link.handle(BROKER_DELIVER, ({ message }) => {
+      const held = this.#held;
+      if (held === undefined) return handler(message);
+      return new Promise<unknown>((resolve) => held.push({ message, answer: resolve }));
     });
-    this.#send({ t: 'vb:hello' });
+    this.#link.notify(BROKER_HELLO);
   }
 
   async ready(): Promise<void> {
     const held = this.#held ?? [];
     this.#held = undefined;
-    for (const message of held) await this.#deliver(message);
-  }
-
-  broadcast(message: BrokerMessage): Promise<void> {
-    return this.#request('vb:broadcast', message).then(() => undefined);
-  }
-
-  dispatch(message: BrokerMessage): Promise<unknown> {
-    return this.#request('vb:dispatch', message);
-  }
-
-  async close(): Promise<void> {
-    for (const pending of this.#pending.values()) pending.reject(new ViaductError('VIA_ERR_SERVICE_UNAVAILABLE', 'The broker was closed'));
-    this.#pending.clear();
-  }
-
-  #request(t: 'vb:broadcast' | 'vb:dispatch', message: BrokerMessage): Promise<unknown> {
-    const id = this.#nextId++;
-    return new Promise((resolve, reject) => {
-      this.#pending.set(id, { resolve, reject });
-      this.#send({ t, id, message });
-    });
-  }
-
-  async #deliver(message: Extract<ToWorker, { t: 'vb:deliver' }>): Promise<void> {
-    try {
-      const result = await this.#handler!(message.message);
-      this.#send({ t: 'vb:ack', id: message.id, result });
-    } catch (error) {
-      const coded = error instanceof ViaductError ? error : new ViaductError('VIA_ERR_INTERNAL', error instanceof Error ? error.message : String(error));
-      this.#send({ t: 'vb:ack', id: message.id, error: coded.toJSON() });
+    for (const { message, answer } of held) {
+      const handler = this.#handler!;
+      const outcome = (async () => handler(message))();
+      answer(outcome);
+      // One after the other, in the order they came, as they would have been applied live.
+      await outcome.catch(() => undefined);
     }
   }
 
-  #send(message: ToHub): void {
-    this.#port.send(message);
+  broadcast(message: BrokerMessage): Promise<void> {
+    return this.#link.request(BROKER_BROADCAST, { message }, { signal: this.#closed.signal });
+  }
+
+  dispatch(message: BrokerMessage): Promise<unknown> {
+    return this.#link.request(BROKER_DISPATCH, { message }, { signal: this.#closed.signal });
+  }
+
+  async close(): Promise<void> {
+    this.#closed.abort(new ViaductError('VIA_ERR_SERVICE_UNAVAILABLE', 'The broker was closed'));
   }
 }
