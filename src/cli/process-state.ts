@@ -1,7 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { isRunning } from '../util/pid-liveness.js';
-import type { RunFile } from '../server/primary.js';
-import { pidFile, runFile } from '../server/primary.js';
+import { pidFile, runFile, type RunFile } from '../server/run-file.js';
 import type { EnvironmentPaths } from '../config/environment.js';
 
 /** A zombie (exited, not reaped: a container's init may never reap a detached server) is not alive. */

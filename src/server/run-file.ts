@@ -1,0 +1,44 @@
+import { rename, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { EnvironmentPaths } from '../config/environment.js';
+
+/** What a running server tells the CLI and tests about itself, in run/{server}.json. */
+export interface RunFile {
+  readonly server: string;
+  readonly primaryPid: number;
+  readonly port: number;
+  readonly host: string;
+  readonly startedAt: string;
+  readonly workers: ReadonlyArray<{ id: number; pid: number; startedAt: string }>;
+  /** The pid of the loaded spare worker waiting to replace one that dies, if any. */
+  readonly spare: number | null;
+  /** Whether this server holds the singleton lease, and under which generation. */
+  readonly singleton: { readonly holder: boolean; readonly generation: number | null };
+}
+
+export function pidFile(paths: EnvironmentPaths, server: string): string {
+  return path.join(paths.run, `${server}.pid`);
+}
+
+export function runFile(paths: EnvironmentPaths, server: string): string {
+  return path.join(paths.run, `${server}.json`);
+}
+
+/** Writes a server's run file, whole each time. */
+export class RunFileWriter {
+  readonly #file: string;
+  #writes = 0;
+
+  constructor(file: string) {
+    this.#file = file;
+  }
+
+  async write(run: RunFile): Promise<void> {
+    // Written aside and renamed into place, so a reader (the CLI, a test) never sees half a file;
+    // each write has its own temporary name, as two may overlap.
+    const temp = `${this.#file}.${++this.#writes}.tmp`;
+    await writeFile(temp, JSON.stringify(run, null, 2))
+      .then(() => rename(temp, this.#file))
+      .catch(() => rm(temp, { force: true }));
+  }
+}

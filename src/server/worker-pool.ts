@@ -1,0 +1,161 @@
+import cluster, { type Worker } from 'node:cluster';
+import type { Logger } from 'pino';
+import { WORKER_READY } from '../feature/singleton-work.js';
+import type { Body } from '../util/process-link/envelope.js';
+import type { BodyArgs, Notification } from '../util/process-link/message-definition.js';
+import { ProcessLink } from '../util/process-link/process-link.js';
+import { SPARE_READY, WORKER_LISTEN, WORKER_SHUTDOWN } from './control.js';
+import { RestartBackoff } from './restart-backoff.js';
+import type { RunFile } from './run-file.js';
+import { WORKER_SCRIPT } from './worker-script.js';
+
+/** Workers that fail this many times in a row before any was ever ready mean the server cannot start. */
+const MAX_BOOT_FAILURES = 5;
+
+/** Serving workers listen on the port; the spare is loaded and current but waits to be promoted. */
+export type WorkerRole = 'serving' | 'spare';
+
+export interface WorkerPoolOptions {
+  /** How many serving workers. */
+  readonly size: number;
+  /** The environment every worker is forked with, beside its role. */
+  readonly env: Readonly<Record<string, string>>;
+  readonly logger: Logger;
+  /** A new worker and its link, for everything else that talks to it. */
+  readonly attached: (worker: Worker, link: ProcessLink) => void;
+  /** A worker is gone. */
+  readonly detached: (worker: Worker) => void;
+  /** The serving workers or the spare changed. */
+  readonly changed: () => void;
+  /** Workers keep dying before any was ever ready: the server cannot start. */
+  readonly cannotStart: () => void;
+}
+
+/**
+ * A server's workers: forks them, replaces any that dies (with the loaded spare at once, if
+ * there is one), backs off when they die in a loop, gives up when none ever starts, and has
+ * them all drain when the server stops.
+ */
+export class WorkerPool {
+  readonly #options: WorkerPoolOptions;
+  readonly #startedAt = new Map<number, Date>();
+  readonly #roles = new Map<number, WorkerRole>();
+  readonly #links = new Map<number, ProcessLink>();
+  readonly #backoff = new RestartBackoff();
+  #spareReady: Worker | undefined;
+  #stopping = false;
+  #everReady = false;
+  #bootFailures = 0;
+  #resolveFirstReady!: () => void;
+  /** Resolves once the first worker serves. */
+  readonly firstReady = new Promise<void>((resolve) => (this.#resolveFirstReady = resolve));
+
+  constructor(options: WorkerPoolOptions) {
+    this.#options = options;
+  }
+
+  /** Forks the serving workers. */
+  start(): void {
+    cluster.setupPrimary({ exec: WORKER_SCRIPT, args: [], silent: false });
+    cluster.on('exit', (worker, code, signal) => this.#onExit(worker, code, signal));
+    for (let i = 0; i < this.#options.size; i++) this.#fork('serving');
+  }
+
+  /** Forks a spare: it loads and keeps current, and listens only once it replaces a worker. */
+  addSpare(): void {
+    this.#fork('spare');
+  }
+
+  /** Tells every worker alive, spare included. */
+  notifyAll<B extends Body>(definition: Notification<B>, ...body: BodyArgs<B>): void {
+    for (const link of this.#links.values()) link.notify(definition, ...body);
+  }
+
+  serving(): RunFile['workers'] {
+    return this.#live().flatMap((w) => {
+      const startedAt = this.#startedAt.get(w.id);
+      return this.#roles.get(w.id) === 'serving' && startedAt !== undefined ? [{ id: w.id, pid: w.process.pid ?? 0, startedAt: startedAt.toISOString() }] : [];
+    });
+  }
+
+  get sparePid(): number | null {
+    return this.#spareReady?.process.pid ?? null;
+  }
+
+  /** Has every worker drain and exit; those still running after `deadlineMs` are killed. */
+  async drain(deadlineMs: number, onLate: () => void = () => {}): Promise<void> {
+    this.#stopping = true;
+    const workers = this.#live();
+    const exited = workers.map((w) => new Promise<void>((resolve) => w.once('exit', () => resolve())));
+    for (const worker of workers) this.#links.get(worker.id)?.notify(WORKER_SHUTDOWN);
+    const deadline = setTimeout(() => {
+      onLate();
+      for (const worker of workers) worker.process.kill('SIGKILL');
+    }, deadlineMs);
+    await Promise.all(exited);
+    clearTimeout(deadline);
+  }
+
+  #live(): Worker[] {
+    return Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined && !w.isDead());
+  }
+
+  #fork(role: WorkerRole): void {
+    const worker = cluster.fork({ ...this.#options.env, VIADUCT_ROLE: role });
+    this.#startedAt.set(worker.id, new Date());
+    this.#roles.set(worker.id, role);
+    const link = new ProcessLink({ send: (m) => void (worker.isConnected() && worker.send(m as object)), onMessage: (fn) => worker.on('message', fn) });
+    this.#links.set(worker.id, link);
+    this.#options.attached(worker, link);
+    link.on(SPARE_READY, () => {
+      this.#spareReady = worker;
+      this.#options.logger.info({ workerId: worker.id, pid: worker.process.pid }, 'Spare worker ready');
+      this.#options.changed();
+    });
+    link.on(WORKER_READY, () => {
+      const started = this.#startedAt.get(worker.id);
+      this.#options.logger.info({ workerId: worker.id, pid: worker.process.pid, readyInMs: started === undefined ? undefined : Date.now() - started.getTime() }, 'Worker ready');
+      this.#everReady = true;
+      this.#resolveFirstReady();
+      this.#options.changed();
+    });
+  }
+
+  #onExit(worker: Worker, code: number | null, signal: string | null): void {
+    const started = this.#startedAt.get(worker.id);
+    const role = this.#roles.get(worker.id);
+    this.#startedAt.delete(worker.id);
+    this.#roles.delete(worker.id);
+    if (this.#spareReady === worker) this.#spareReady = undefined;
+    this.#options.detached(worker);
+    this.#links.get(worker.id)?.close();
+    this.#links.delete(worker.id);
+    if (this.#stopping) return;
+    const logger = this.#options.logger;
+    if (!this.#everReady && ++this.#bootFailures >= MAX_BOOT_FAILURES) {
+      logger.fatal({ code, signal, failures: this.#bootFailures }, 'Workers cannot start; the server stops (see the errors above)');
+      this.#options.cannotStart();
+      return;
+    }
+    const spare = this.#spareReady;
+    if (role === 'serving' && spare !== undefined) {
+      // The loaded spare takes the dead worker's place at once; a new spare boots behind it.
+      this.#spareReady = undefined;
+      this.#roles.set(spare.id, 'serving');
+      this.#links.get(spare.id)?.notify(WORKER_LISTEN);
+      logger.error({ workerId: worker.id, pid: worker.process.pid, code, signal, promoted: spare.process.pid }, 'Worker died; the spare worker took its place');
+      this.#forkLater('spare', started);
+      return;
+    }
+    logger.error({ workerId: worker.id, pid: worker.process.pid, code, signal, role }, 'Worker died; starting a new one');
+    this.#forkLater(role ?? 'serving', started);
+    this.#options.changed();
+  }
+
+  /** Forks at once, or with a growing delay when workers die soon after starting. */
+  #forkLater(role: WorkerRole, diedStartedAt: Date | undefined): void {
+    setTimeout(() => {
+      if (!this.#stopping) this.#fork(role);
+    }, this.#backoff.next(diedStartedAt));
+  }
+}
