@@ -8,6 +8,8 @@ import type { RequestHandler } from '../http/request-handler.js';
 import type { OdbHandle } from '../odb/database.js';
 import type { Invoker } from '../service/invoker.js';
 import type { ServiceStore } from '../service/service-store.js';
+import type { Body } from '../util/process-link/envelope.js';
+import type { Notification } from '../util/process-link/message-definition.js';
 import type { ServerInfo } from './server-info.js';
 
 /** What every worker has before any feature attaches: the platform's core, shared by all features. */
@@ -37,18 +39,23 @@ export interface WorkerContext {
 /** Handles one broker action in this worker; what it returns goes back to a dispatch's sender. */
 export type ActionHandler = (message: BrokerMessage) => Promise<unknown> | unknown;
 
-/** A message from this server's primary to the worker (the singleton work's orders). */
-export interface ControlMessage {
-  readonly t: string;
-  readonly [field: string]: unknown;
+/** How a feature takes one kind of message from this server's primary (the singleton work's orders). */
+export interface ControlHandler {
+  readonly name: string;
+  handle(body: Body): void;
+}
+
+/** Takes `definition`'s messages from the primary, with their body typed as the definition says. */
+export function onControl<B extends Body>(definition: Notification<B>, handle: (body: B) => void): ControlHandler {
+  return { name: definition.name, handle: handle as (body: Body) => void };
 }
 
 /** What a feature adds to one worker. Every member is optional: a feature brings what it has. */
 export interface WorkerPart {
   /** The broker actions it handles. Each action belongs to exactly one feature. */
   readonly actions?: Readonly<Record<string, ActionHandler>>;
-  /** Messages from the primary it handles, by their `t`. */
-  readonly control?: Readonly<Record<string, (message: ControlMessage) => void>>;
+  /** Messages from its primary it handles (made with `onControl`). */
+  readonly control?: readonly ControlHandler[];
   /** Requests whose path starts with `prefix`; '' takes every path no other prefix claims. */
   readonly http?: { readonly prefix: string; readonly handle: RequestHandler };
   /** Once the configuration is loaded, before the broker's held-back messages are taken. */

@@ -1,4 +1,5 @@
 import type { Feature } from '../feature/feature.js';
+import { onControl } from '../feature/worker-context.js';
 import { schedulerJobKind } from './job-kind.js';
 import { SCHEDULER_RUN } from './run-order.js';
 import { schedulerAdminServices, schedulerProvision } from './scheduler-admin-services.js';
@@ -28,10 +29,10 @@ export const schedulerFeature: Feature = {
     worker.invoker.provide(schedulerProvision, scheduler.facade);
     return {
       actions: { [SCHEDULER_RUN]: (message) => scheduler.handleRun(message) },
-      control: {
-        [SCHEDULER_START.name]: (message) => void scheduler.start(Number(message.generation)),
-        [SCHEDULER_STOP.name]: () => void scheduler.stop(),
-      },
+      control: [
+        onControl(SCHEDULER_START, ({ generation }) => void scheduler.start(generation)),
+        onControl(SCHEDULER_STOP, () => void scheduler.stop()),
+      ],
       stop: (drainTimeoutMs) => scheduler.close(drainTimeoutMs),
     };
   },

@@ -8,13 +8,14 @@ import type { EnvironmentConfig } from '../config/environment.js';
 import { platformProvision, type Platform } from '../feature/admin-service.js';
 import type { Feature } from '../feature/feature.js';
 import type { ServerInfo } from '../feature/server-info.js';
-import type { ControlMessage, WorkerContext, WorkerPart } from '../feature/worker-context.js';
+import type { ControlHandler, WorkerContext, WorkerPart } from '../feature/worker-context.js';
 import * as platformModule from '../index.js';
 import type { OdbHandle } from '../odb/database.js';
 import { Invoker } from '../service/invoker.js';
 import { serviceNameOf } from '../service/service.js';
 import { serviceRepository } from '../service/service-repository.js';
 import { ServiceStore } from '../service/service-store.js';
+import { bodyOf, type Body, type Envelope } from '../util/process-link/envelope.js';
 import { SecretBox } from '../util/secret-box.js';
 import { ActionTable } from './action-table.js';
 import { adminServicesOf, configRegistryOf } from './feature-set.js';
@@ -93,12 +94,12 @@ export async function createWorkerRuntime(options: WorkerRuntimeOptions) {
   for (const feature of features) if (feature.attach !== undefined) parts.push({ feature, part: await feature.attach(context) });
 
   const actions = new ActionTable();
-  const control = new Map<string, (message: ControlMessage) => void>();
+  const control = new Map<string, ControlHandler>();
   for (const { feature, part } of parts) {
     for (const [action, handle] of Object.entries(part.actions ?? {})) actions.add(feature.name, action, handle);
-    for (const [t, handle] of Object.entries(part.control ?? {})) {
-      if (control.has(t)) throw new Error(`The control message ${t} is claimed twice (${feature.name})`);
-      control.set(t, handle);
+    for (const handler of part.control ?? []) {
+      if (control.has(handler.name)) throw new Error(`The control message ${handler.name} is claimed twice (${feature.name})`);
+      control.set(handler.name, handler);
     }
   }
   // The broker lost messages (an outage): every feature catches up from the ODB, in order.
@@ -120,10 +121,10 @@ export async function createWorkerRuntime(options: WorkerRuntimeOptions) {
     /** The broker actions this worker handles. */
     actions: actions.actions,
     /** A message from this server's primary for a feature (the singleton work's orders); false if none takes it. */
-    control(message: ControlMessage): boolean {
-      const handle = control.get(message.t);
-      handle?.(message);
-      return handle !== undefined;
+    control(message: Envelope): boolean {
+      const handler = control.get(message.t);
+      handler?.handle(bodyOf(message) as Body);
+      return handler !== undefined;
     },
     /** Loads everything from the ODB, then takes broker messages held back meanwhile. */
     async start(): Promise<void> {
