@@ -63,7 +63,7 @@ export class ConnectionManager {
   async closeAll(): Promise<void> {
     const open = [...this.#live.values()].flatMap((byName) => [...byName.values()]);
     this.#live.clear();
-    await Promise.allSettled(open.map((l) => l.connection?.close()));
+    await Promise.allSettled(open.map((l) => l.connection?.close() ?? Promise.resolve()));
   }
 
   #open(object: ConfigObject<OutgoingBase>): void {

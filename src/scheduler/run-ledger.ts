@@ -93,8 +93,20 @@ export function claimResults(claims: readonly ClaimBatch[], ids: Array<Array<str
 
 const ERROR_MAX_LENGTH = 4_000;
 
+/** What the ledger row of a run records, beside the worker that ran it. */
+export interface RunRowFields {
+  readonly id: string;
+  readonly order: RunOrder;
+  readonly generation: number | null;
+  readonly startedAt: number;
+  readonly outcome: RunOutcome | 'running';
+  readonly durationMs?: number | undefined;
+  readonly error?: FinishedRun['error'] | undefined;
+}
+
 /** The ledger row of a run: 'running' when claimed, its outcome once it ended. */
-export function runRow(id: string, order: RunOrder, generation: number | null, worker: string, startedAt: number, outcome: RunOutcome | 'running', durationMs?: number, error?: FinishedRun['error']): SchedulerRunTable {
+export function runRow(run: RunRowFields, worker: string): SchedulerRunTable {
+  const { id, order, generation, startedAt, outcome, durationMs, error } = run;
   return {
     job_id: order.jobId,
     job_name: order.job,
@@ -114,7 +126,7 @@ export function runRow(id: string, order: RunOrder, generation: number | null, w
 }
 
 export function finishedRow(run: FinishedRun, worker: string): SchedulerRunTable {
-  return runRow(run.id, run.order, run.generation, worker, run.startedAt, run.outcome, run.durationMs, run.error);
+  return runRow(run, worker);
 }
 
 /** The claim rows of a write, in one order everywhere, so concurrent claims lock rows without deadlocking. */
@@ -125,7 +137,7 @@ export function claimRows(claims: readonly ClaimBatch[], ids: Array<Array<string
     batch.runs.forEach((order, r) => {
       const id = ids[b]![r];
       // A run sent ahead of its time shows as starting then until it does.
-      if (id != null) rows.push(runRow(id, order, batch.generation, worker, Math.max(now, order.startAt ?? now), 'running'));
+      if (id != null) rows.push(runRow({ id, order, generation: batch.generation, startedAt: Math.max(now, order.startAt ?? now), outcome: 'running' }, worker));
     }),
   );
   return rows.sort((x, y) => compare(x.job_id, y.job_id) || compare(x.planned_at, y.planned_at));

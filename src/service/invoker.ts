@@ -1,7 +1,6 @@
 import type { Logger } from 'pino';
 import { ViaductError } from '../errors.js';
-import type { ServiceRequest } from './request.js';
-import { ServiceResponse } from './request.js';
+import type { ServiceRequest, ServiceResponse } from './request.js';
 import { Deadline, Deadlines } from '../util/deadlines.js';
 import { attachContext, type InvocationContext, type Provision, type Service } from './service.js';
 import type { ServiceStore } from './service-store.js';

@@ -12,7 +12,7 @@ let counter = FIRST - 1;
 /** The prefix and every digit but the last two, remade once every 1,296 cids. */
 let head = '';
 /** Where newCid() puts the character it reads, so that the read is not optimized away. */
-let lastFirstChar = 0;
+let _lastFirstChar = 0;
 
 /**
  * A correlation id unique across processes and restarts: a random per-process prefix (12 hex
@@ -27,6 +27,6 @@ export function newCid(): string {
   // Joining strings this long makes a rope. Node checks every header value with a regular
   // expression, which runs on a rope only after flattening it the slow way; reading a character
   // flattens it once, cheaply, for the header and for every log line that carries the cid.
-  lastFirstChar = cid.charCodeAt(0);
+  _lastFirstChar = cid.charCodeAt(0);
   return cid;
 }

@@ -18,7 +18,7 @@ export function haproxySkipReason(): string | undefined {
     return undefined;
   } catch (error) {
     const reason = `HAProxy is not installed: ${(error as Error).message}`;
-    if (process.env.CI === 'true') throw new Error(`${reason} (CI=true: these tests may not skip)`);
+    if (process.env.CI === 'true') throw new Error(`${reason} (CI=true: these tests may not skip)`, { cause: error });
     console.log(`# skipping: ${reason}`);
     return reason;
   }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { ViaductError } from '../../src/errors.js';
+import type { ViaductError } from '../../src/errors.js';
 import { compile, evaluate } from '../../src/service/loader.js';
 import * as viaduct from '../../src/index.js';
 import { Service } from '../../src/index.js';

@@ -9,7 +9,7 @@ import { gatherBody, type BodyReceiver } from '../../http/body.js';
 import { parseBody, serializePayload } from '../../http/data-format.js';
 import { CID_HEADER, respondError } from '../../http/respond.js';
 import type { RestChannel } from './rest-channel-type.js';
-import type { RestRouter } from './rest-router.js';
+import type { RestRouter, RouteMatch } from './rest-router.js';
 
 export interface RestPipelineDeps {
   readonly router: RestRouter;
@@ -23,7 +23,7 @@ export interface RestPipelineDeps {
  * fails answers with a coded error; nothing here throws to the HTTP server.
  */
 export function createRestPipeline(deps: RestPipelineDeps) {
-  const { router, invoker, logger } = deps;
+  const { router, logger } = deps;
 
   return function handleRest(req: IncomingMessage, res: ServerResponse, cid: string): void {
     const method = req.method ?? 'GET';
@@ -37,7 +37,7 @@ export function createRestPipeline(deps: RestPipelineDeps) {
       const denied = checkSecurity(deps.snapshot(), channel.security, req);
       if (denied !== undefined) return respondError(res, new ViaductError('VIA_ERR_UNAUTHORIZED'), cid, logger, denied);
     }
-    gatherBody(req, channel.max_body_size, new Exchange(req, res, cid, channel, match.params, match.query, invoker, logger));
+    gatherBody(req, channel.max_body_size, new Exchange(req, res, cid, match, deps));
   };
 }
 
@@ -57,15 +57,16 @@ class Exchange implements BodyReceiver, RunReceiver {
   readonly #invoker: Invoker;
   readonly #logger: Logger;
 
-  constructor(req: IncomingMessage, res: ServerResponse, cid: string, channel: RestChannel, params: Record<string, string>, query: Record<string, string | string[]>, invoker: Invoker, logger: Logger) {
+  /** `match` (the router's, already made for this request) and `deps` (the pipeline's) bring the rest: nothing more is allocated per request. */
+  constructor(req: IncomingMessage, res: ServerResponse, cid: string, match: RouteMatch & { kind: 'found' }, deps: RestPipelineDeps) {
     this.#req = req;
     this.#res = res;
     this.#cid = cid;
-    this.#channel = channel;
-    this.#params = params;
-    this.#query = query;
-    this.#invoker = invoker;
-    this.#logger = logger;
+    this.#channel = match.channel.data;
+    this.#params = match.params;
+    this.#query = match.query;
+    this.#invoker = deps.invoker;
+    this.#logger = deps.logger;
   }
 
   body(raw: Buffer): void {

@@ -51,7 +51,7 @@ export const mqttConnectionType: OutgoingConnectionType<MqttConnectionConfig, Mq
 
 /** A broker disconnects a client that publishes to a wildcard topic, which would cut every other caller off too. */
 function checkTopic(topic: string, label: string): void {
-  if (typeof topic !== 'string' || topic.length === 0 || /[+#\u0000]/.test(topic)) {
+  if (typeof topic !== 'string' || topic.length === 0 || /[+#]/.test(topic) || topic.includes('\u0000')) {
     throw new ViaductError('VIA_ERR_OUTGOING_FAILED', `${label}: ${JSON.stringify(topic)} is not a topic to publish to (empty, or with + # or NUL)`);
   }
 }

@@ -84,8 +84,9 @@ export class RestConnection implements OutgoingConnection<RestClient> {
     const operation = `${method} ${template}`;
     // Without credentials or retries there is one attempt and nothing to decide after it.
     const single = this.#config.security === undefined && (this.#config.retries === 0 || !isIdempotent(method));
+    const request: Attempt = { method, operation, path, body: payload, headers, format, timeout };
     return outgoingCall(call, TYPE, this.#name, operation, () =>
-      single ? (this.#attempt(method, operation, path, payload, headers, format, timeout, NEVER) as Promise<RestResponse>) : this.#attempts(method, operation, path, payload, headers, format, timeout),
+      single ? (this.#attempt(request, NEVER) as Promise<RestResponse>) : this.#attempts(request),
     );
   }
 
@@ -94,7 +95,7 @@ export class RestConnection implements OutgoingConnection<RestClient> {
     try {
       const credentials = await this.#credentials.current();
       const headers: Headers = credentials === undefined ? {} : { [credentials.header]: credentials.value };
-      await this.#attempt('HEAD', 'ping', this.#basePath || '/', undefined, headers, 'raw', this.#config.timeout, () => true);
+      await this.#attempt({ method: 'HEAD', operation: 'ping', path: this.#basePath || '/', body: undefined, headers, format: 'raw', timeout: this.#config.timeout }, () => true);
     } catch (error) {
       throw toOutgoingError(error, this.#label);
     }
@@ -110,7 +111,8 @@ export class RestConnection implements OutgoingConnection<RestClient> {
    * The attempts of one call: a 401 to a token refreshes it and tries once more; a connection
    * error or a 502/503/504 is retried with backoff, for idempotent methods only.
    */
-  async #attempts(method: string, operation: string, path: string, body: Body, headers: Headers, format: RestDataFormat, timeout: number): Promise<RestResponse> {
+  async #attempts(request: Attempt): Promise<RestResponse> {
+    const { method, operation, headers } = request;
     const retries = isIdempotent(method) ? this.#config.retries : 0;
     let retry = 0;
     let refreshed = false;
@@ -122,7 +124,7 @@ export class RestConnection implements OutgoingConnection<RestClient> {
       const refresh = !refreshed && credentials?.reject !== undefined;
       let outcome: Outcome;
       try {
-        outcome = await this.#attempt(method, operation, path, body, headers, format, timeout, (status) => (status === 401 && refresh) || (mayRetry && isRetryableStatus(status)));
+        outcome = await this.#attempt(request, (status) => (status === 401 && refresh) || (mayRetry && isRetryableStatus(status)));
       } catch (error) {
         if (!mayRetry || !isConnectionError(error)) throw error;
         await this.#backOff(operation, ++retry, (error as { code?: string }).code ?? 'connection error');
@@ -146,7 +148,8 @@ export class RestConnection implements OutgoingConnection<RestClient> {
   }
 
   /** One request with its own deadline, which covers connecting, sending and reading the whole answer. */
-  #attempt(method: string, operation: string, path: string, body: Body, headers: Headers, format: RestDataFormat, timeout: number, discard: (status: number) => boolean): Promise<Outcome> {
+  #attempt(request: Attempt, discard: (status: number) => boolean): Promise<Outcome> {
+    const { method, operation, path, body, headers, format, timeout } = request;
     return readAnswer(
       this.#pool,
       { origin: this.#origin, method, path, headers, body },
@@ -182,6 +185,17 @@ export class RestConnection implements OutgoingConnection<RestClient> {
       throw toOutgoingError(error, `${this.#label}: the token endpoint`);
     }
   }
+}
+
+/** One request of a call, as each attempt sends it. */
+interface Attempt {
+  readonly method: string;
+  readonly operation: string;
+  readonly path: string;
+  readonly body: Body;
+  readonly headers: Headers;
+  readonly format: RestDataFormat;
+  readonly timeout: number;
 }
 
 /** The format's accept and content-type headers, then the call's own (which win); names in lower case. */

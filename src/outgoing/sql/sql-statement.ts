@@ -1,4 +1,4 @@
-import { Deadline, DeadlineList, Deadlines } from '../../util/deadlines.js';
+import { Deadline, type DeadlineList, Deadlines } from '../../util/deadlines.js';
 import type { SqlDone, SqlResult, SqlSession } from './sql-driver.js';
 
 /** What a driver's error says when no connection came in time; sql-errors.ts codes it as a timeout. */
