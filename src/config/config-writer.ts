@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
-import { z } from 'zod';
 import { ViaductError } from '../errors.js';
 import type { Odb } from '../odb/database.js';
 import type { ConfigRepository } from './config-repository.js';

@@ -123,7 +123,8 @@ class Primary {
     this.#logger.info({ signal }, 'Stopping: draining workers');
     this.#pickup.stop();
     await this.#pool.drain(this.#config.limits.drain_timeout_ms + 5_000, () => this.#logger.warn('Workers did not stop in time; killing them'));
-    this.#lbSupervisor?.stop();
+    // A poll under way reads the ODB: it finishes before the ODB closes.
+    await this.#lbSupervisor?.stop();
     await this.#singleton.stop();
     await this.#presence?.stop();
     await this.#odb?.close().catch(() => undefined);
