@@ -17,7 +17,6 @@ const FILE = 'bench-cluster-version.ts';
 const SERVICE = 'bench.cluster.version';
 const CHANNEL_PATH = '/bench/cluster-version';
 
-
 /** What polling one server saw during one deployment. */
 interface ServerPoll {
   /** Each worker pid's first answer with the new version, in ms after the write. */
@@ -49,31 +48,57 @@ export async function run(): Promise<BenchResult> {
   };
   const log = (line: string): void => void process.stdout.write(`[cluster-deploy] ${line}\n`);
 
-  const env = await ClusterEnv.create({ servers: settings.servers, workers: settings.workers, broker: settings.broker });
+  const env = await ClusterEnv.create({
+    servers: settings.servers,
+    workers: settings.workers,
+    broker: settings.broker,
+  });
   try {
-    log(`starting ${settings.servers} servers × ${settings.workers} workers (cluster ${env.cluster}, ports ${env.servers[0]!.port}..${env.servers.at(-1)!.port})`);
+    log(
+      `starting ${settings.servers} servers × ${settings.workers} workers (cluster ${env.cluster}, ports ${env.servers[0]!.port}..${env.servers.at(-1)!.port})`,
+    );
     await env.start();
     const target = env.servers[0]!;
     const workerPids = new Map<ClusterServer, Set<number>>();
     for (const server of env.servers) {
       const pids = new Set((await env.workers(server)).map((w) => w.pid));
-      if (pids.size !== settings.workers) throw new Error(`${server.name}: expected ${settings.workers} workers in its run file, found ${pids.size}`);
+      if (pids.size !== settings.workers)
+        throw new Error(`${server.name}: expected ${settings.workers} workers in its run file, found ${pids.size}`);
       workerPids.set(server, pids);
     }
     const allPids = new Set([...workerPids.values()].flatMap((s) => [...s]));
-    if (allPids.size !== settings.servers * settings.workers) throw new Error(`Expected ${settings.servers * settings.workers} distinct worker pids, found ${allPids.size}`);
+    if (allPids.size !== settings.servers * settings.workers)
+      throw new Error(`Expected ${settings.servers * settings.workers} distinct worker pids, found ${allPids.size}`);
 
     const ask = async (server: ClusterServer): Promise<VersionAnswer> => {
       // agent: false: a new connection each time (Connection: close), which the primary hands to the next worker.
-      const answer = await httpRequest(`${server.url}${CHANNEL_PATH}`, { method: 'POST', body: '{}', agent: false, timeoutMs: 10_000 });
+      const answer = await httpRequest(`${server.url}${CHANNEL_PATH}`, {
+        method: 'POST',
+        body: '{}',
+        agent: false,
+        timeoutMs: 10_000,
+      });
       if (answer.status !== 200) throw new Error(`${server.name}${CHANNEL_PATH}: HTTP ${answer.status} ${answer.body}`);
       return JSON.parse(answer.body) as VersionAnswer;
     };
 
     /** Polls one server until all its workers answered `version` and `consecutive` answers in a row did. */
-    const pollServer = async (server: ClusterServer, version: number, started: number, tolerateFailures: boolean): Promise<ServerPoll> => {
+    const pollServer = async (
+      server: ClusterServer,
+      version: number,
+      started: number,
+      tolerateFailures: boolean,
+    ): Promise<ServerPoll> => {
       const pids = workerPids.get(server)!;
-      const poll: ServerPoll = { firstNew: new Map(), doneMs: Number.NaN, requests: 0, oldAnswers: 0, regressions: 0, failures: 0, unknownPids: new Set() };
+      const poll: ServerPoll = {
+        firstNew: new Map(),
+        doneMs: Number.NaN,
+        requests: 0,
+        oldAnswers: 0,
+        regressions: 0,
+        failures: 0,
+        unknownPids: new Set(),
+      };
       let inARow = 0;
       for (;;) {
         let answer: VersionAnswer | undefined;
@@ -103,7 +128,9 @@ export async function run(): Promise<BenchResult> {
           return poll;
         }
         if (at > settings.timeoutMs) {
-          throw new Error(`${server.name}: version ${version} not served by every worker within ${settings.timeoutMs} ms (${poll.requests} requests, new version from pids ${[...poll.firstNew.keys()].join(', ') || 'none'}; workers ${[...pids].join(', ')}; unknown pids ${[...poll.unknownPids].join(', ') || 'none'})`);
+          throw new Error(
+            `${server.name}: version ${version} not served by every worker within ${settings.timeoutMs} ms (${poll.requests} requests, new version from pids ${[...poll.firstNew.keys()].join(', ') || 'none'}; workers ${[...pids].join(', ')}; unknown pids ${[...poll.unknownPids].join(', ') || 'none'})`,
+          );
         }
         if (settings.pollMs > 0) await sleep(settings.pollMs);
       }
@@ -116,7 +143,9 @@ export async function run(): Promise<BenchResult> {
     await env.deployThroughPickup(target, FILE, versionServiceSource(SERVICE, 0));
     await env.createRestChannel('bench-cluster-version', CHANNEL_PATH, SERVICE);
     await pollAll(0, performance.now(), true);
-    log(`version 0 served by every worker (pids ${[...workerPids].map(([s, p]) => `${s.name}: ${[...p].join(' ')}`).join('; ')})`);
+    log(
+      `version 0 served by every worker (pids ${[...workerPids].map(([s, p]) => `${s.name}: ${[...p].join(' ')}`).join('; ')})`,
+    );
 
     const serverLog = new LogTail(target.logFile);
     await serverLog.skipToEnd();
@@ -130,10 +159,13 @@ export async function run(): Promise<BenchResult> {
         if (bad !== undefined) throw new Error(`${target.name}: ${JSON.stringify(bad)}`);
         const deployed = lines.find((l) => l.msg === 'Deployed');
         const pickup = lines.find((l) => l.msg === 'Deployed from pickup');
-        if (deployed !== undefined && pickup !== undefined) return { deployed, pickup, extra: lines.filter((l) => l !== deployed && l !== pickup) };
+        if (deployed !== undefined && pickup !== undefined)
+          return { deployed, pickup, extra: lines.filter((l) => l !== deployed && l !== pickup) };
         await sleep(10);
       }
-      throw new Error(`${target.name}: no "Deployed" and "Deployed from pickup" lines for ${FILE} within 10 s (saw ${JSON.stringify(lines)})`);
+      throw new Error(
+        `${target.name}: no "Deployed" and "Deployed from pickup" lines for ${FILE} within 10 s (saw ${JSON.stringify(lines)})`,
+      );
     };
 
     const allMs: number[] = [];
@@ -172,7 +204,9 @@ export async function run(): Promise<BenchResult> {
         for (const p of polls) for (const pid of p.unknownPids) unknownPids.add(pid);
       }
       if (!measured || version % 10 === 0 || version === total) {
-        log(`${measured ? '' : 'warm-up '}version ${version}: all ${allPids.size} workers after ${fmt(all, 1)} ms (per server ${polls.map((p) => fmt(Math.max(...p.firstNew.values()), 1)).join(' / ')}); "Deployed" ${fmt(Number(deployed.ms), 1)} ms; primary logged it ${Number(pickup.time) - wallStarted} ms after the write`);
+        log(
+          `${measured ? '' : 'warm-up '}version ${version}: all ${allPids.size} workers after ${fmt(all, 1)} ms (per server ${polls.map((p) => fmt(Math.max(...p.firstNew.values()), 1)).join(' / ')}); "Deployed" ${fmt(Number(deployed.ms), 1)} ms; primary logged it ${Number(pickup.time) - wallStarted} ms after the write`,
+        );
       }
       if (settings.pauseMs > 0) await sleep(settings.pauseMs);
     }
@@ -180,7 +214,10 @@ export async function run(): Promise<BenchResult> {
     // The same workers served throughout (none died and was replaced by the spare).
     for (const server of env.servers) {
       const now = new Set((await env.workers(server)).map((w) => w.pid));
-      if ([...workerPids.get(server)!].some((pid) => !now.has(pid))) throw new Error(`${server.name}: its workers changed during the run (${[...workerPids.get(server)!].join(', ')} → ${[...now].join(', ')})`);
+      if ([...workerPids.get(server)!].some((pid) => !now.has(pid)))
+        throw new Error(
+          `${server.name}: its workers changed during the run (${[...workerPids.get(server)!].join(', ')} → ${[...now].join(', ')})`,
+        );
     }
 
     const stat = (values: number[]): { p50: number; p90: number; p99: number; min: number; max: number } => ({
@@ -220,7 +257,12 @@ export async function run(): Promise<BenchResult> {
           target: '<= 50 ms',
           met: a.p50 <= 50,
         },
-        { measure: `write → all ${allPids.size} worker pids answered the new version, p99`, result: `${fmt(a.p99, 1)} ms`, target: '—', met: undefined },
+        {
+          measure: `write → all ${allPids.size} worker pids answered the new version, p99`,
+          result: `${fmt(a.p99, 1)} ms`,
+          target: '—',
+          met: undefined,
+        },
         {
           measure: `server side: "Deployed" log line ms (the deploying worker: compile, trial load, ODB write, broadcast until every worker acked)`,
           result: `p50 ${fmt(d.p50, 1)} ms, p99 ${fmt(d.p99, 1)} ms`,

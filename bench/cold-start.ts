@@ -47,15 +47,19 @@ export async function run(): Promise<BenchResult> {
       void server.exited.then(() => (exited = true));
       for (;;) {
         polls++;
-        const answer = await httpRequest(url, { method: 'POST', body, agent: false, timeoutMs: 5_000 }).catch(() => undefined);
+        const answer = await httpRequest(url, { method: 'POST', body, agent: false, timeoutMs: 5_000 }).catch(
+          () => undefined,
+        );
         if (answer !== undefined && answer.status === 200) {
           if (answer.body !== expected) throw new Error(`${url} answered ${answer.body}; expected ${expected}`);
           break;
         }
         // Anything but "not listening yet" or a 404 before the channels are loaded is a failure.
-        if (answer !== undefined && answer.status !== 404) throw new Error(`${url} answered ${answer.status} ${answer.body} during start-up`);
+        if (answer !== undefined && answer.status !== 404)
+          throw new Error(`${url} answered ${answer.status} ${answer.body} during start-up`);
         if (exited) throw new Error(`The server exited during start-up:\n${server.output()}`);
-        if (performance.now() - started > settings.timeoutMs) throw new Error(`No 200 from ${url} within ${settings.timeoutMs} ms:\n${server.output()}`);
+        if (performance.now() - started > settings.timeoutMs)
+          throw new Error(`No 200 from ${url} within ${settings.timeoutMs} ms:\n${server.output()}`);
         if (settings.pollIntervalMs > 0) await sleep(settings.pollIntervalMs);
       }
       const ms = performance.now() - started;
@@ -71,20 +75,36 @@ export async function run(): Promise<BenchResult> {
       // The log is complete (flushed) only once the server has exited.
       const phases = breakdown(server.output(), spawnedAt, firstOkAt);
       if (phases !== undefined) breakdowns.push(phases);
-      const phaseText = phases === undefined ? '' : ` = primary until fork ${phases.primaryMs} + worker fork to ready ${phases.workerMs} + ready to first 200 ${phases.afterReadyMs}`;
-      log(`run ${i + 1}: first 200 after ${fmt(ms, 0)} ms${phaseText} (${polls} polls); SIGTERM to exit ${fmt(stopMs.at(-1)!, 0)} ms`);
+      const phaseText =
+        phases === undefined
+          ? ''
+          : ` = primary until fork ${phases.primaryMs} + worker fork to ready ${phases.workerMs} + ready to first 200 ${phases.afterReadyMs}`;
+      log(
+        `run ${i + 1}: first 200 after ${fmt(ms, 0)} ms${phaseText} (${polls} polls); SIGTERM to exit ${fmt(stopMs.at(-1)!, 0)} ms`,
+      );
       await sleep(200); // let the port and the machine settle
     }
     const med = round(median(times), 1);
     const medianPhases =
       breakdowns.length === 0
         ? undefined
-        : { primaryMs: median(breakdowns.map((b) => b.primaryMs)), workerMs: median(breakdowns.map((b) => b.workerMs)), afterReadyMs: median(breakdowns.map((b) => b.afterReadyMs)) };
+        : {
+            primaryMs: median(breakdowns.map((b) => b.primaryMs)),
+            workerMs: median(breakdowns.map((b) => b.workerMs)),
+            afterReadyMs: median(breakdowns.map((b) => b.afterReadyMs)),
+          };
     return {
       name: 'cold-start',
       title: `Cold start: \`viaduct start --fg\` (${settings.workers} worker${settings.workers === 1 ? '' : 's'}) to the first 200 on a REST channel`,
       settings,
-      figures: { medianMs: med, medianPhasesMs: medianPhases ?? null, medianStopMs: round(median(stopMs), 1), runsMs: times.map((t) => round(t, 1)), polls: pollsPerRun, stopMs: stopMs.map((t) => round(t, 1)) },
+      figures: {
+        medianMs: med,
+        medianPhasesMs: medianPhases ?? null,
+        medianStopMs: round(median(stopMs), 1),
+        runsMs: times.map((t) => round(t, 1)),
+        polls: pollsPerRun,
+        stopMs: stopMs.map((t) => round(t, 1)),
+      },
       checks: [
         {
           measure: `spawn to first 200, median of ${settings.runs}`,
@@ -96,7 +116,9 @@ export async function run(): Promise<BenchResult> {
       notes: [
         ...(medianPhases === undefined
           ? []
-          : [`median phases (from the server's log): spawn to the primary forking the first worker ${medianPhases.primaryMs} ms, fork to the worker ready ${medianPhases.workerMs} ms, ready to the first 200 ${medianPhases.afterReadyMs} ms`]),
+          : [
+              `median phases (from the server's log): spawn to the primary forking the first worker ${medianPhases.primaryMs} ms, fork to the worker ready ${medianPhases.workerMs} ms, ready to the first 200 ${medianPhases.afterReadyMs} ms`,
+            ]),
         `polled ${url} on a new connection each time${settings.pollIntervalMs > 0 ? `, ${settings.pollIntervalMs} ms apart` : ''}; after the first 200 the server finished starting, then got SIGTERM and exited after a median ${fmt(median(stopMs), 0)} ms; ${path.basename(CLI)} run by ${process.execPath}`,
       ],
     };
@@ -120,7 +142,8 @@ function breakdown(output: string, spawnedAt: number, firstOkAt: number): Phases
     if (!line.startsWith('{')) continue;
     try {
       const entry = JSON.parse(line) as { msg?: string; time?: number; readyInMs?: number };
-      if (entry.msg !== 'Worker ready' || typeof entry.time !== 'number' || typeof entry.readyInMs !== 'number') continue;
+      if (entry.msg !== 'Worker ready' || typeof entry.time !== 'number' || typeof entry.readyInMs !== 'number')
+        continue;
       const forkedAt = entry.time - entry.readyInMs;
       return { primaryMs: forkedAt - spawnedAt, workerMs: entry.readyInMs, afterReadyMs: firstOkAt - entry.time };
     } catch {
@@ -135,7 +158,9 @@ async function waitForFullStart(env: BenchEnv, timeoutMs: number): Promise<void>
   const deadline = performance.now() + timeoutMs;
   while (performance.now() < deadline) {
     try {
-      const run = JSON.parse(await readFile(path.join(env.dir, 'run', 'server1.json'), 'utf8')) as { spare?: number | null };
+      const run = JSON.parse(await readFile(path.join(env.dir, 'run', 'server1.json'), 'utf8')) as {
+        spare?: number | null;
+      };
       if (!('spare' in run) || run.spare !== null) return;
     } catch {
       // not written yet

@@ -13,7 +13,6 @@ import { envInt, fmt, median, percentile, round } from './lib/stats.js';
 const FILE = 'bench-version.ts';
 const SERVICE = 'bench.version';
 
-
 export async function run(): Promise<BenchResult> {
   const settings = {
     deploys: envInt('BENCH_DEPLOYS', 50),
@@ -30,7 +29,8 @@ export async function run(): Promise<BenchResult> {
   try {
     await env.start();
     const workerPids = new Set((await env.workers()).map((w) => w.pid));
-    if (workerPids.size !== settings.workers) throw new Error(`Expected ${settings.workers} workers in the run file, found ${workerPids.size}`);
+    if (workerPids.size !== settings.workers)
+      throw new Error(`Expected ${settings.workers} workers in the run file, found ${workerPids.size}`);
     const channelUrl = `${env.url}/bench/version`;
 
     const deploy = async (version: number): Promise<{ ms: number; serverMs: number }> => {
@@ -44,7 +44,8 @@ export async function run(): Promise<BenchResult> {
       const ms = performance.now() - started;
       if (answer.status !== 200) throw new Error(`deploy of version ${version}: HTTP ${answer.status} ${answer.body}`);
       const result = JSON.parse(answer.body) as { changed: boolean; ms: number; services: string[] };
-      if (!result.changed || result.services[0] !== SERVICE) throw new Error(`deploy of version ${version} did not change anything: ${answer.body}`);
+      if (!result.changed || result.services[0] !== SERVICE)
+        throw new Error(`deploy of version ${version} did not change anything: ${answer.body}`);
       return { ms, serverMs: result.ms };
     };
     const ask = async (agent: Agent | false): Promise<VersionAnswer> => {
@@ -88,21 +89,33 @@ export async function run(): Promise<BenchResult> {
 
     const p = (values: number[], q: number): number => round(percentile(values, q), 2);
     const figures = {
-      callMs: { p50: p(callMs, 50), p90: p(callMs, 90), max: round(Math.max(...callMs), 2), min: round(Math.min(...callMs), 2) },
+      callMs: {
+        p50: p(callMs, 50),
+        p90: p(callMs, 90),
+        max: round(Math.max(...callMs), 2),
+        min: round(Math.min(...callMs), 2),
+      },
       serverReportedMs: { p50: p(serverMs, 50), p90: p(serverMs, 90), max: round(Math.max(...serverMs), 2) },
       visibleThroughChannelMs: { p50: p(visibleMs, 50), p90: p(visibleMs, 90), max: round(Math.max(...visibleMs), 2) },
       staleAnswers: stale,
       channelRequestsChecked: checks,
       deploysNotSeenOnEveryWorker: incomplete,
     };
-    log(`deploy call: p50 ${fmt(figures.callMs.p50, 2)} ms, p90 ${fmt(figures.callMs.p90, 2)} ms, max ${fmt(figures.callMs.max, 2)} ms; server-reported p50 ${fmt(figures.serverReportedMs.p50, 2)} ms`);
+    log(
+      `deploy call: p50 ${fmt(figures.callMs.p50, 2)} ms, p90 ${fmt(figures.callMs.p90, 2)} ms, max ${fmt(figures.callMs.max, 2)} ms; server-reported p50 ${fmt(figures.serverReportedMs.p50, 2)} ms`,
+    );
     return {
       name: 'deploy',
       title: `Deployment into a running ${settings.workers}-worker server (${settings.deploys} deploys of a changing file)`,
       settings,
       figures,
       checks: [
-        { measure: 'viaduct.service.deploy call, p50', result: `${fmt(figures.callMs.p50, 1)} ms (p90 ${fmt(figures.callMs.p90, 1)}, max ${fmt(figures.callMs.max, 1)})`, target: '<= 20 ms', met: figures.callMs.p50 <= 20 },
+        {
+          measure: 'viaduct.service.deploy call, p50',
+          result: `${fmt(figures.callMs.p50, 1)} ms (p90 ${fmt(figures.callMs.p90, 1)}, max ${fmt(figures.callMs.max, 1)})`,
+          target: '<= 20 ms',
+          met: figures.callMs.p50 <= 20,
+        },
         {
           measure: 'deploy + first channel request with the new version, p50',
           result: `${fmt(figures.visibleThroughChannelMs.p50, 1)} ms (p90 ${fmt(figures.visibleThroughChannelMs.p90, 1)}, max ${fmt(figures.visibleThroughChannelMs.max, 1)})`,
@@ -116,7 +129,9 @@ export async function run(): Promise<BenchResult> {
           met: stale === 0 && incomplete === 0,
         },
       ],
-      notes: [`server-reported deploy time (compile, trial load, ODB write, broadcast to every worker): p50 ${fmt(figures.serverReportedMs.p50, 1)} ms; median call overhead outside it ${fmt(median(callMs.map((c, i) => c - serverMs[i]!)), 2)} ms`],
+      notes: [
+        `server-reported deploy time (compile, trial load, ODB write, broadcast to every worker): p50 ${fmt(figures.serverReportedMs.p50, 1)} ms; median call overhead outside it ${fmt(median(callMs.map((c, i) => c - serverMs[i]!)), 2)} ms`,
+      ],
     };
   } finally {
     admin.destroy();

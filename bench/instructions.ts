@@ -50,7 +50,12 @@ interface Pair {
   readonly baselineScript: string;
   readonly baselineEnv: (settings: Settings) => Record<string, string>;
   readonly expected: string;
-  readonly service: { readonly file: string; readonly source: string; readonly name: string; readonly channelPath: string };
+  readonly service: {
+    readonly file: string;
+    readonly source: string;
+    readonly name: string;
+    readonly channelPath: string;
+  };
   prepare?(env: BenchEnv, settings: Settings): Promise<void>;
 }
 
@@ -71,14 +76,22 @@ const PAIRS: Readonly<Record<string, Pair>> = {
     expected: SELECT_EXPECTED,
     service: { file: 'select.ts', source: SELECT_SOURCE, name: 'bench.select', channelPath: '/api/select' },
     async prepare(env, settings) {
-      await env.admin('viaduct.outgoing.sql.create', { name: 'bench', url: settings.pgUrl, pool_size: settings.poolSize, ...(process.env.PGPASSWORD ? { password: process.env.PGPASSWORD } : {}) });
+      await env.admin('viaduct.outgoing.sql.create', {
+        name: 'bench',
+        url: settings.pgUrl,
+        pool_size: settings.poolSize,
+        ...(process.env.PGPASSWORD ? { password: process.env.PGPASSWORD } : {}),
+      });
     },
   },
 };
 
 export async function run(): Promise<BenchResult> {
   const settings: Settings = {
-    pairs: (process.env.BENCH_IR_PAIRS ?? 'request,sql').split(',').map((p) => p.trim()).filter((p) => p !== ''),
+    pairs: (process.env.BENCH_IR_PAIRS ?? 'request,sql')
+      .split(',')
+      .map((p) => p.trim())
+      .filter((p) => p !== ''),
     warmupRequests: envInt('BENCH_IR_WARMUP', 20_000),
     requests: envInt('BENCH_IR_REQUESTS', 10_000),
     samples: envInt('BENCH_IR_SAMPLES', 3),
@@ -87,10 +100,26 @@ export async function run(): Promise<BenchResult> {
     pgUrl: process.env.BENCH_PG_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres',
   };
   const unknown = settings.pairs.filter((p) => PAIRS[p] === undefined);
-  if (unknown.length > 0 || settings.pairs.length === 0) throw new Error(`BENCH_IR_PAIRS=${process.env.BENCH_IR_PAIRS}: expected a comma-separated list of ${Object.keys(PAIRS).join(', ')}`);
+  if (unknown.length > 0 || settings.pairs.length === 0)
+    throw new Error(
+      `BENCH_IR_PAIRS=${process.env.BENCH_IR_PAIRS}: expected a comma-separated list of ${Object.keys(PAIRS).join(', ')}`,
+    );
   const title = 'Instructions per request (callgrind), 1 worker vs a bare node:http baseline';
   if (!(await hasValgrind())) {
-    return { name: 'instructions', title, settings, figures: {}, checks: [{ measure: 'instructions per request, viaduct / baseline', result: 'not measured: valgrind is not installed (apt-get install valgrind)', target: 'reported', met: undefined }] };
+    return {
+      name: 'instructions',
+      title,
+      settings,
+      figures: {},
+      checks: [
+        {
+          measure: 'instructions per request, viaduct / baseline',
+          result: 'not measured: valgrind is not installed (apt-get install valgrind)',
+          target: 'reported',
+          met: undefined,
+        },
+      ],
+    };
   }
   const log = (line: string): void => void process.stdout.write(`[instructions] ${line}\n`);
   const figures: Record<string, unknown> = {};
@@ -99,7 +128,13 @@ export async function run(): Promise<BenchResult> {
     const pair = PAIRS[name]!;
     const counted = await measurePair(pair, settings, log);
     const ratio = round(counted.viaduct.median / counted.baseline.median, 3);
-    figures[name] = { viaductPerRequest: Math.round(counted.viaduct.median), baselinePerRequest: Math.round(counted.baseline.median), ratio, viaductSamples: counted.viaduct.samples, baselineSamples: counted.baseline.samples };
+    figures[name] = {
+      viaductPerRequest: Math.round(counted.viaduct.median),
+      baselinePerRequest: Math.round(counted.baseline.median),
+      ratio,
+      viaductSamples: counted.viaduct.samples,
+      baselineSamples: counted.baseline.samples,
+    };
     checks.push({
       measure: `${pair.title}: instructions per request, viaduct / ${pair.baselineName}`,
       result: `${fmt(ratio, 3)} (${fmt(counted.viaduct.median, 0)} vs ${fmt(counted.baseline.median, 0)}; samples ${samplesText(counted.viaduct.samples)} vs ${samplesText(counted.baseline.samples)})`,
@@ -126,17 +161,34 @@ interface Counted {
 }
 
 /** Both sides of one pair, each started under callgrind, measured and stopped. */
-async function measurePair(pair: Pair, settings: Settings, log: (line: string) => void): Promise<{ baseline: Counted; viaduct: Counted }> {
+async function measurePair(
+  pair: Pair,
+  settings: Settings,
+  log: (line: string) => void,
+): Promise<{ baseline: Counted; viaduct: Counted }> {
   const out = await mkdtemp(path.join(os.tmpdir(), 'viaduct-callgrind-'));
-  const callgrind = (name: string): string[] => ['--tool=callgrind', '--trace-children=yes', '--instr-atstart=no', `--callgrind-out-file=${path.join(out, `${name}.%p`)}`];
+  const callgrind = (name: string): string[] => [
+    '--tool=callgrind',
+    '--trace-children=yes',
+    '--instr-atstart=no',
+    `--callgrind-out-file=${path.join(out, `${name}.%p`)}`,
+  ];
   const baselinePort = await freePort();
-  const baseline = spawnChild('valgrind', [...callgrind('baseline'), process.execPath, pair.baselineScript], { PORT: String(baselinePort), ...pair.baselineEnv(settings) });
+  const baseline = spawnChild('valgrind', [...callgrind('baseline'), process.execPath, pair.baselineScript], {
+    PORT: String(baselinePort),
+    ...pair.baselineEnv(settings),
+  });
   const env = await BenchEnv.create({ workers: 1 });
   let server: ReturnType<typeof spawnChild> | undefined;
   try {
     log(`${pair.baselineName}: starting the baseline under callgrind`);
     await waitForOutput(baseline, 'listening', START_TIMEOUT_MS);
-    const baselineCount = await measure(pair.baselineName, baseline.pid, `http://127.0.0.1:${baselinePort}/`, 'baseline');
+    const baselineCount = await measure(
+      pair.baselineName,
+      baseline.pid,
+      `http://127.0.0.1:${baselinePort}/`,
+      'baseline',
+    );
     await baseline.stop();
 
     log('starting a viaduct server under callgrind (primary and workers)');
@@ -148,7 +200,12 @@ async function measurePair(pair: Pair, settings: Settings, log: (line: string) =
     await env.deployWithCli(file, source);
     await env.createRestChannel('bench', channelPath, serviceName);
     const [worker] = await env.workers();
-    const viaductCount = await measure(`viaduct (${pair.baselineName} pair)`, worker!.pid, `${env.url}${channelPath}`, 'viaduct');
+    const viaductCount = await measure(
+      `viaduct (${pair.baselineName} pair)`,
+      worker!.pid,
+      `${env.url}${channelPath}`,
+      'viaduct',
+    );
     return { baseline: baselineCount, viaduct: viaductCount };
   } finally {
     // SIGTERM: the server stops as from Ctrl-C, its workers with it.
@@ -199,11 +256,15 @@ function control(...args: Array<string | number>): Promise<unknown> {
 /** `amount` POST requests; how many were answered 2xx (anything else fails the benchmark). */
 function fire(url: string, amount: number, connections: number): Promise<number> {
   return new Promise((resolve, reject) => {
-    autocannon({ url, method: 'POST', body: BODY, headers: { 'content-type': 'application/json' }, connections, amount }, (error, result) => {
-      if (error) return reject(error);
-      if (result.non2xx > 0 || result.errors > 0) return reject(new Error(`${url}: ${result.non2xx} non-2xx answers and ${result.errors} errors`));
-      resolve(result.requests.total);
-    });
+    autocannon(
+      { url, method: 'POST', body: BODY, headers: { 'content-type': 'application/json' }, connections, amount },
+      (error, result) => {
+        if (error) return reject(error);
+        if (result.non2xx > 0 || result.errors > 0)
+          return reject(new Error(`${url}: ${result.non2xx} non-2xx answers and ${result.errors} errors`));
+        resolve(result.requests.total);
+      },
+    );
   });
 }
 

@@ -32,7 +32,11 @@ export async function run(): Promise<BenchResult> {
   const log = (line: string): void => void process.stdout.write(`[lb-throughput] ${line}\n`);
 
   const loadBefore = os.loadavg()[0]!;
-  const env = await ClusterEnv.create({ servers: settings.servers, workers: settings.workers, broker: settings.broker });
+  const env = await ClusterEnv.create({
+    servers: settings.servers,
+    workers: settings.workers,
+    broker: settings.broker,
+  });
   try {
     await env.start();
     const [server1, server2] = env.servers as [(typeof env.servers)[number], (typeof env.servers)[number]];
@@ -62,11 +66,16 @@ export async function run(): Promise<BenchResult> {
     const server2Cpu = totalCpuMs(pids2) - server2CpuBefore;
     const answersAfter = await env.haproxyServerAnswers();
     // How HAProxy spread the load (warm-up and every LB round), from its own counters.
-    const spread = Object.fromEntries(Object.keys(answersAfter).map((name) => [name, (answersAfter[name] ?? 0) - (answersBefore[name] ?? 0)]));
+    const spread = Object.fromEntries(
+      Object.keys(answersAfter).map((name) => [name, (answersAfter[name] ?? 0) - (answersBefore[name] ?? 0)]),
+    );
     const lbRequests = Object.values(spread).reduce((a, b) => a + b, 0);
     const haproxyCpuUs = round((haproxyCpu * 1000) / Math.max(1, lbRequests), 1);
     const server2CpuUs = round((server2Cpu * 1000) / Math.max(1, spread[server2.name] ?? 0), 1);
-    const haproxyLogBytes = await stat(path.join(env.dir, 'logs', 'haproxy.log')).then((s) => s.size, () => 0);
+    const haproxyLogBytes = await stat(path.join(env.dir, 'logs', 'haproxy.log')).then(
+      (s) => s.size,
+      () => 0,
+    );
 
     const { throughputRatio, p99Ratio, serverCpuRatio: cpuRatio } = ratios(d, l);
     const cpus = os.cpus().length;
@@ -91,8 +100,18 @@ export async function run(): Promise<BenchResult> {
         loadAverage: round(loadAverage, 2),
       },
       checks: [
-        { measure: 'throughput, LB (2 servers) / direct (1 server)', result: `${fmt(throughputRatio, 2)} (${fmt(l.rps, 0)} vs ${fmt(d.rps, 0)} req/s)`, target: '—', met: undefined },
-        { measure: 'p99 latency, LB / direct', result: `${fmt(p99Ratio, 2)}x (${fmt(l.p99, 2)} vs ${fmt(d.p99, 2)} ms)`, target: '—', met: undefined },
+        {
+          measure: 'throughput, LB (2 servers) / direct (1 server)',
+          result: `${fmt(throughputRatio, 2)} (${fmt(l.rps, 0)} vs ${fmt(d.rps, 0)} req/s)`,
+          target: '—',
+          met: undefined,
+        },
+        {
+          measure: 'p99 latency, LB / direct',
+          result: `${fmt(p99Ratio, 2)}x (${fmt(l.p99, 2)} vs ${fmt(d.p99, 2)} ms)`,
+          target: '—',
+          met: undefined,
+        },
       ],
       notes: [
         ...roundNotes(['direct', d], ['lb', l]),
@@ -113,7 +132,9 @@ async function verify(url: string): Promise<void> {
   const answer = await httpRequest(url, { method: 'POST', body: BODY, agent: false, timeoutMs: 5_000 });
   const type = String(answer.headers['content-type'] ?? '');
   if (answer.status !== 200 || !type.startsWith('application/json') || answer.body !== EXPECTED) {
-    throw new Error(`${url} answered ${answer.status} ${type} ${answer.body}; expected 200 application/json ${EXPECTED}`);
+    throw new Error(
+      `${url} answered ${answer.status} ${type} ${answer.body}; expected 200 application/json ${EXPECTED}`,
+    );
   }
 }
 

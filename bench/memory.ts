@@ -78,22 +78,37 @@ export async function run(): Promise<BenchResult> {
     const list = await env.admin<Array<{ name: string; loaded: boolean }>>('viaduct.service.get-list');
     const ours = list.filter((s) => s.name.startsWith('mem.trivial-'));
     const expected = settings.services + settings.warmupServices;
-    if (ours.length !== expected || ours.some((s) => !s.loaded)) throw new Error(`Expected ${expected} loaded mem.trivial-* services, found ${ours.length} (${ours.filter((s) => s.loaded).length} loaded)`);
+    if (ours.length !== expected || ours.some((s) => !s.loaded))
+      throw new Error(
+        `Expected ${expected} loaded mem.trivial-* services, found ${ours.length} (${ours.filter((s) => s.loaded).length} loaded)`,
+      );
     for (const index of [0, Math.floor(settings.services / 2), settings.services - 1]) {
       const id = String(index).padStart(4, '0');
       const answer = await env.admin<{ id: number }>(`mem.trivial-${id}`);
       if (answer.id !== index) throw new Error(`mem.trivial-${id} answered ${JSON.stringify(answer)}`);
     }
-    if (rssKb(pid) <= 0 || (await env.workers())[0]?.pid !== pid) throw new Error('The worker was replaced during the measurement');
+    if (rssKb(pid) <= 0 || (await env.workers())[0]?.pid !== pid)
+      throw new Error('The worker was replaced during the measurement');
 
     const growthKb = after.medianKb - before.medianKb;
     const perServiceKb = round(growthKb / settings.services, 2);
-    log(`worker ${pid}: ${fmt(after.medianKb / 1024, 1)} MB after ${settings.services} services (${fmt(deploySeconds, 1)} s of deploying)`);
+    log(
+      `worker ${pid}: ${fmt(after.medianKb / 1024, 1)} MB after ${settings.services} services (${fmt(deploySeconds, 1)} s of deploying)`,
+    );
     return {
       name: 'memory',
       title: `Memory: worker RSS growth per deployed trivial service (${settings.services} services, 1 worker)`,
       settings,
-      figures: { workerPid: pid, beforeKb: before.medianKb, afterKb: after.medianKb, growthKb, perServiceKb, beforeSamplesKb: before.samplesKb, afterSamplesKb: after.samplesKb, deploySeconds: round(deploySeconds, 1) },
+      figures: {
+        workerPid: pid,
+        beforeKb: before.medianKb,
+        afterKb: after.medianKb,
+        growthKb,
+        perServiceKb,
+        beforeSamplesKb: before.samplesKb,
+        afterSamplesKb: after.samplesKb,
+        deploySeconds: round(deploySeconds, 1),
+      },
       checks: [
         {
           measure: 'worker RSS per deployed service',
@@ -102,7 +117,9 @@ export async function run(): Promise<BenchResult> {
           met: perServiceKb <= 50,
         },
       ],
-      notes: [`VmRSS median of ${settings.samples} samples ${settings.sampleIntervalMs} ms apart, ${settings.settleMs} ms after the last deploy; ${settings.warmupServices} services deployed before the baseline; no forced GC`],
+      notes: [
+        `VmRSS median of ${settings.samples} samples ${settings.sampleIntervalMs} ms apart, ${settings.settleMs} ms after the last deploy; ${settings.warmupServices} services deployed before the baseline; no forced GC`,
+      ],
     };
   } finally {
     agent.destroy();

@@ -8,7 +8,16 @@
 import { fileURLToPath } from 'node:url';
 import { spawnNode, waitForOutput } from './lib/child.js';
 import { BenchEnv, freePort } from './lib/env.js';
-import { compareUnderLoad, expectJsonAnswer, loadSettings, ratios, sideFigures, roundNotes, throughputCheck, type Contender } from './lib/compare-load.js';
+import {
+  compareUnderLoad,
+  expectJsonAnswer,
+  loadSettings,
+  ratios,
+  sideFigures,
+  roundNotes,
+  throughputCheck,
+  type Contender,
+} from './lib/compare-load.js';
 import { isMain, runStandalone, type BenchResult } from './lib/report.js';
 import { envInt, fmt } from './lib/stats.js';
 
@@ -38,12 +47,20 @@ export async function run(): Promise<BenchResult> {
   const echoPort = await freePort();
   const echo = spawnNode([ECHO_SERVER], { PORT: String(echoPort) });
   const baselinePort = await freePort();
-  const baseline = spawnNode([BASELINE_SERVER], { PORT: String(baselinePort), TARGET: `http://127.0.0.1:${echoPort}`, POOL_SIZE: String(settings.poolSize) });
+  const baseline = spawnNode([BASELINE_SERVER], {
+    PORT: String(baselinePort),
+    TARGET: `http://127.0.0.1:${echoPort}`,
+    POOL_SIZE: String(settings.poolSize),
+  });
   try {
     await waitForOutput(echo, 'listening');
     await waitForOutput(baseline, 'listening');
     await env.start();
-    await env.admin('viaduct.outgoing.rest.create', { name: 'echo', address: `http://127.0.0.1:${echoPort}`, pool_size: settings.poolSize });
+    await env.admin('viaduct.outgoing.rest.create', {
+      name: 'echo',
+      address: `http://127.0.0.1:${echoPort}`,
+      pool_size: settings.poolSize,
+    });
     await env.deployWithCli('forward.ts', CALLER_SOURCE);
     await env.createRestChannel('forward', '/api/forward', 'bench.forward');
 

@@ -7,7 +7,16 @@
 import { fileURLToPath } from 'node:url';
 import { spawnNode, waitForOutput } from './lib/child.js';
 import { BenchEnv, freePort } from './lib/env.js';
-import { compareUnderLoad, expectJsonAnswer, loadSettings, ratios, sideFigures, roundNotes, throughputCheck, type Contender } from './lib/compare-load.js';
+import {
+  compareUnderLoad,
+  expectJsonAnswer,
+  loadSettings,
+  ratios,
+  sideFigures,
+  roundNotes,
+  throughputCheck,
+  type Contender,
+} from './lib/compare-load.js';
 import { isMain, runStandalone, type BenchResult } from './lib/report.js';
 import { envInt, fmt } from './lib/stats.js';
 
@@ -38,11 +47,20 @@ export async function run(): Promise<BenchResult> {
 
   const env = await BenchEnv.create({ workers: 1 });
   const baselinePort = await freePort();
-  const baseline = spawnNode([BASELINE_SERVER], { PORT: String(baselinePort), PG_URL: settings.pgUrl, POOL_SIZE: String(settings.poolSize) });
+  const baseline = spawnNode([BASELINE_SERVER], {
+    PORT: String(baselinePort),
+    PG_URL: settings.pgUrl,
+    POOL_SIZE: String(settings.poolSize),
+  });
   try {
     await waitForOutput(baseline, 'listening');
     await env.start();
-    await env.admin('viaduct.outgoing.sql.create', { name: 'bench', url: settings.pgUrl, pool_size: settings.poolSize, ...(process.env.PGPASSWORD ? { password: process.env.PGPASSWORD } : {}) });
+    await env.admin('viaduct.outgoing.sql.create', {
+      name: 'bench',
+      url: settings.pgUrl,
+      pool_size: settings.poolSize,
+      ...(process.env.PGPASSWORD ? { password: process.env.PGPASSWORD } : {}),
+    });
     await env.deployWithCli('select.ts', SELECT_SOURCE);
     await env.createRestChannel('select', '/api/select', 'bench.select');
 

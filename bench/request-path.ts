@@ -7,7 +7,16 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawnNode, waitForOutput } from './lib/child.js';
 import { BenchEnv, freePort, HELLO_SOURCE } from './lib/env.js';
-import { compareUnderLoad, expectJsonAnswer, loadSettings, ratios, sideFigures, roundNotes, throughputCheck, type Contender } from './lib/compare-load.js';
+import {
+  compareUnderLoad,
+  expectJsonAnswer,
+  loadSettings,
+  ratios,
+  sideFigures,
+  roundNotes,
+  throughputCheck,
+  type Contender,
+} from './lib/compare-load.js';
 import { isMain, runStandalone, type BenchResult } from './lib/report.js';
 import { fmt, round } from './lib/stats.js';
 
@@ -64,7 +73,9 @@ export async function run(): Promise<BenchResult> {
       notes: [
         ...roundNotes(['raw', r], ['viaduct', v]),
         ...(busy
-          ? [`the machine was busy (load average ${fmt(loadAverage, 1)} on ${cpus} CPUs, besides this benchmark): the throughput and p99 ratios are unreliable, the CPU-per-request ratio less so`]
+          ? [
+              `the machine was busy (load average ${fmt(loadAverage, 1)} on ${cpus} CPUs, besides this benchmark): the throughput and p99 ratios are unreliable, the CPU-per-request ratio less so`,
+            ]
           : []),
         `server CPU per request (user + system, all the server's processes): viaduct ${fmt(v.cpuUs, 1)} µs, raw ${fmt(r.cpuUs, 1)} µs, ratio ${fmt(cpuRatio, 2)} (for information: it moves far less than req/s with how busy the machine is; best round of each)`,
         `autocannon in this process, ${settings.connections} connections, pipelining ${settings.pipelining}, POST ${BODY}; best of ${settings.rounds} rounds of ${settings.durationS} s each, order alternating`,

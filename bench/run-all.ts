@@ -38,7 +38,9 @@ async function main(): Promise<number> {
   const only = process.argv.slice(2);
   const unknown = only.filter((name) => !BENCHMARKS.some((b) => b.name === name));
   if (unknown.length > 0) {
-    process.stderr.write(`Unknown benchmark(s): ${unknown.join(', ')}; known: ${BENCHMARKS.map((b) => b.name).join(', ')}\n`);
+    process.stderr.write(
+      `Unknown benchmark(s): ${unknown.join(', ')}; known: ${BENCHMARKS.map((b) => b.name).join(', ')}\n`,
+    );
     return 2;
   }
   const selected = BENCHMARKS.filter((b) => only.length === 0 || only.includes(b.name));
@@ -67,7 +69,10 @@ async function main(): Promise<number> {
       '',
       `## Benchmark summary`,
       '',
-      `${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${os.platform()} ${os.arch()}, ${cpus.length} × ${cpus[0]?.model.trim() ?? 'CPU'}, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}; every ratio is against a baseline measured in the same run.`,
+      `${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${os.platform()} ${os.arch()}, ${cpus.length} × ${cpus[0]?.model.trim() ?? 'CPU'}, load average ${os
+        .loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' ')}; every ratio is against a baseline measured in the same run.`,
       '',
       markdownSummary(results, failures),
       '',

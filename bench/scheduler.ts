@@ -59,18 +59,29 @@ export async function run(): Promise<BenchResult> {
       const scheduler = [];
       for (let i = first; i < Math.min(settings.jobs, first + settings.jobsPerImport); i++) {
         // Offsets 0..999 ms: the jobs' fire times spread evenly over each second.
-        scheduler.push({ name: `job-${i}`, service: SERVICE, type: 'interval', interval: { seconds: 1 }, start_date: new Date(Date.UTC(2020, 0, 1) + (i % 1000)).toISOString() });
+        scheduler.push({
+          name: `job-${i}`,
+          service: SERVICE,
+          type: 'interval',
+          interval: { seconds: 1 },
+          start_date: new Date(Date.UTC(2020, 0, 1) + (i % 1000)).toISOString(),
+        });
       }
       await env.admin('viaduct.enmasse.import', { document: { scheduler } });
     }
     log(`${settings.jobs} jobs created in ${fmt((performance.now() - created) / 1000)} s`);
 
     const engineAssigned = (await logLines(env)).filter((l) => l.msg === 'The scheduler runs in this worker').at(-1);
-    if (engineAssigned?.pid === undefined) throw new Error('No worker runs the scheduler (no "The scheduler runs in this worker" in the log)');
+    if (engineAssigned?.pid === undefined)
+      throw new Error('No worker runs the scheduler (no "The scheduler runs in this worker" in the log)');
     const enginePid = engineAssigned.pid;
     // The spare worker takes dispatched runs too (it is loaded and attached to the broker).
-    const run = JSON.parse(await readFile(path.join(env.dir, 'run', 'server1.json'), 'utf8')) as { spare: number | null };
-    const otherPids = [...(await env.workers()).map((w) => w.pid), ...(run.spare === null ? [] : [run.spare])].filter((pid) => pid !== enginePid);
+    const run = JSON.parse(await readFile(path.join(env.dir, 'run', 'server1.json'), 'utf8')) as {
+      spare: number | null;
+    };
+    const otherPids = [...(await env.workers()).map((w) => w.pid), ...(run.spare === null ? [] : [run.spare])].filter(
+      (pid) => pid !== enginePid,
+    );
     const primaryPid = env.primaryPid!;
 
     await sleep(settings.warmupS * 1000);
@@ -95,12 +106,21 @@ export async function run(): Promise<BenchResult> {
       primary: percentOfCore(cpuBefore.primary, cpuAfter.primary),
     };
     const stopped = (await logLines(env)).filter((l) => l.msg === 'Scheduler stopped').at(-1);
-    const engineBusy = stopped?.busyMs !== undefined && stopped.runningMs ? (100 * stopped.busyMs) / stopped.runningMs : Number.NaN;
+    const engineBusy =
+      stopped?.busyMs !== undefined && stopped.runningMs ? (100 * stopped.busyMs) / stopped.runningMs : Number.NaN;
 
     const db = new Database(path.join(env.dir, 'odb.sqlite'), { readonly: true });
     const rows = db
-      .prepare('select job_id, planned_at, started_at, run_trigger, outcome from scheduler_run where manual = 0 and planned_at >= ? and planned_at < ?')
-      .all(new Date(windowStart).toISOString(), new Date(windowEnd).toISOString()) as Array<{ job_id: string; planned_at: string; started_at: string; run_trigger: string; outcome: string }>;
+      .prepare(
+        'select job_id, planned_at, started_at, run_trigger, outcome from scheduler_run where manual = 0 and planned_at >= ? and planned_at < ?',
+      )
+      .all(new Date(windowStart).toISOString(), new Date(windowEnd).toISOString()) as Array<{
+      job_id: string;
+      planned_at: string;
+      started_at: string;
+      run_trigger: string;
+      outcome: string;
+    }>;
     db.close();
 
     const onTime = rows.filter((r) => r.run_trigger === 'schedule');
@@ -108,8 +128,13 @@ export async function run(): Promise<BenchResult> {
     // The lag over time: p99 of the runs planned in each second of the window, to tell a steady
     // lag from stalls (periodic ones, or a backlog from the start).
     const bySecond = Array.from({ length: settings.durationS }, () => [] as number[]);
-    for (const r of onTime) bySecond[Math.floor((Date.parse(r.planned_at) - windowStart) / 1000)]?.push(Date.parse(r.started_at) - Date.parse(r.planned_at));
-    const p99BySecond = bySecond.map((l) => (l.length === 0 ? Number.NaN : percentileSorted(Float64Array.from(l).sort(), 99)));
+    for (const r of onTime)
+      bySecond[Math.floor((Date.parse(r.planned_at) - windowStart) / 1000)]?.push(
+        Date.parse(r.started_at) - Date.parse(r.planned_at),
+      );
+    const p99BySecond = bySecond.map((l) =>
+      l.length === 0 ? Number.NaN : percentileSorted(Float64Array.from(l).sort(), 99),
+    );
     const expected = settings.jobs * settings.durationS;
     const distinct = new Set(rows.map((r) => `${r.job_id}@${r.planned_at}`)).size;
     const catchUps = rows.filter((r) => r.run_trigger === 'catch-up').length;
@@ -117,7 +142,9 @@ export async function run(): Promise<BenchResult> {
     const p50 = percentileSorted(lags, 50);
     const p99 = percentileSorted(lags, 99);
     const max = lags.length > 0 ? lags[lags.length - 1]! : Number.NaN;
-    log(`${rows.length} runs of ${expected} fire times; lag p50 ${fmt(p50)} ms, p99 ${fmt(p99)} ms, max ${fmt(max)} ms`);
+    log(
+      `${rows.length} runs of ${expected} fire times; lag p50 ${fmt(p50)} ms, p99 ${fmt(p99)} ms, max ${fmt(max)} ms`,
+    );
     log(`lag p99 by second of the window (ms): ${p99BySecond.map((v) => fmt(v, 0)).join(' ')}`);
 
     return {
@@ -132,13 +159,22 @@ export async function run(): Promise<BenchResult> {
         notOk,
         lagMs: { p50: round(p50), p99: round(p99), max: round(max) },
         lagP99BySecondMs: p99BySecond.map((v) => round(v)),
-        cpuPercentOfOneCore: { engineWorker: round(cpu.engineWorker, 1), otherWorkers: cpu.otherWorkers.map((c) => round(c, 1)), primary: round(cpu.primary, 1) },
+        cpuPercentOfOneCore: {
+          engineWorker: round(cpu.engineWorker, 1),
+          otherWorkers: cpu.otherWorkers.map((c) => round(c, 1)),
+          primary: round(cpu.primary, 1),
+        },
         engineBusyPercent: round(engineBusy, 2),
         getListMs: round(getListMs),
         runsPerSecond: round(rows.length / settings.durationS),
       },
       checks: [
-        { measure: 'lag from planned to actual start, p99', result: `${fmt(p99)} ms (p50 ${fmt(p50)}, max ${fmt(max)})`, target: `<= ${LAG_TARGET_MS} ms`, met: p99 <= LAG_TARGET_MS },
+        {
+          measure: 'lag from planned to actual start, p99',
+          result: `${fmt(p99)} ms (p50 ${fmt(p50)}, max ${fmt(max)})`,
+          target: `<= ${LAG_TARGET_MS} ms`,
+          met: p99 <= LAG_TARGET_MS,
+        },
         {
           measure: 'fire times in the window that ran, each once',
           result: `${distinct} of ${expected}, ${rows.length - distinct} twice, ${catchUps} as catch-up, ${notOk} not ok`,

@@ -23,7 +23,10 @@ const importMetaUrl = {
       const source = await readFile(args.path, 'utf8');
       if (!source.includes('import.meta.url')) return undefined;
       const compiled = path.relative(root, args.path).replace(/\.ts$/, '.js').split(path.sep).join('/');
-      return { contents: source.replaceAll('import.meta.url', `__viaductDistUrl(${JSON.stringify(compiled)})`), loader: 'ts' };
+      return {
+        contents: source.replaceAll('import.meta.url', `__viaductDistUrl(${JSON.stringify(compiled)})`),
+        loader: 'ts',
+      };
     });
   },
 };
@@ -33,7 +36,8 @@ const workerScript = {
   name: 'worker-script',
   setup(b) {
     b.onLoad({ filter: /[\\/]src[\\/]server[\\/]worker-script\.ts$/ }, () => ({
-      contents: "import path from 'node:path';\nexport const WORKER_SCRIPT = path.join(__dirname, 'start-worker.cjs');\n",
+      contents:
+        "import path from 'node:path';\nexport const WORKER_SCRIPT = path.join(__dirname, 'start-worker.cjs');\n",
       loader: 'ts',
     }));
   },

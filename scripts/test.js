@@ -15,10 +15,14 @@ function collect(dir) {
   });
 }
 
-const files = collect(root).filter((f) => filter === undefined || f.includes(filter)).sort();
+const files = collect(root)
+  .filter((f) => filter === undefined || f.includes(filter))
+  .sort();
 if (files.length === 0) {
   console.error(`No test files${filter ? ` matching ${filter}` : ''} under ${root}`);
   process.exit(1);
 }
-const result = spawnSync(process.execPath, ['--test', '--test-concurrency=2', '--test-reporter=spec', ...files], { stdio: 'inherit' });
+const result = spawnSync(process.execPath, ['--test', '--test-concurrency=2', '--test-reporter=spec', ...files], {
+  stdio: 'inherit',
+});
 process.exit(result.status ?? 1);

@@ -51,13 +51,13 @@ const table = {
   // Environment, ODB and CLI
   VIA_ERR_ENV_NOT_FOUND: { status: 400, message: 'No environment in this directory' },
   VIA_ERR_ENV_EXISTS: { status: 400, message: 'An environment exists in this directory already' },
-  VIA_ERR_ENV_CONFIG: { status: 400, message: 'The environment\'s configuration is not valid' },
+  VIA_ERR_ENV_CONFIG: { status: 400, message: "The environment's configuration is not valid" },
   VIA_ERR_ENV_NOT_RUNNING: { status: 400, message: 'The environment is not running' },
   VIA_ERR_ODB_URL: { status: 400, message: 'The ODB URL is not valid' },
   VIA_ERR_ODB_UNREACHABLE: { status: 500, message: 'The ODB cannot be reached' },
   VIA_ERR_DRIVER_MISSING: { status: 500, message: 'A program the platform runs is not installed' },
   VIA_ERR_UNKNOWN_ACTION: { status: 500, message: 'No feature of this server handles this broker action' },
-  VIA_ERR_SECRET_KEY: { status: 500, message: 'A secret cannot be decrypted with this environment\'s key' },
+  VIA_ERR_SECRET_KEY: { status: 500, message: "A secret cannot be decrypted with this environment's key" },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof table;

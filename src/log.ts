@@ -7,7 +7,18 @@ import { BatchedDestination } from './util/log-destination.js';
  * its wildcard paths (`*.password`) cost about 20 µs per log line and reach one level only, so
  * the levels below are done by redactNested, which looks only into fields that hold objects.
  */
-const SECRET_FIELDS = ['password', 'secret', 'client_secret', 'token', 'access_token', 'key', 'api_key', 'passphrase', 'private_key', 'authorization'];
+const SECRET_FIELDS = [
+  'password',
+  'secret',
+  'client_secret',
+  'token',
+  'access_token',
+  'key',
+  'api_key',
+  'passphrase',
+  'private_key',
+  'authorization',
+];
 const SECRET = new Set(SECRET_FIELDS);
 const REDACT = [...SECRET_FIELDS, 'headers.cookie', 'headers["x-api-key"]', 'payload.source'];
 /** What a secret's value is replaced by; docs/services.md names it. */
@@ -42,7 +53,12 @@ const { chindingsSym, streamSym, formatOptsSym } = pino.symbols;
 /** pino's number for the info level. */
 export const INFO_LEVEL = 30;
 
-export function createLogger(options: { name: string; level?: string; destination?: DestinationStream; base?: Record<string, unknown> }): Logger {
+export function createLogger(options: {
+  name: string;
+  level?: string;
+  destination?: DestinationStream;
+  base?: Record<string, unknown>;
+}): Logger {
   const logger = pino(
     {
       level: options.level ?? process.env.VIADUCT_LOG_LEVEL ?? 'info',
@@ -167,7 +183,8 @@ function walk(value: object, enclosing: object[], key: string): unknown {
 
 /** Sets an own field, also one named `__proto__`, which plain assignment would take as the prototype. */
 function setField(target: Record<string, unknown>, key: string, value: unknown): void {
-  if (key === '__proto__') Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  if (key === '__proto__')
+    Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
   else target[key] = value;
 }
 
@@ -183,7 +200,10 @@ function setField(target: Record<string, unknown>, key: string, value: unknown):
 export function writeInfoLine(logger: Logger, fields: string, msg: string): boolean {
   const own = logger as unknown as Record<symbol, unknown>;
   if (own[PLAIN] !== true) return false;
-  if (logger.levelVal <= INFO_LEVEL) (own[streamSym] as DestinationStream).write(`{"level":${INFO_LEVEL},"time":${timeText()}${own[chindingsSym] as string},${fields},"msg":${msg}}\n`);
+  if (logger.levelVal <= INFO_LEVEL)
+    (own[streamSym] as DestinationStream).write(
+      `{"level":${INFO_LEVEL},"time":${timeText()}${own[chindingsSym] as string},${fields},"msg":${msg}}\n`,
+    );
   return true;
 }
 

@@ -20,8 +20,16 @@ export function spawnNode(args: readonly string[], env: Record<string, string> =
 }
 
 /** spawnNode() for any program (e.g. node under valgrind). */
-export function spawnChild(command: string, args: readonly string[], env: Record<string, string> = {}): Child & { output(): string } {
-  const child = spawn(command, [...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+export function spawnChild(
+  command: string,
+  args: readonly string[],
+  env: Record<string, string> = {},
+): Child & { output(): string } {
+  const child = spawn(command, [...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
   if (child.pid === undefined) throw new Error(`Could not spawn ${command} ${args.join(' ')}`);
   const pid = child.pid;
   let output = '';
@@ -75,8 +83,12 @@ export function waitForOutput(child: Child & { output(): string }, text: string,
     const onData = (): void => {
       if (check()) finish();
     };
-    const timer = setTimeout(() => finish(new Error(`No "${text}" within ${timeoutMs} ms; output:\n${child.output()}`)), timeoutMs);
-    const onExit = (): void => finish(new Error(`The child exited before printing "${text}"; output:\n${child.output()}`));
+    const timer = setTimeout(
+      () => finish(new Error(`No "${text}" within ${timeoutMs} ms; output:\n${child.output()}`)),
+      timeoutMs,
+    );
+    const onExit = (): void =>
+      finish(new Error(`The child exited before printing "${text}"; output:\n${child.output()}`));
     function finish(error?: Error): void {
       clearTimeout(timer);
       child.process.stdout!.off('data', onData);

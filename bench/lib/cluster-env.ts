@@ -10,11 +10,20 @@ import { groupAlive, isAlive, killGroup } from './proc.js';
 import { sleep } from './stats.js';
 
 /** Debian puts haproxy in /usr/sbin, which a non-root PATH often lacks; the CLI looks for it on PATH. */
-const CLI_ENV = { PATH: [...new Set([...(process.env.PATH ?? '').split(path.delimiter).filter((d) => d !== ''), '/usr/sbin', '/usr/local/sbin'])].join(path.delimiter) };
+const CLI_ENV = {
+  PATH: [
+    ...new Set([
+      ...(process.env.PATH ?? '').split(path.delimiter).filter((d) => d !== ''),
+      '/usr/sbin',
+      '/usr/local/sbin',
+    ]),
+  ].join(path.delimiter),
+};
 
 async function cliOk(args: readonly string[]): Promise<CliResult> {
   const result = await cli(args, 120_000, CLI_ENV);
-  if (result.code !== 0) throw new Error(`viaduct ${args.join(' ')} exited with ${result.code}:\n${result.stderr}${result.stdout}`);
+  if (result.code !== 0)
+    throw new Error(`viaduct ${args.join(' ')} exited with ${result.code}:\n${result.stderr}${result.stdout}`);
   return result;
 }
 
@@ -87,7 +96,13 @@ export class ClusterEnv {
 
   static async create(options: { servers: number; workers: number; broker: string }): Promise<ClusterEnv> {
     const root = await mkdtemp(path.join(os.tmpdir(), 'viaduct-bench-cluster-'));
-    const env = new ClusterEnv(root, await freePortRange(options.servers), options.servers, await freePort(), options.broker);
+    const env = new ClusterEnv(
+      root,
+      await freePortRange(options.servers),
+      options.servers,
+      await freePort(),
+      options.broker,
+    );
     try {
       await cliOk([
         'quickstart',
@@ -153,7 +168,9 @@ export class ClusterEnv {
   async destroy(): Promise<void> {
     this.#unregister();
     await this.stop();
-    await this.#deleteRedisKeys().catch((error: unknown) => process.stderr.write(`cleanup: Redis keys of ${this.#cluster}: ${(error as Error).message}\n`));
+    await this.#deleteRedisKeys().catch((error: unknown) =>
+      process.stderr.write(`cleanup: Redis keys of ${this.#cluster}: ${(error as Error).message}\n`),
+    );
     await rm(this.root, { recursive: true, force: true });
   }
 
@@ -186,7 +203,11 @@ export class ClusterEnv {
     // The primary rewrites the file as workers come and go; a read may catch it half-written.
     for (let attempt = 0; ; attempt++) {
       try {
-        return JSON.parse(await readFile(path.join(this.dir, 'run', `${server.name}.json`), 'utf8')) as { primaryPid: number; workers: WorkerInfo[]; spare?: number };
+        return JSON.parse(await readFile(path.join(this.dir, 'run', `${server.name}.json`), 'utf8')) as {
+          primaryPid: number;
+          workers: WorkerInfo[];
+          spare?: number;
+        };
       } catch (error) {
         if (attempt >= 50) throw error;
         await sleep(20);
@@ -200,7 +221,12 @@ export class ClusterEnv {
     const pids = [master];
     try {
       const children = await readFile(`/proc/${master}/task/${master}/children`, 'utf8');
-      pids.push(...children.split(/\s+/).filter((p) => p !== '').map(Number));
+      pids.push(
+        ...children
+          .split(/\s+/)
+          .filter((p) => p !== '')
+          .map(Number),
+      );
     } catch {
       // no /proc children file: the master's own CPU only
     }
@@ -232,12 +258,17 @@ export class ClusterEnv {
   /** POST /viaduct/api/invoke/SERVICE on the first server; throws unless the answer is 2xx. */
   async admin<T = unknown>(service: string, payload: unknown = {}): Promise<T> {
     const answer = await this.adminRaw(service, payload);
-    if (answer.status < 200 || answer.status >= 300) throw new Error(`${service}: HTTP ${answer.status}: ${answer.body}`);
+    if (answer.status < 200 || answer.status >= 300)
+      throw new Error(`${service}: HTTP ${answer.status}: ${answer.body}`);
     return JSON.parse(answer.body) as T;
   }
 
   adminRaw(service: string, payload: unknown = {}): Promise<HttpAnswer> {
-    return httpRequest(`${this.servers[0]!.url}/viaduct/api/invoke/${service}`, { headers: { authorization: this.#auth }, body: JSON.stringify(payload), timeoutMs: 120_000 });
+    return httpRequest(`${this.servers[0]!.url}/viaduct/api/invoke/${service}`, {
+      headers: { authorization: this.#auth },
+      body: JSON.stringify(payload),
+      timeoutMs: 120_000,
+    });
   }
 
   async createRestChannel(name: string, channelPath: string, service: string): Promise<void> {
@@ -245,7 +276,12 @@ export class ClusterEnv {
   }
 
   /** Writes a service file into a server's pickup directory and waits for its "Deployed from pickup" line. */
-  async deployThroughPickup(server: ClusterServer, fileName: string, source: string, timeoutMs = 60_000): Promise<void> {
+  async deployThroughPickup(
+    server: ClusterServer,
+    fileName: string,
+    source: string,
+    timeoutMs = 60_000,
+  ): Promise<void> {
     const log = new LogTail(server.logFile);
     await log.skipToEnd();
     await writeFile(path.join(server.pickupDir, fileName), source);
@@ -254,7 +290,8 @@ export class ClusterEnv {
       for (const line of await log.read()) {
         if (line.file !== fileName) continue;
         if (line.msg === 'Deployed from pickup') return;
-        if (line.msg === 'Pickup deployment failed' || line.msg === 'Deployment refused') throw new Error(`${fileName} in ${server.pickupDir}: ${JSON.stringify(line)}`);
+        if (line.msg === 'Pickup deployment failed' || line.msg === 'Deployment refused')
+          throw new Error(`${fileName} in ${server.pickupDir}: ${JSON.stringify(line)}`);
       }
       await sleep(20);
     }

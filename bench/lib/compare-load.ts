@@ -47,7 +47,9 @@ export async function expectJsonAnswer({ name, url }: Contender, body: string, e
   const answer = await httpRequest(url, { method: 'POST', body, agent: false, timeoutMs: 5_000 });
   const type = String(answer.headers['content-type'] ?? '');
   if (answer.status !== 200 || !type.startsWith('application/json') || answer.body !== expected) {
-    throw new Error(`${name} at ${url} answered ${answer.status} ${type} ${answer.body}; expected 200 application/json ${expected}`);
+    throw new Error(
+      `${name} at ${url} answered ${answer.status} ${type} ${answer.body}; expected 200 application/json ${expected}`,
+    );
   }
 }
 
@@ -73,14 +75,30 @@ export interface Best {
 }
 
 /** Loads `baseline` and `candidate` alike; a non-2xx answer or an error under load fails the run. */
-export async function compareUnderLoad(baseline: Contender, candidate: Contender, settings: LoadSettings, log: (line: string) => void): Promise<{ baseline: Best; candidate: Best }> {
+export async function compareUnderLoad(
+  baseline: Contender,
+  candidate: Contender,
+  settings: LoadSettings,
+  log: (line: string) => void,
+): Promise<{ baseline: Best; candidate: Best }> {
   const runLoad = async (contender: Contender, durationS: number): Promise<Measured> => {
     const cpuBefore = totalCpuMs(contender.pids);
     const machineBefore = machineTicks();
-    const result = await load({ url: contender.url, method: 'POST', body: settings.body, connections: settings.connections, pipelining: settings.pipelining, durationS });
+    const result = await load({
+      url: contender.url,
+      method: 'POST',
+      body: settings.body,
+      connections: settings.connections,
+      pipelining: settings.pipelining,
+      durationS,
+    });
     const cpu = totalCpuMs(contender.pids) - cpuBefore;
     const stolen = stolenShare(machineBefore, machineTicks());
-    return { ...result, serverCpuUsPerRequest: round((cpu * 1000) / Math.max(1, result.requests), 1), ...(stolen === undefined ? {} : { stolen: round(stolen, 3) }) };
+    return {
+      ...result,
+      serverCpuUsPerRequest: round((cpu * 1000) / Math.max(1, result.requests), 1),
+      ...(stolen === undefined ? {} : { stolen: round(stolen, 3) }),
+    };
   };
   if (settings.warmupS > 0) {
     for (const contender of [baseline, candidate]) {
@@ -88,16 +106,25 @@ export async function compareUnderLoad(baseline: Contender, candidate: Contender
       await runLoad(contender, settings.warmupS);
     }
   }
-  const runs = new Map<Contender, Measured[]>([[baseline, []], [candidate, []]]);
-  const repeated = new Map<Contender, number>([[baseline, 0], [candidate, 0]]);
+  const runs = new Map<Contender, Measured[]>([
+    [baseline, []],
+    [candidate, []],
+  ]);
+  const repeated = new Map<Contender, number>([
+    [baseline, 0],
+    [candidate, 0],
+  ]);
   for (let i = 0; i < settings.rounds; i++) {
     for (const contender of i % 2 === 0 ? [baseline, candidate] : [candidate, baseline]) {
       for (let attempt = 0; ; attempt++) {
         const result = await runLoad(contender, settings.durationS);
-        if (result.non2xx > 0 || result.errors > 0) throw new Error(`${contender.name}: ${result.non2xx} non-2xx answers and ${result.errors} errors under load`);
+        if (result.non2xx > 0 || result.errors > 0)
+          throw new Error(`${contender.name}: ${result.non2xx} non-2xx answers and ${result.errors} errors under load`);
         const stolen = result.stolen === undefined ? '' : `, ${fmt(result.stolen * 100, 1)} % stolen`;
         const again = result.stolen !== undefined && result.stolen > MAX_STOLEN && attempt < MAX_REPEATS;
-        log(`round ${i + 1} ${contender.name.padEnd(7)}: ${fmt(result.rps, 0)} req/s, p50 ${fmt(result.latency.p50, 2)} ms, p99 ${fmt(result.latency.p99, 2)} ms, server CPU ${fmt(result.serverCpuUsPerRequest, 1)} µs/request${stolen}${again ? ' (run again)' : ''}`);
+        log(
+          `round ${i + 1} ${contender.name.padEnd(7)}: ${fmt(result.rps, 0)} req/s, p50 ${fmt(result.latency.p50, 2)} ms, p99 ${fmt(result.latency.p99, 2)} ms, server CPU ${fmt(result.serverCpuUsPerRequest, 1)} µs/request${stolen}${again ? ' (run again)' : ''}`,
+        );
         if (again) {
           repeated.set(contender, repeated.get(contender)! + 1);
           continue;
@@ -109,18 +136,39 @@ export async function compareUnderLoad(baseline: Contender, candidate: Contender
   }
   const best = (contender: Contender): Best => {
     const list = runs.get(contender)!;
-    return { rps: Math.max(...list.map((r) => r.rps)), p99: Math.min(...list.map((r) => r.latency.p99)), cpuUs: Math.min(...list.map((r) => r.serverCpuUsPerRequest)), runs: list, repeated: repeated.get(contender)! };
+    return {
+      rps: Math.max(...list.map((r) => r.rps)),
+      p99: Math.min(...list.map((r) => r.latency.p99)),
+      cpuUs: Math.min(...list.map((r) => r.serverCpuUsPerRequest)),
+      runs: list,
+      repeated: repeated.get(contender)!,
+    };
   };
   return { baseline: best(baseline), candidate: best(candidate) };
 }
 
 /** One side's best figures, as every comparing benchmark reports them. */
-export function sideFigures(best: Best): { rps: number; p99Ms: number; serverCpuUsPerRequest: number; runs: Measured[]; roundsRepeated: number } {
-  return { rps: best.rps, p99Ms: best.p99, serverCpuUsPerRequest: best.cpuUs, runs: best.runs, roundsRepeated: best.repeated };
+export function sideFigures(best: Best): {
+  rps: number;
+  p99Ms: number;
+  serverCpuUsPerRequest: number;
+  runs: Measured[];
+  roundsRepeated: number;
+} {
+  return {
+    rps: best.rps,
+    p99Ms: best.p99,
+    serverCpuUsPerRequest: best.cpuUs,
+    runs: best.runs,
+    roundsRepeated: best.repeated,
+  };
 }
 
 /** The candidate against the baseline: throughput, p99 and server CPU per request, each candidate / baseline. */
-export function ratios(baseline: Best, candidate: Best): { throughputRatio: number; p99Ratio: number; serverCpuRatio: number } {
+export function ratios(
+  baseline: Best,
+  candidate: Best,
+): { throughputRatio: number; p99Ratio: number; serverCpuRatio: number } {
   return {
     throughputRatio: round(candidate.rps / baseline.rps, 3),
     p99Ratio: round(candidate.p99 / baseline.p99, 3),
@@ -129,7 +177,12 @@ export function ratios(baseline: Best, candidate: Best): { throughputRatio: numb
 }
 
 /** The throughput check: the candidate's best req/s over the baseline's, against a lowest ratio. */
-export function throughputCheck(names: { baseline: string; candidate: string }, baseline: Best, candidate: Best, atLeast: number): Check {
+export function throughputCheck(
+  names: { baseline: string; candidate: string },
+  baseline: Best,
+  candidate: Best,
+  atLeast: number,
+): Check {
   const ratio = round(candidate.rps / baseline.rps, 3);
   return {
     measure: `throughput, ${names.candidate} / ${names.baseline}`,
@@ -146,7 +199,10 @@ export function throughputCheck(names: { baseline: string; candidate: string }, 
  * shows how far the machine moved, and their median is a second reading of the same comparison,
  * less at the mercy of one lucky round than the best of each side.
  */
-export function roundNotes([baselineName, baseline]: [string, Best], [candidateName, candidate]: [string, Best]): string[] {
+export function roundNotes(
+  [baselineName, baseline]: [string, Best],
+  [candidateName, candidate]: [string, Best],
+): string[] {
   const counts = `${baseline.repeated} of ${baselineName}'s, ${candidate.repeated} of ${candidateName}'s`;
   const perRound = candidate.runs.map((run, i) => run.rps / baseline.runs[i]!.rps);
   return [

@@ -48,7 +48,10 @@ export interface CliResult {
 /** Runs the real `viaduct` program to completion (`env` adds to this process's environment). */
 export function cli(args: readonly string[], timeoutMs = 60_000, env: Record<string, string> = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+    const child = spawn(process.execPath, [CLI, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...env },
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -70,7 +73,8 @@ export function cli(args: readonly string[], timeoutMs = 60_000, env: Record<str
 
 async function cliOk(args: readonly string[]): Promise<CliResult> {
   const result = await cli(args);
-  if (result.code !== 0) throw new Error(`viaduct ${args.join(' ')} exited with ${result.code}:\n${result.stderr}${result.stdout}`);
+  if (result.code !== 0)
+    throw new Error(`viaduct ${args.join(' ')} exited with ${result.code}:\n${result.stderr}${result.stdout}`);
   return result;
 }
 
@@ -169,7 +173,9 @@ export class BenchEnv {
     // The primary rewrites the file as workers come and go; a read may catch it half-written.
     for (let attempt = 0; ; attempt++) {
       try {
-        const run = JSON.parse(await readFile(path.join(this.dir, 'run', 'server1.json'), 'utf8')) as { workers: WorkerInfo[] };
+        const run = JSON.parse(await readFile(path.join(this.dir, 'run', 'server1.json'), 'utf8')) as {
+          workers: WorkerInfo[];
+        };
         return run.workers;
       } catch (error) {
         if (attempt >= 50) throw error;
@@ -181,12 +187,17 @@ export class BenchEnv {
   /** POST /viaduct/api/invoke/SERVICE; throws unless the answer is 2xx. */
   async admin<T = unknown>(service: string, payload: unknown = {}): Promise<T> {
     const answer = await this.adminRaw(service, payload);
-    if (answer.status < 200 || answer.status >= 300) throw new Error(`${service}: HTTP ${answer.status}: ${answer.body}`);
+    if (answer.status < 200 || answer.status >= 300)
+      throw new Error(`${service}: HTTP ${answer.status}: ${answer.body}`);
     return JSON.parse(answer.body) as T;
   }
 
   adminRaw(service: string, payload: unknown = {}): Promise<HttpAnswer> {
-    return httpRequest(`${this.url}/viaduct/api/invoke/${service}`, { headers: { authorization: this.#auth }, body: JSON.stringify(payload), timeoutMs: 120_000 });
+    return httpRequest(`${this.url}/viaduct/api/invoke/${service}`, {
+      headers: { authorization: this.#auth },
+      body: JSON.stringify(payload),
+      timeoutMs: 120_000,
+    });
   }
 
   /** Deploys with the real `viaduct deploy FILE --env DIR`. */
@@ -204,7 +215,10 @@ export class BenchEnv {
   async waitForPing(timeoutMs = 30_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
-      const ok = await httpRequest(`${this.url}/viaduct/ping`, { agent: false, timeoutMs: 2_000 }).then((a) => a.status === 200, () => false);
+      const ok = await httpRequest(`${this.url}/viaduct/ping`, { agent: false, timeoutMs: 2_000 }).then(
+        (a) => a.status === 200,
+        () => false,
+      );
       if (ok) return;
       await sleep(20);
     }

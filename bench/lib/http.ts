@@ -15,7 +15,13 @@ export const keepAlive = new Agent({ keepAlive: true, maxSockets: 4 });
  */
 export function httpRequest(
   url: string,
-  options: { method?: string; headers?: Record<string, string>; body?: string; agent?: Agent | false; timeoutMs?: number } = {},
+  options: {
+    method?: string;
+    headers?: Record<string, string>;
+    body?: string;
+    agent?: Agent | false;
+    timeoutMs?: number;
+  } = {},
 ): Promise<HttpAnswer> {
   return new Promise((resolve, reject) => {
     const body = options.body;
@@ -25,14 +31,23 @@ export function httpRequest(
       headers['content-type'] ??= 'application/json';
     }
     if (options.agent === false) headers.connection = 'close';
-    const req = request(url, { method: options.method ?? (body === undefined ? 'GET' : 'POST'), headers, agent: options.agent ?? keepAlive }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', reject);
-    });
+    const req = request(
+      url,
+      { method: options.method ?? (body === undefined ? 'GET' : 'POST'), headers, agent: options.agent ?? keepAlive },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }),
+        );
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
-    if (options.timeoutMs !== undefined) req.setTimeout(options.timeoutMs, () => req.destroy(new Error(`${url}: no answer within ${options.timeoutMs} ms`)));
+    if (options.timeoutMs !== undefined)
+      req.setTimeout(options.timeoutMs, () =>
+        req.destroy(new Error(`${url}: no answer within ${options.timeoutMs} ms`)),
+      );
     req.end(body);
   });
 }

@@ -18,7 +18,13 @@ export interface LoadResult {
   readonly requests: number;
   readonly durationS: number;
   /** Latencies in ms, from each response's own timing (fractional, unlike autocannon's 1 ms buckets). */
-  readonly latency: { readonly mean: number; readonly p50: number; readonly p90: number; readonly p99: number; readonly max: number };
+  readonly latency: {
+    readonly mean: number;
+    readonly p50: number;
+    readonly p90: number;
+    readonly p99: number;
+    readonly max: number;
+  };
   /** autocannon's own p99 (whole milliseconds), for reference. */
   readonly autocannonP99: number;
   readonly non2xx: number;
@@ -39,9 +45,12 @@ export async function load(options: LoadOptions): Promise<LoadResult> {
     duration: options.durationS,
   });
   // The 'response' event carries (client, statusCode, bytes, responseTimeMs); @types has it without the client.
-  (instance as unknown as EventEmitter).on('response', (_client: unknown, statusCode: number, _bytes: number, ms: number) => {
-    if (statusCode >= 200 && statusCode < 300) latencies.push(ms);
-  });
+  (instance as unknown as EventEmitter).on(
+    'response',
+    (_client: unknown, statusCode: number, _bytes: number, ms: number) => {
+      if (statusCode >= 200 && statusCode < 300) latencies.push(ms);
+    },
+  );
   const result = await instance;
   const sorted = Float64Array.from(latencies).sort();
   const sum = latencies.reduce((a, b) => a + b, 0);

@@ -79,7 +79,10 @@ export function machineTicks(): { total: number; steal: number } | undefined {
 }
 
 /** The share of the machine's CPU time (0–1) the hypervisor took between two machineTicks() readings. */
-export function stolenShare(before: ReturnType<typeof machineTicks>, after: ReturnType<typeof machineTicks>): number | undefined {
+export function stolenShare(
+  before: ReturnType<typeof machineTicks>,
+  after: ReturnType<typeof machineTicks>,
+): number | undefined {
   if (before === undefined || after === undefined || after.total <= before.total) return undefined;
   return (after.steal - before.steal) / (after.total - before.total);
 }

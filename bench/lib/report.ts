@@ -26,7 +26,9 @@ export function printResult(result: BenchResult): void {
   const lines = [``, `== ${result.title} ==`];
   for (const check of result.checks) {
     const verdict = check.met === undefined ? 'INFO  ' : check.met ? 'MET   ' : 'MISSED';
-    lines.push(`  ${verdict}  ${check.measure}: ${check.result}${check.met === undefined ? '' : ` (target ${check.target})`}`);
+    lines.push(
+      `  ${verdict}  ${check.measure}: ${check.result}${check.met === undefined ? '' : ` (target ${check.target})`}`,
+    );
   }
   for (const note of result.notes ?? []) lines.push(`  note: ${note}`);
   lines.push('');
@@ -38,15 +40,21 @@ function cell(text: string): string {
 }
 
 /** The summary table, in Markdown, for the README. */
-export function markdownSummary(results: readonly BenchResult[], failures: ReadonlyArray<{ name: string; error: string }> = []): string {
+export function markdownSummary(
+  results: readonly BenchResult[],
+  failures: ReadonlyArray<{ name: string; error: string }> = [],
+): string {
   const lines = ['| Benchmark | Measure | Result | Target | Met |', '|---|---|---|---|---|'];
   for (const result of results) {
     for (const check of result.checks) {
       const met = check.met === undefined ? '—' : check.met ? 'yes' : '**no**';
-      lines.push(`| ${cell(result.name)} | ${cell(check.measure)} | ${cell(check.result)} | ${cell(check.target)} | ${met} |`);
+      lines.push(
+        `| ${cell(result.name)} | ${cell(check.measure)} | ${cell(check.result)} | ${cell(check.target)} | ${met} |`,
+      );
     }
   }
-  for (const failure of failures) lines.push(`| ${cell(failure.name)} | (failed to run) | ${cell(failure.error)} | | **no** |`);
+  for (const failure of failures)
+    lines.push(`| ${cell(failure.name)} | (failed to run) | ${cell(failure.error)} | | **no** |`);
   return lines.join('\n');
 }
 

@@ -15,7 +15,11 @@ import { serverServices } from './server-services.js';
 export const adminFeature: Feature = {
   name: 'admin',
   kinds: [adminCredentialsKind],
-  replaceableAdminServices: (registry) => registry.all().filter((kind) => kind.internal !== true).flatMap(configServices),
+  replaceableAdminServices: (registry) =>
+    registry
+      .all()
+      .filter((kind) => kind.internal !== true)
+      .flatMap(configServices),
   adminServices: () => [...serverServices, ...enmasseServices],
   attach(worker) {
     const { configManager, config } = worker;
@@ -36,7 +40,9 @@ export const adminFeature: Feature = {
       },
       async resync() {
         // Re-reading the objects this worker knows applies their edits and deletions; load() brings in the new ones.
-        await configManager.apply(configManager.snapshot.all().map((o) => ({ type: o.type, id: o.id, op: 'updated' as const, name: o.name })));
+        await configManager.apply(
+          configManager.snapshot.all().map((o) => ({ type: o.type, id: o.id, op: 'updated' as const, name: o.name })),
+        );
         await configManager.load();
       },
     };

@@ -29,29 +29,50 @@ export function createAdminHttp(deps: AdminHttpDeps) {
   return async function handleAdmin(req: IncomingMessage, res: ServerResponse, cid: string): Promise<void> {
     const path = (req.url ?? '/').split('?', 1)[0]!;
     if (path === '/viaduct/ping') {
-      if (req.method !== 'GET' && req.method !== 'HEAD') return respondError(res, new ViaductError('VIA_ERR_METHOD_NOT_ALLOWED'), cid, logger, { Allow: 'GET, HEAD' });
-      res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(pong), [CID_HEADER]: cid });
+      if (req.method !== 'GET' && req.method !== 'HEAD')
+        return respondError(res, new ViaductError('VIA_ERR_METHOD_NOT_ALLOWED'), cid, logger, { Allow: 'GET, HEAD' });
+      res.writeHead(200, {
+        'Content-Type': 'application/json',
+        'Content-Length': Buffer.byteLength(pong),
+        [CID_HEADER]: cid,
+      });
       res.end(req.method === 'HEAD' ? undefined : pong);
       return;
     }
     if (!path.startsWith(INVOKE_PREFIX)) return respondError(res, new ViaductError('VIA_ERR_NOT_FOUND'), cid, logger);
-    if (req.method !== 'POST') return respondError(res, new ViaductError('VIA_ERR_METHOD_NOT_ALLOWED'), cid, logger, { Allow: 'POST' });
+    if (req.method !== 'POST')
+      return respondError(res, new ViaductError('VIA_ERR_METHOD_NOT_ALLOWED'), cid, logger, { Allow: 'POST' });
     const credentials = deps.snapshot().get<BasicAuthDefinition>('admin.basic-auth', ADMIN_CREDENTIALS_NAME);
     if (credentials === undefined || !adminCheck(credentials)(req.headers)) {
-      return respondError(res, new ViaductError('VIA_ERR_UNAUTHORIZED'), cid, logger, { 'WWW-Authenticate': 'Basic realm="viaduct-admin"' });
+      return respondError(res, new ViaductError('VIA_ERR_UNAUTHORIZED'), cid, logger, {
+        'WWW-Authenticate': 'Basic realm="viaduct-admin"',
+      });
     }
     let service: string;
     try {
       service = decodeURIComponent(path.slice(INVOKE_PREFIX.length));
     } catch {
-      return respondError(res, new ViaductError('VIA_ERR_BAD_REQUEST', 'The service name in the path is not valid'), cid, logger);
+      return respondError(
+        res,
+        new ViaductError('VIA_ERR_BAD_REQUEST', 'The service name in the path is not valid'),
+        cid,
+        logger,
+      );
     }
     try {
       const raw = await readBody(req, deps.maxBodySize);
       const payload = parseBody('json', raw);
-      const response = await invoker.invoke(service, { payload, raw, http: undefined, channel: { type: 'admin', name: undefined } }, { cid });
+      const response = await invoker.invoke(
+        service,
+        { payload, raw, http: undefined, channel: { type: 'admin', name: undefined } },
+        { cid },
+      );
       const body = response.payload === undefined ? 'null' : JSON.stringify(response.payload);
-      res.writeHead(response.status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body), [CID_HEADER]: cid });
+      res.writeHead(response.status, {
+        'Content-Type': 'application/json',
+        'Content-Length': Buffer.byteLength(body),
+        [CID_HEADER]: cid,
+      });
       res.end(body);
       logger.info({ cid, service }, 'Admin API call');
     } catch (error) {

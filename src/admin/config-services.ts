@@ -50,7 +50,10 @@ export function configServices(kind: ConfigKind): ConcreteServiceClass[] {
   class GetList extends AdminService {
     static override serviceName = `${prefix}.get-list`;
     async handle() {
-      const objects = this.platform.snapshot().list(kind.type).sort((a, b) => a.name.localeCompare(b.name));
+      const objects = this.platform
+        .snapshot()
+        .list(kind.type)
+        .sort((a, b) => a.name.localeCompare(b.name));
       this.response.payload = objects.map(show);
     }
   }

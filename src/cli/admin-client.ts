@@ -18,7 +18,11 @@ export class AdminClient {
     const { paths, config } = await readEnvironment(envDir);
     const server = config.servers[0]!;
     const host = server.host === '0.0.0.0' || server.host === '::' ? '127.0.0.1' : server.host;
-    return new AdminClient(envDir, `http://${host.includes(':') ? `[${host}]` : host}:${server.port}`, await readAdminPassword(paths));
+    return new AdminClient(
+      envDir,
+      `http://${host.includes(':') ? `[${host}]` : host}:${server.port}`,
+      await readAdminPassword(paths),
+    );
   }
 
   async invoke<T = unknown>(service: string, payload?: unknown): Promise<T> {
@@ -31,7 +35,11 @@ export class AdminClient {
         signal: AbortSignal.timeout(180_000),
       });
     } catch (error) {
-      throw new ViaductError('VIA_ERR_ENV_NOT_RUNNING', `The environment in ${this.envDir} is not running (${this.#baseUrl} does not answer); start it with: viaduct start ${this.envDir}`, { cause: error });
+      throw new ViaductError(
+        'VIA_ERR_ENV_NOT_RUNNING',
+        `The environment in ${this.envDir} is not running (${this.#baseUrl} does not answer); start it with: viaduct start ${this.envDir}`,
+        { cause: error },
+      );
     }
     const text = await response.text();
     let body: unknown;
@@ -43,9 +51,16 @@ export class AdminClient {
     if (!response.ok) {
       const code = response.headers.get(ERROR_HEADER);
       // A service's own non-2xx answer: its status and payload, whatever the payload holds.
-      if (code === null) throw new ViaductError('VIA_ERR_SERVICE_FAILED', `${service} answered with HTTP ${response.status}: ${text}`, { details: { status: response.status, payload: body } });
+      if (code === null)
+        throw new ViaductError('VIA_ERR_SERVICE_FAILED', `${service} answered with HTTP ${response.status}: ${text}`, {
+          details: { status: response.status, payload: body },
+        });
       const error = (body as { error?: { message?: string; details?: unknown } } | undefined)?.error;
-      throw new ViaductError(isErrorCode(code) ? code : 'VIA_ERR_INTERNAL', error?.message ?? `HTTP ${response.status}`, { details: error?.details });
+      throw new ViaductError(
+        isErrorCode(code) ? code : 'VIA_ERR_INTERNAL',
+        error?.message ?? `HTTP ${response.status}`,
+        { details: error?.details },
+      );
     }
     return body as T;
   }

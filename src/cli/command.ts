@@ -30,12 +30,16 @@ export function parse(command: Command, argv: readonly string[]): ParsedArgs {
   } catch (error) {
     const message = (error as Error).message.split('\n')[0]!.replace(/\. To specify a positional.*$/, '');
     const unknown = (error as NodeJS.ErrnoException).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION';
-    throw new UsageError(unknown && command.unknownOptionHint !== undefined ? `${message}; ${command.unknownOptionHint}` : message);
+    throw new UsageError(
+      unknown && command.unknownOptionHint !== undefined ? `${message}; ${command.unknownOptionHint}` : message,
+    );
   }
   const [min, max] = command.positionals;
-  if (parsed.values.help === true) return { values: parsed.values as ParsedArgs['values'], positionals: parsed.positionals };
+  if (parsed.values.help === true)
+    return { values: parsed.values as ParsedArgs['values'], positionals: parsed.positionals };
   if (parsed.positionals.length < min) throw new UsageError(`missing argument: usage: viaduct ${command.usage}`);
-  if (parsed.positionals.length > max) throw new UsageError(`unexpected argument ${parsed.positionals[max]}: usage: viaduct ${command.usage}`);
+  if (parsed.positionals.length > max)
+    throw new UsageError(`unexpected argument ${parsed.positionals[max]}: usage: viaduct ${command.usage}`);
   return { values: parsed.values as ParsedArgs['values'], positionals: parsed.positionals };
 }
 
@@ -68,7 +72,8 @@ export function dataOption(args: ParsedArgs): Record<string, unknown> {
   } catch {
     throw new UsageError('--data is not valid JSON');
   }
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new UsageError('--data must be a JSON object');
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    throw new UsageError('--data must be a JSON object');
   return value as Record<string, unknown>;
 }
 
@@ -88,6 +93,7 @@ export function intOption(args: ParsedArgs, name: string, min: number, max: numb
   const value = args.values[name];
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} must be a whole number from ${min} to ${max}`);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new UsageError(`--${name} must be a whole number from ${min} to ${max}`);
   return n;
 }

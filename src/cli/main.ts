@@ -9,24 +9,89 @@ interface CommandEntry {
 }
 
 const commands: readonly CommandEntry[] = [
-  { name: 'quickstart', summary: 'Creates a new environment: one server (or --servers N behind a load balancer), an embedded SQLite ODB unless --odb says otherwise, a generated admin password.', load: async () => (await import('./commands/quickstart.js')).quickstart },
-  { name: 'create', summary: 'Creates an environment for a server that joins an existing cluster (as on another host), without restarting the others.', load: async () => (await import('./commands/create.js')).create },
-  { name: 'start', summary: 'Starts the environment\'s servers: in the background with pid files, or with --fg in the foreground until Ctrl-C or SIGTERM.', load: async () => (await import('./commands/start.js')).start },
-  { name: 'stop', summary: 'Stops the environment\'s servers: each drains its requests in flight, then exits.', load: async () => (await import('./commands/stop.js')).stop },
-  { name: 'info', summary: 'Shows the environment\'s components: servers, their processes and ports, uptime, deployed services.', load: async () => (await import('./commands/info.js')).info },
-  { name: 'deploy', summary: 'Deploys a service file (.ts or .js) into the running environment; every worker serves it when this returns.', load: async () => (await import('./commands/deploy.js')).deploy },
-  { name: 'undeploy', summary: 'Removes a deployed service by name from every worker.', load: async () => (await import('./commands/deploy.js')).undeploy },
-  { name: 'invoke', summary: 'Invokes a service in the running environment and prints its response as JSON.', load: async () => (await import('./commands/invoke.js')).invoke },
-  { name: 'check-config', summary: 'Checks an environment: its config file, secrets key, admin password file and the ODB (reachable, schema current).', load: async () => (await import('./commands/check-config.js')).checkConfig },
-  { name: 'enmasse', summary: 'Configuration as code: import a YAML file into the running environment (idempotent), or export its configuration.', load: async () => (await import('./commands/enmasse.js')).enmasse },
-  { name: 'outgoing', summary: 'Manages outgoing connections in the running environment: create, edit, delete, get, get-list, ping.', load: async () => (await import('./commands/outgoing.js')).outgoing },
-  { name: 'scheduler', summary: 'Manages scheduler jobs in the running environment: create, edit, delete, get, get-list, execute, pause, resume, runs.', load: async () => (await import('./commands/scheduler.js')).scheduler },
-  { name: 'lb', summary: 'The load balancer: show every server\'s state, drain a server (no new requests), or put it back.', load: async () => (await import('./commands/lb.js')).lb },
+  {
+    name: 'quickstart',
+    summary:
+      'Creates a new environment: one server (or --servers N behind a load balancer), an embedded SQLite ODB unless --odb says otherwise, a generated admin password.',
+    load: async () => (await import('./commands/quickstart.js')).quickstart,
+  },
+  {
+    name: 'create',
+    summary:
+      'Creates an environment for a server that joins an existing cluster (as on another host), without restarting the others.',
+    load: async () => (await import('./commands/create.js')).create,
+  },
+  {
+    name: 'start',
+    summary:
+      "Starts the environment's servers: in the background with pid files, or with --fg in the foreground until Ctrl-C or SIGTERM.",
+    load: async () => (await import('./commands/start.js')).start,
+  },
+  {
+    name: 'stop',
+    summary: "Stops the environment's servers: each drains its requests in flight, then exits.",
+    load: async () => (await import('./commands/stop.js')).stop,
+  },
+  {
+    name: 'info',
+    summary: "Shows the environment's components: servers, their processes and ports, uptime, deployed services.",
+    load: async () => (await import('./commands/info.js')).info,
+  },
+  {
+    name: 'deploy',
+    summary:
+      'Deploys a service file (.ts or .js) into the running environment; every worker serves it when this returns.',
+    load: async () => (await import('./commands/deploy.js')).deploy,
+  },
+  {
+    name: 'undeploy',
+    summary: 'Removes a deployed service by name from every worker.',
+    load: async () => (await import('./commands/deploy.js')).undeploy,
+  },
+  {
+    name: 'invoke',
+    summary: 'Invokes a service in the running environment and prints its response as JSON.',
+    load: async () => (await import('./commands/invoke.js')).invoke,
+  },
+  {
+    name: 'check-config',
+    summary:
+      'Checks an environment: its config file, secrets key, admin password file and the ODB (reachable, schema current).',
+    load: async () => (await import('./commands/check-config.js')).checkConfig,
+  },
+  {
+    name: 'enmasse',
+    summary:
+      'Configuration as code: import a YAML file into the running environment (idempotent), or export its configuration.',
+    load: async () => (await import('./commands/enmasse.js')).enmasse,
+  },
+  {
+    name: 'outgoing',
+    summary: 'Manages outgoing connections in the running environment: create, edit, delete, get, get-list, ping.',
+    load: async () => (await import('./commands/outgoing.js')).outgoing,
+  },
+  {
+    name: 'scheduler',
+    summary:
+      'Manages scheduler jobs in the running environment: create, edit, delete, get, get-list, execute, pause, resume, runs.',
+    load: async () => (await import('./commands/scheduler.js')).scheduler,
+  },
+  {
+    name: 'lb',
+    summary: "The load balancer: show every server's state, drain a server (no new requests), or put it back.",
+    load: async () => (await import('./commands/lb.js')).lb,
+  },
 ];
 
 function overview(): string {
   const width = Math.max(...commands.map((c) => c.name.length));
-  return ['Usage: viaduct COMMAND [ARGS] (viaduct COMMAND --help for more)', '', 'Commands:', ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`), ''].join('\n');
+  return [
+    'Usage: viaduct COMMAND [ARGS] (viaduct COMMAND --help for more)',
+    '',
+    'Commands:',
+    ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    '',
+  ].join('\n');
 }
 
 /** Runs the CLI; resolves to the exit code (or -1: a foreground server that exits by itself). */

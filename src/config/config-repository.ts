@@ -60,6 +60,12 @@ export class ConfigRepository {
   #fromRow(row: ConfigItemTable): ConfigObject {
     const data = JSON.parse(row.data) as Record<string, unknown>;
     if (row.secret !== null) Object.assign(data, JSON.parse(this.#box.decrypt(row.secret)));
-    return { id: row.id, type: row.type, name: row.name, version: Number(row.version), data: data as unknown as NamedObject };
+    return {
+      id: row.id,
+      type: row.type,
+      name: row.name,
+      version: Number(row.version),
+      data: data as unknown as NamedObject,
+    };
   }
 }

@@ -10,7 +10,10 @@ export class ConfigSnapshot {
   readonly #byType: ReadonlyMap<string, ReadonlyMap<string, ConfigObject>>;
   readonly #byId: ReadonlyMap<string, ConfigObject>;
 
-  private constructor(byType: ReadonlyMap<string, ReadonlyMap<string, ConfigObject>>, byId: ReadonlyMap<string, ConfigObject>) {
+  private constructor(
+    byType: ReadonlyMap<string, ReadonlyMap<string, ConfigObject>>,
+    byId: ReadonlyMap<string, ConfigObject>,
+  ) {
     this.#byType = byType;
     this.#byId = byId;
   }

@@ -57,7 +57,11 @@ export class ConfigDraft {
     const kind = this.#registry.get(type);
     const current = this.#require(kind, name);
     const { new_name: newName, ...fields } = patch;
-    const merged: Record<string, unknown> = { ...current.data, ...stripUndefined(fields), name: typeof newName === 'string' ? newName : current.name };
+    const merged: Record<string, unknown> = {
+      ...current.data,
+      ...stripUndefined(fields),
+      name: typeof newName === 'string' ? newName : current.name,
+    };
     // null in an edit clears an optional field (the schema then applies its default, if any).
     for (const [key, value] of Object.entries(merged)) if (value === null) delete merged[key];
     const data = parse(kind, merged);
@@ -99,7 +103,10 @@ export class ConfigDraft {
       const clash = spaces.get(key);
       if (clash !== undefined) {
         const other = this.#registry.get(clash.type);
-        throw new ViaductError('VIA_ERR_OBJECT_EXISTS', `The ${kind.label} ${object.name} has the same name as the ${other.label} ${clash.name}`);
+        throw new ViaductError(
+          'VIA_ERR_OBJECT_EXISTS',
+          `The ${kind.label} ${object.name} has the same name as the ${other.label} ${clash.name}`,
+        );
       }
       spaces.set(key, object);
     }
@@ -108,13 +115,18 @@ export class ConfigDraft {
       const kind = this.#registry.get(object.type);
       for (const ref of kind.references?.(object.data) ?? []) {
         // The name was there before and is gone now: its object was deleted or renamed.
-        const removed = ref.to !== 'service' && [...this.#original.values()].some((o) => o.name === ref.name && this.#objects.get(o.id)?.name !== ref.name);
+        const removed =
+          ref.to !== 'service' &&
+          [...this.#original.values()].some((o) => o.name === ref.name && this.#objects.get(o.id)?.name !== ref.name);
         // An object this change did not touch is checked only for what the change removed, so a
         // reference broken elsewhere (a redeployed file) never blocks unrelated writes.
         if (!changed.has(object) && !removed) continue;
-        const found = ref.to === 'service'
-          ? serviceExists(ref.name)
-          : all.some((o) => o.name === ref.name && (o.type === ref.to || this.#registry.get(o.type).nameSpace === ref.to));
+        const found =
+          ref.to === 'service'
+            ? serviceExists(ref.name)
+            : all.some(
+                (o) => o.name === ref.name && (o.type === ref.to || this.#registry.get(o.type).nameSpace === ref.to),
+              );
         if (found) continue;
         const what = ref.to === 'service' ? 'service' : ref.to;
         throw new ViaductError(
@@ -130,7 +142,8 @@ export class ConfigDraft {
       if (kind.conflict === undefined) continue;
       const others = all.filter((o) => o.type === object.type && o.id !== object.id).map((o) => o.data);
       const reason = kind.conflict(object.data, others);
-      if (reason !== undefined) throw new ViaductError('VIA_ERR_DUPLICATE_PATH', `The ${kind.label} ${object.name}: ${reason}`);
+      if (reason !== undefined)
+        throw new ViaductError('VIA_ERR_DUPLICATE_PATH', `The ${kind.label} ${object.name}: ${reason}`);
     }
   }
 
@@ -140,7 +153,12 @@ export class ConfigDraft {
     const deleted = [...this.#original.values()].filter((o) => !this.#objects.has(o.id));
     const list: ConfigChange[] = [
       ...deleted.map((o) => ({ type: o.type, id: o.id, name: o.name, op: 'deleted' as const })),
-      ...upserted.map((o) => ({ type: o.type, id: o.id, name: o.name, op: this.#original.has(o.id) ? ('updated' as const) : ('created' as const) })),
+      ...upserted.map((o) => ({
+        type: o.type,
+        id: o.id,
+        name: o.name,
+        op: this.#original.has(o.id) ? ('updated' as const) : ('created' as const),
+      })),
     ];
     return { upserted, list };
   }
@@ -163,7 +181,12 @@ export class ConfigWriter {
   readonly #registry: ConfigRegistry;
   readonly #serviceNames: (db: Odb) => Promise<ReadonlySet<string>>;
 
-  constructor(db: Odb, repository: ConfigRepository, registry: ConfigRegistry, serviceNames: (db: Odb) => Promise<ReadonlySet<string>>) {
+  constructor(
+    db: Odb,
+    repository: ConfigRepository,
+    registry: ConfigRegistry,
+    serviceNames: (db: Odb) => Promise<ReadonlySet<string>>,
+  ) {
     this.#db = db;
     this.#repository = repository;
     this.#registry = registry;
@@ -192,9 +215,12 @@ export class ConfigWriter {
 function parse<T extends NamedObject>(kind: ConfigKind<T>, input: unknown): T {
   const result = kind.schema.safeParse(input);
   if (result.success) return result.data;
-  const name = typeof (input as { name?: unknown } | null)?.name === 'string' ? ` ${(input as { name: string }).name}` : '';
+  const name =
+    typeof (input as { name?: unknown } | null)?.name === 'string' ? ` ${(input as { name: string }).name}` : '';
   const problems = result.error.issues.map((issue) => `${issue.path.join('.') || '(object)'}: ${issue.message}`);
-  throw new ViaductError('VIA_ERR_VALIDATION', `Invalid ${kind.label}${name}: ${problems.join('; ')}`, { details: { problems } });
+  throw new ViaductError('VIA_ERR_VALIDATION', `Invalid ${kind.label}${name}: ${problems.join('; ')}`, {
+    details: { problems },
+  });
 }
 
 function stripUndefined(fields: Record<string, unknown>): Record<string, unknown> {

@@ -24,12 +24,17 @@ export function substituteEnv(document: unknown, env: Readonly<Record<string, st
       });
     }
     if (Array.isArray(value)) return value.map(walk);
-    if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, walk(v)]));
+    if (value !== null && typeof value === 'object')
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, walk(v)]));
     return value;
   };
   const result = walk(document);
   if (missing.size > 0) {
-    throw new ViaductError('VIA_ERR_MISSING_ENV_VAR', `Environment variables not set: ${[...missing].sort().join(', ')}`, { details: { missing: [...missing].sort() } });
+    throw new ViaductError(
+      'VIA_ERR_MISSING_ENV_VAR',
+      `Environment variables not set: ${[...missing].sort().join(', ')}`,
+      { details: { missing: [...missing].sort() } },
+    );
   }
   return result;
 }
@@ -37,7 +42,8 @@ export function substituteEnv(document: unknown, env: Readonly<Record<string, st
 /** The document's objects in the registry's order (what is referred to comes first). */
 export function enmasseItems(document: unknown, registry: ConfigRegistry): EnmasseItem[] {
   if (document === null || document === undefined) return [];
-  if (typeof document !== 'object' || Array.isArray(document)) throw new ViaductError('VIA_ERR_ENMASSE', 'The enmasse document must be a mapping of sections');
+  if (typeof document !== 'object' || Array.isArray(document))
+    throw new ViaductError('VIA_ERR_ENMASSE', 'The enmasse document must be a mapping of sections');
   const kinds = registry.all().filter((k) => k.internal !== true);
   // A section holds named lists (`channels: rest: [...]`), or is a list itself (`scheduler: [...]`).
   const sections = new Map<string, Set<string>>();
@@ -50,12 +56,20 @@ export function enmasseItems(document: unknown, registry: ConfigRegistry): Enmas
   for (const [section, body] of Object.entries(document)) {
     const lists = sections.get(section);
     if (lists === undefined && !listSections.has(section)) {
-      throw new ViaductError('VIA_ERR_ENMASSE', `Unknown section "${section}"; known: ${[...sections.keys(), ...listSections].join(', ')}`);
+      throw new ViaductError(
+        'VIA_ERR_ENMASSE',
+        `Unknown section "${section}"; known: ${[...sections.keys(), ...listSections].join(', ')}`,
+      );
     }
     if (body === null || lists === undefined) continue;
-    if (typeof body !== 'object' || Array.isArray(body)) throw new ViaductError('VIA_ERR_ENMASSE', `Section "${section}" must be a mapping of lists`);
+    if (typeof body !== 'object' || Array.isArray(body))
+      throw new ViaductError('VIA_ERR_ENMASSE', `Section "${section}" must be a mapping of lists`);
     for (const key of Object.keys(body)) {
-      if (!lists.has(key)) throw new ViaductError('VIA_ERR_ENMASSE', `Unknown list "${section}.${key}"; known: ${[...lists].map((l) => `${section}.${l}`).join(', ')}`);
+      if (!lists.has(key))
+        throw new ViaductError(
+          'VIA_ERR_ENMASSE',
+          `Unknown list "${section}.${key}"; known: ${[...lists].map((l) => `${section}.${l}`).join(', ')}`,
+        );
     }
   }
   const items: EnmasseItem[] = [];
@@ -64,14 +78,16 @@ export function enmasseItems(document: unknown, registry: ConfigRegistry): Enmas
     const body = (document as Record<string, unknown>)[section];
     const entries = list === undefined ? body : (body as Record<string, unknown> | null | undefined)?.[list];
     if (entries === undefined || entries === null) continue;
-    if (!Array.isArray(entries)) throw new ViaductError('VIA_ERR_ENMASSE', `"${kind.enmasse.join('.')}" must be a list`);
+    if (!Array.isArray(entries))
+      throw new ViaductError('VIA_ERR_ENMASSE', `"${kind.enmasse.join('.')}" must be a list`);
     const names = new Set<unknown>();
     entries.forEach((entry, index) => {
       if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) {
         throw new ViaductError('VIA_ERR_ENMASSE', `"${kind.enmasse.join('.')}[${index}]" must be a mapping`);
       }
       const name = (entry as { name?: unknown }).name;
-      if (names.has(name)) throw new ViaductError('VIA_ERR_ENMASSE', `"${kind.enmasse.join('.')}" names ${String(name)} twice`);
+      if (names.has(name))
+        throw new ViaductError('VIA_ERR_ENMASSE', `"${kind.enmasse.join('.')}" names ${String(name)} twice`);
       names.add(name);
       items.push({ type: kind.type, input: entry as Record<string, unknown> });
     });
@@ -85,7 +101,10 @@ export function placeholderName(objectName: string, field: string): string {
 }
 
 /** The configuration as an enmasse document, secrets replaced by ${...} placeholders. */
-export function exportDocument(snapshot: ConfigSnapshot, registry: ConfigRegistry): Record<string, Record<string, unknown[]> | unknown[]> {
+export function exportDocument(
+  snapshot: ConfigSnapshot,
+  registry: ConfigRegistry,
+): Record<string, Record<string, unknown[]> | unknown[]> {
   const document: Record<string, Record<string, unknown[]> | unknown[]> = {};
   for (const kind of registry.all()) {
     if (kind.internal === true) continue;

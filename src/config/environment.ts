@@ -19,7 +19,10 @@ function yaml(): typeof import('yaml') {
 export const CONFIG_FILE = 'viaduct.yaml';
 
 const serverSchema = z.strictObject({
-  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]*$/).max(100),
+  name: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_-]*$/)
+    .max(100),
   host: z.string().min(1).default('127.0.0.1'),
   port: z.number().int().min(1).max(65535),
   workers: z.number().int().min(1).max(64).default(2),
@@ -47,13 +50,23 @@ export const environmentSchema = z.strictObject({
     .strictObject({
       service_timeout_ms: z.number().int().nonnegative().default(30_000),
       drain_timeout_ms: z.number().int().nonnegative().default(10_000),
-      admin_max_body_size: z.number().int().positive().default(50 * 1024 * 1024),
+      admin_max_body_size: z
+        .number()
+        .int()
+        .positive()
+        .default(50 * 1024 * 1024),
     })
     .default({ service_timeout_ms: 30_000, drain_timeout_ms: 10_000, admin_max_body_size: 50 * 1024 * 1024 }),
   /** The singleton lease: renewed every interval, taken over once stale. */
   singleton: z
-    .strictObject({ renew_interval_ms: z.number().int().min(100).default(5_000), stale_after_ms: z.number().int().min(300).default(15_000) })
-    .refine((s) => s.stale_after_ms >= 2 * s.renew_interval_ms, 'stale_after_ms must be at least twice renew_interval_ms')
+    .strictObject({
+      renew_interval_ms: z.number().int().min(100).default(5_000),
+      stale_after_ms: z.number().int().min(300).default(15_000),
+    })
+    .refine(
+      (s) => s.stale_after_ms >= 2 * s.renew_interval_ms,
+      'stale_after_ms must be at least twice renew_interval_ms',
+    )
     .default({ renew_interval_ms: 5_000, stale_after_ms: 15_000 }),
   /** Keep one loaded worker in reserve so one that dies is replaced in milliseconds. */
   spare_worker: z.boolean().default(true),
@@ -103,7 +116,10 @@ export async function readEnvironment(dir: string): Promise<{ paths: Environment
   try {
     text = await readFile(paths.config, 'utf8');
   } catch {
-    throw new ViaductError('VIA_ERR_ENV_NOT_FOUND', `No environment in ${paths.dir} (${CONFIG_FILE} is missing); create one with: viaduct quickstart ${dir}`);
+    throw new ViaductError(
+      'VIA_ERR_ENV_NOT_FOUND',
+      `No environment in ${paths.dir} (${CONFIG_FILE} is missing); create one with: viaduct quickstart ${dir}`,
+    );
   }
   let raw: unknown;
   const { parse } = yaml();
@@ -118,9 +134,13 @@ export async function readEnvironment(dir: string): Promise<{ paths: Environment
     throw new ViaductError('VIA_ERR_ENV_CONFIG', `${paths.config}: ${problems}`);
   }
   const names = result.data.servers.map((s) => s.name);
-  if (new Set(names).size !== names.length) throw new ViaductError('VIA_ERR_ENV_CONFIG', `${paths.config}: two servers have the same name`);
+  if (new Set(names).size !== names.length)
+    throw new ViaductError('VIA_ERR_ENV_CONFIG', `${paths.config}: two servers have the same name`);
   if (result.data.servers.length > 1 && result.data.broker === 'local') {
-    throw new ViaductError('VIA_ERR_ENV_CONFIG', `${paths.config}: several servers need a shared broker (broker: redis://...); 'local' connects the workers of one server only`);
+    throw new ViaductError(
+      'VIA_ERR_ENV_CONFIG',
+      `${paths.config}: several servers need a shared broker (broker: redis://...); 'local' connects the workers of one server only`,
+    );
   }
   return { paths, config: result.data };
 }

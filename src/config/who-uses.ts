@@ -5,7 +5,8 @@ import type { ConfigSnapshot } from './config-snapshot.js';
 export function whoUses(registry: ConfigRegistry, snapshot: ConfigSnapshot, service: string): string | undefined {
   for (const object of snapshot.all()) {
     const kind = registry.get(object.type);
-    if (kind.references?.(object.data).some((r) => r.to === 'service' && r.name === service)) return `the ${kind.label} ${object.name}`;
+    if (kind.references?.(object.data).some((r) => r.to === 'service' && r.name === service))
+      return `the ${kind.label} ${object.name}`;
   }
   return undefined;
 }

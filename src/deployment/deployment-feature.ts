@@ -30,7 +30,8 @@ export const deploymentFeature: Feature = {
       actions: {
         'service.deploy': apply,
         'service.undeploy': apply,
-        [PICKUP_DEPLOY]: (message) => deployer.deploy(String(message.file), String(message.source), { skipUnchanged: true }),
+        [PICKUP_DEPLOY]: (message) =>
+          deployer.deploy(String(message.file), String(message.source), { skipUnchanged: true }),
       },
       async start() {
         await deployer.loadAll();
@@ -38,7 +39,8 @@ export const deploymentFeature: Feature = {
       async resync() {
         // Services undeployed while the broker was away go; loadAll() brings in new and changed files.
         const deployed = await serviceRepository.names(worker.odb.db);
-        for (const entry of store.list()) if (entry.file !== undefined && !deployed.has(entry.name)) store.remove(entry.name);
+        for (const entry of store.list())
+          if (entry.file !== undefined && !deployed.has(entry.name)) store.remove(entry.name);
         await deployer.loadAll();
       },
     };

@@ -46,7 +46,13 @@ class Get extends AdminService {
     const row = await this.platform.db
       .selectFrom('service')
       .innerJoin('service_file', 'service_file.name', 'service.file_name')
-      .select(['service.name as name', 'service_file.name as file', 'service_file.source as source', 'service_file.hash as hash', 'service_file.deployed_at as deployed_at'])
+      .select([
+        'service.name as name',
+        'service_file.name as file',
+        'service_file.source as source',
+        'service_file.hash as hash',
+        'service_file.deployed_at as deployed_at',
+      ])
       .where('service.name', '=', name)
       .executeTakeFirst();
     if (row === undefined) throw new ViaductError('VIA_ERR_SERVICE_NOT_FOUND', `No deployed service named ${name}`);

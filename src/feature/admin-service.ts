@@ -36,7 +36,11 @@ export abstract class AdminService extends Service {
     const result = schema.safeParse(this.request.payload ?? {});
     if (result.success) return result.data;
     const problems = result.error.issues.map((i) => `${i.path.join('.') || '(payload)'}: ${i.message}`);
-    throw new ViaductError('VIA_ERR_VALIDATION', `Invalid input to ${(this.constructor as { serviceName?: string }).serviceName}: ${problems.join('; ')}`, { details: { problems } });
+    throw new ViaductError(
+      'VIA_ERR_VALIDATION',
+      `Invalid input to ${(this.constructor as { serviceName?: string }).serviceName}: ${problems.join('; ')}`,
+      { details: { problems } },
+    );
   }
 }
 

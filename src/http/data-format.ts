@@ -30,10 +30,18 @@ export function serializePayload(format: DataFormat, payload: unknown): Serializ
     case 'json':
       return payload === undefined ? EMPTY : { body: JSON.stringify(payload), contentType: 'application/json' };
     case 'text':
-      return { body: payload === undefined || payload === null ? '' : Buffer.isBuffer(payload) ? payload : String(payload), contentType: 'text/plain; charset=utf-8' };
+      return {
+        body: payload === undefined || payload === null ? '' : Buffer.isBuffer(payload) ? payload : String(payload),
+        contentType: 'text/plain; charset=utf-8',
+      };
     case 'raw':
       return {
-        body: Buffer.isBuffer(payload) || typeof payload === 'string' ? payload : payload === undefined ? '' : JSON.stringify(payload),
+        body:
+          Buffer.isBuffer(payload) || typeof payload === 'string'
+            ? payload
+            : payload === undefined
+              ? ''
+              : JSON.stringify(payload),
         contentType: 'application/octet-stream',
       };
   }

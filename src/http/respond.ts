@@ -7,9 +7,19 @@ export const CID_HEADER = 'X-Viaduct-CID';
 export const ERROR_HEADER = 'X-Viaduct-Error';
 
 /** Answers with the one error shape; a failure that is not a ViaductError is logged with its stack. */
-export function respondError(res: ServerResponse, error: unknown, cid: string, logger: Logger, extraHeaders?: Record<string, string>): void {
+export function respondError(
+  res: ServerResponse,
+  error: unknown,
+  cid: string,
+  logger: Logger,
+  extraHeaders?: Record<string, string>,
+): void {
   const coded = toViaductError(error, 'VIA_ERR_SERVICE_FAILED');
-  if (coded.status >= 500) logger.error({ cid, err: error instanceof ViaductError && error.cause !== undefined ? error.cause : error, code: coded.code }, coded.message);
+  if (coded.status >= 500)
+    logger.error(
+      { cid, err: error instanceof ViaductError && error.cause !== undefined ? error.cause : error, code: coded.code },
+      coded.message,
+    );
   else logger.debug({ cid, code: coded.code }, coded.message);
   if (res.headersSent) {
     res.destroy();

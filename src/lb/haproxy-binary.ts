@@ -38,7 +38,11 @@ export function checkHaproxyConfig(binary: string, configFile: string): Promise<
     execFile(binary, ['-c', '-f', configFile], { timeout: 30_000 }, (error, stdout, stderr) => {
       if (error === null) return resolve();
       const output = `${stdout}${stderr}`.trim();
-      reject(new ViaductError('VIA_ERR_ENV_CONFIG', `HAProxy rejects ${configFile}:\n${output || error.message}`, { cause: error }));
+      reject(
+        new ViaductError('VIA_ERR_ENV_CONFIG', `HAProxy rejects ${configFile}:\n${output || error.message}`, {
+          cause: error,
+        }),
+      );
     });
   });
 }
@@ -53,11 +57,20 @@ const MIN_VERSION = [2, 6] as const;
 export function assertHaproxyVersion(binary: string): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile(binary, ['-v'], { timeout: 10_000 }, (error, stdout) => {
-      if (error !== null) return reject(new ViaductError('VIA_ERR_DRIVER_MISSING', `${binary} -v failed: ${error.message}`, { cause: error }));
+      if (error !== null)
+        return reject(
+          new ViaductError('VIA_ERR_DRIVER_MISSING', `${binary} -v failed: ${error.message}`, { cause: error }),
+        );
       const version = /version (\d+)\.(\d+)\S*/.exec(stdout);
       const [major, minor] = [Number(version?.[1] ?? 0), Number(version?.[2] ?? 0)];
-      if (major > MIN_VERSION[0] || (major === MIN_VERSION[0] && minor >= MIN_VERSION[1])) return resolve(version![0].slice('version '.length));
-      reject(new ViaductError('VIA_ERR_DRIVER_MISSING', `The load balancer needs HAProxy ${MIN_VERSION.join('.')} or later; ${binary} is ${version?.[0] ?? 'of an unknown version'}`));
+      if (major > MIN_VERSION[0] || (major === MIN_VERSION[0] && minor >= MIN_VERSION[1]))
+        return resolve(version![0].slice('version '.length));
+      reject(
+        new ViaductError(
+          'VIA_ERR_DRIVER_MISSING',
+          `The load balancer needs HAProxy ${MIN_VERSION.join('.')} or later; ${binary} is ${version?.[0] ?? 'of an unknown version'}`,
+        ),
+      );
     });
   });
 }

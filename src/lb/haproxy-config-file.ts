@@ -23,7 +23,11 @@ export async function readLbSettings(files: HaproxyFiles): Promise<LbSettings> {
   try {
     return JSON.parse(await readFile(files.settings, 'utf8')) as LbSettings;
   } catch (error) {
-    throw new ViaductError('VIA_ERR_ENV_NOT_RUNNING', `The load balancer was never started in ${files.runDir} (${path.basename(files.settings)} cannot be read)`, { cause: error });
+    throw new ViaductError(
+      'VIA_ERR_ENV_NOT_RUNNING',
+      `The load balancer was never started in ${files.runDir} (${path.basename(files.settings)} cannot be read)`,
+      { cause: error },
+    );
   }
 }
 

@@ -121,7 +121,11 @@ ${config.servers.map((server) => `    server ${serverArguments(server, health)}\
 
 /** 60000 → "1m": the unit HAProxy's documentation and a reader would use. */
 function duration(ms: number): string {
-  const units: Array<[string, number]> = [['h', 3_600_000], ['m', 60_000], ['s', 1_000]];
+  const units: Array<[string, number]> = [
+    ['h', 3_600_000],
+    ['m', 60_000],
+    ['s', 1_000],
+  ];
   for (const [unit, size] of units) if (ms > 0 && ms % size === 0) return `${ms / size}${unit}`;
   return `${ms}ms`;
 }

@@ -28,7 +28,10 @@ export function haproxyFiles(runDir: string, logFile?: string): HaproxyFiles {
   // A config line takes a path in single quotes and the master CLI option is comma-separated,
   // so neither character can be part of the path.
   if (/[',\n\r]/.test(dir)) {
-    throw new ViaductError('VIA_ERR_ENV_CONFIG', `The load balancer cannot use a run directory whose path has a quote, a comma or a line break: ${dir}`);
+    throw new ViaductError(
+      'VIA_ERR_ENV_CONFIG',
+      `The load balancer cannot use a run directory whose path has a quote, a comma or a line break: ${dir}`,
+    );
   }
   const files: HaproxyFiles = {
     runDir: dir,
@@ -42,7 +45,10 @@ export function haproxyFiles(runDir: string, logFile?: string): HaproxyFiles {
   };
   for (const socket of [files.runtimeSocket, files.masterSocket]) {
     if (Buffer.byteLength(socket) > MAX_SOCKET_PATH) {
-      throw new ViaductError('VIA_ERR_ENV_CONFIG', `The path ${socket} is too long for a unix socket (at most ${MAX_SOCKET_PATH} bytes); use a shorter run directory`);
+      throw new ViaductError(
+        'VIA_ERR_ENV_CONFIG',
+        `The path ${socket} is too long for a unix socket (at most ${MAX_SOCKET_PATH} bytes); use a shorter run directory`,
+      );
     }
   }
   return files;

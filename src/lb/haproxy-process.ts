@@ -66,7 +66,8 @@ export class HaproxyProcess {
    */
   async start(): Promise<number> {
     const running = await this.pid();
-    if (running !== undefined) throw new ViaductError('VIA_ERR_ENV_CONFIG', `HAProxy runs already in ${this.#files.runDir} (pid ${running})`);
+    if (running !== undefined)
+      throw new ViaductError('VIA_ERR_ENV_CONFIG', `HAProxy runs already in ${this.#files.runDir} (pid ${running})`);
     const binary = await this.binary();
     await checkHaproxyConfig(binary, this.#files.config);
     await mkdir(path.dirname(this.#files.log), { recursive: true });
@@ -88,7 +89,10 @@ export class HaproxyProcess {
       await sleep(POLL_MS);
     }
     if (exit === undefined && child.pid !== undefined) killGroup(child.pid);
-    throw new ViaductError('VIA_ERR_ENV_CONFIG', `HAProxy did not start (${exit ?? `no worker within ${this.#readyTimeoutMs} ms`}); the end of ${this.#files.log}:\n${await this.logTail()}`);
+    throw new ViaductError(
+      'VIA_ERR_ENV_CONFIG',
+      `HAProxy did not start (${exit ?? `no worker within ${this.#readyTimeoutMs} ms`}); the end of ${this.#files.log}:\n${await this.logTail()}`,
+    );
   }
 
   /**
@@ -97,7 +101,8 @@ export class HaproxyProcess {
    * listening sockets over, and the old one finishes its requests before it leaves.
    */
   async reload(): Promise<void> {
-    if ((await this.pid()) === undefined) throw new ViaductError('VIA_ERR_ENV_NOT_RUNNING', 'The load balancer is not running');
+    if ((await this.pid()) === undefined)
+      throw new ViaductError('VIA_ERR_ENV_NOT_RUNNING', 'The load balancer is not running');
     await checkHaproxyConfig(await this.binary(), this.#files.config);
     await writeFile(this.#files.serverState, await sendSocketCommand(this.#files.runtimeSocket, 'show servers state'));
     const before = await this.#master.processes();
@@ -109,11 +114,18 @@ export class HaproxyProcess {
       const now = await this.#master.processes().catch(() => undefined);
       if (now === undefined || now.reloads === before.reloads) continue;
       if (now.failedReloads > before.failedReloads) {
-        throw new ViaductError('VIA_ERR_ENV_CONFIG', `HAProxy could not reload; it goes on with the previous configuration. The end of ${this.#files.log}:\n${await this.logTail()}`);
+        throw new ViaductError(
+          'VIA_ERR_ENV_CONFIG',
+          `HAProxy could not reload; it goes on with the previous configuration. The end of ${this.#files.log}:\n${await this.logTail()}`,
+        );
       }
-      if (now.workers.length > 0 && !now.workers.some((pid) => before.workers.includes(pid)) && (await this.#serving())) return;
+      if (now.workers.length > 0 && !now.workers.some((pid) => before.workers.includes(pid)) && (await this.#serving()))
+        return;
     }
-    throw new ViaductError('VIA_ERR_INTERNAL', `HAProxy did not finish reloading within ${this.#readyTimeoutMs} ms; see ${this.#files.log}`);
+    throw new ViaductError(
+      'VIA_ERR_INTERNAL',
+      `HAProxy did not finish reloading within ${this.#readyTimeoutMs} ms; see ${this.#files.log}`,
+    );
   }
 
   /**
@@ -128,7 +140,10 @@ export class HaproxyProcess {
       await this.#removeRunFiles();
       return 'not-running';
     }
-    const workers = await this.#master.processes().then((p) => [...p.workers, ...p.oldWorkers]).catch(() => []);
+    const workers = await this.#master
+      .processes()
+      .then((p) => [...p.workers, ...p.oldWorkers])
+      .catch(() => []);
     signal(pid, 'SIGUSR1');
     const deadline = Date.now() + graceMs;
     let forced = false;
@@ -156,7 +171,9 @@ export class HaproxyProcess {
     let count = 0;
     for (const worker of workers) {
       // A worker that has left answers "Can't find the target PID", which lists no stream.
-      const sessions = await sendSocketCommand(this.#files.masterSocket, `@!${worker} show sess`, 1_000).catch(() => undefined);
+      const sessions = await sendSocketCommand(this.#files.masterSocket, `@!${worker} show sess`, 1_000).catch(
+        () => undefined,
+      );
       if (sessions === undefined) return undefined;
       count += sessions.split('\n').filter((line) => line.includes(` fe=${FRONTEND} `)).length;
     }
@@ -179,7 +196,8 @@ export class HaproxyProcess {
   }
 
   async #removeRunFiles(): Promise<void> {
-    for (const file of [this.#files.pid, this.#files.runtimeSocket, this.#files.masterSocket]) await rm(file, { force: true });
+    for (const file of [this.#files.pid, this.#files.runtimeSocket, this.#files.masterSocket])
+      await rm(file, { force: true });
   }
 }
 

@@ -109,6 +109,10 @@ function target(name: string): string {
 
 function commandFailed(line: string, answer: string): ViaductError {
   const reason = answer.trim();
-  if (/no such server/i.test(reason)) return new ViaductError('VIA_ERR_OBJECT_NOT_FOUND', `The load balancer has no such server: '${line}' answered '${reason}'`);
+  if (/no such server/i.test(reason))
+    return new ViaductError(
+      'VIA_ERR_OBJECT_NOT_FOUND',
+      `The load balancer has no such server: '${line}' answered '${reason}'`,
+    );
   return new ViaductError('VIA_ERR_INTERNAL', `HAProxy refused '${line}': ${reason}`);
 }

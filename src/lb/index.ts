@@ -12,6 +12,13 @@ export type { AdminState, HaproxyRuntimeApi } from './haproxy-runtime-api.js';
 export type { HaproxyProcess, StopOutcome } from './haproxy-process.js';
 export type { HaproxyProcesses } from './haproxy-master-cli.js';
 export type { SyncResult } from './server-sync.js';
-export { renderHaproxyConfig, BACKEND, DEFAULT_TIMEOUTS, HEALTH_CHECK_PATH, type LbConfig, type LbTimeouts } from './haproxy-config.js';
+export {
+  renderHaproxyConfig,
+  BACKEND,
+  DEFAULT_TIMEOUTS,
+  HEALTH_CHECK_PATH,
+  type LbConfig,
+  type LbTimeouts,
+} from './haproxy-config.js';
 export { DEFAULT_HEALTH_CHECK, type HealthCheckSettings } from './haproxy-server-line.js';
 export { findHaproxy, HAPROXY_INSTALL_COMMAND } from './haproxy-binary.js';

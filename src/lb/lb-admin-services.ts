@@ -5,12 +5,15 @@ import { Provision, provisionOf } from '../service/service.js';
 import { AdminService } from '../feature/admin-service.js';
 
 /** What a worker provides the load balancer's admin services: the environment's HAProxy, if it runs one. */
-export const loadBalancerProvision = new Provision<{ readonly balancer: LoadBalancer | undefined }>('the load balancer');
+export const loadBalancerProvision = new Provision<{ readonly balancer: LoadBalancer | undefined }>(
+  'the load balancer',
+);
 
 abstract class LbAdminService extends AdminService {
   protected get balancer(): LoadBalancer {
     const lb = provisionOf(this, loadBalancerProvision).balancer;
-    if (lb === undefined) throw new ViaductError('VIA_ERR_ENV_CONFIG', 'This environment runs no load balancer (no lb: in viaduct.yaml)');
+    if (lb === undefined)
+      throw new ViaductError('VIA_ERR_ENV_CONFIG', 'This environment runs no load balancer (no lb: in viaduct.yaml)');
     return lb;
   }
 }

@@ -11,7 +11,8 @@ export const lbFeature: Feature = {
   name: 'load-balancer',
   adminServices: () => lbAdminServices,
   attach(worker) {
-    const balancer = worker.config.lb === undefined ? undefined : environmentLoadBalancer(environmentPaths(worker.envDir));
+    const balancer =
+      worker.config.lb === undefined ? undefined : environmentLoadBalancer(environmentPaths(worker.envDir));
     worker.invoker.provide(loadBalancerProvision, { balancer });
     return {};
   },

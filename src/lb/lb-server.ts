@@ -28,14 +28,21 @@ export function validateLbServers(servers: readonly LbServer[]): void {
 
 export function validateServerName(name: string): void {
   if (!SERVER_NAME.test(name)) {
-    throw new ViaductError('VIA_ERR_ENV_CONFIG', `The load balancer cannot use the server name '${name}': use letters, digits, '_' and '-'`);
+    throw new ViaductError(
+      'VIA_ERR_ENV_CONFIG',
+      `The load balancer cannot use the server name '${name}': use letters, digits, '_' and '-'`,
+    );
   }
 }
 
 export function validateEndpoint(what: string, host: string, port: number): void {
-  if (!HOST.test(host)) throw new ViaductError('VIA_ERR_ENV_CONFIG', `The ${what} has a host the load balancer cannot use: '${host}'`);
+  if (!HOST.test(host))
+    throw new ViaductError('VIA_ERR_ENV_CONFIG', `The ${what} has a host the load balancer cannot use: '${host}'`);
   if (!Number.isInteger(port) || port < 1 || port > 65535) {
-    throw new ViaductError('VIA_ERR_ENV_CONFIG', `The ${what} has the port ${port}; a port is a whole number from 1 to 65535`);
+    throw new ViaductError(
+      'VIA_ERR_ENV_CONFIG',
+      `The ${what} has the port ${port}; a port is a whole number from 1 to 65535`,
+    );
   }
 }
 

@@ -79,16 +79,27 @@ export class LbSupervisor {
       this.#synced = undefined;
       const problem = (error as Error).message;
       // A problem that lasts is reported once, not every second.
-      if (problem !== this.#lastProblem) this.#options.logger?.warn({ reason: problem }, 'Load balancer servers not synced; retrying');
+      if (problem !== this.#lastProblem)
+        this.#options.logger?.warn({ reason: problem }, 'Load balancer servers not synced; retrying');
       this.#lastProblem = problem;
     }
   }
 }
 
 function serversKey(servers: readonly LbServer[]): string {
-  return servers.map((s) => `${s.name} ${s.host} ${s.port}`).sort().join('\n');
+  return servers
+    .map((s) => `${s.name} ${s.host} ${s.port}`)
+    .sort()
+    .join('\n');
 }
 
 function changed(result: SyncResult): boolean {
-  return result.added.length + result.moved.length + result.enabled.length + result.removed.length + result.pendingRemoval.length > 0;
+  return (
+    result.added.length +
+      result.moved.length +
+      result.enabled.length +
+      result.removed.length +
+      result.pendingRemoval.length >
+    0
+  );
 }

@@ -17,6 +17,10 @@ async function resolveHost(host: string, name: string): Promise<string> {
   try {
     return (await lookup(host)).address;
   } catch (error) {
-    throw new ViaductError('VIA_ERR_ENV_CONFIG', `The host ${host} of server ${name} cannot be resolved: ${(error as Error).message}`, { cause: error });
+    throw new ViaductError(
+      'VIA_ERR_ENV_CONFIG',
+      `The host ${host} of server ${name} cannot be resolved: ${(error as Error).message}`,
+      { cause: error },
+    );
   }
 }

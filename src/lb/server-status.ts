@@ -28,7 +28,8 @@ export interface LbServerStatus {
 export function parseShowStat(csv: string): LbServerStatus[] {
   const lines = csv.split('\n').filter((line) => line.trim() !== '');
   const header = lines.shift();
-  if (header === undefined || !header.startsWith('# ')) throw new Error(`Not a 'show stat' answer: ${csv.slice(0, 200)}`);
+  if (header === undefined || !header.startsWith('# '))
+    throw new Error(`Not a 'show stat' answer: ${csv.slice(0, 200)}`);
   const columns = parseCsvLine(header.slice(2));
   const at = (row: string[], name: string): string => row[columns.indexOf(name)] ?? '';
   return lines

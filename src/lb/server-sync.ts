@@ -50,7 +50,11 @@ export function planServerSync(current: readonly LbServerStatus[], wanted: reado
  * Applies a plan through the runtime API, without a reload. New servers go in before old ones
  * go out, so capacity never dips while one server replaces another.
  */
-export async function applySyncPlan(api: HaproxyRuntimeApi, plan: SyncPlan, health: HealthCheckSettings): Promise<SyncResult> {
+export async function applySyncPlan(
+  api: HaproxyRuntimeApi,
+  plan: SyncPlan,
+  health: HealthCheckSettings,
+): Promise<SyncResult> {
   for (const server of plan.add) await api.addServer(server, health);
   for (const server of plan.move) {
     // Out of rotation first: requests under way finish on the old address.

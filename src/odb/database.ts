@@ -31,7 +31,9 @@ export function logIdleErrors(logger: Logger): (error: Error) => void {
 
 /** Opens the ODB; the driver for its dialect is loaded only now. */
 export function openOdb(location: OdbLocation, options: OdbOptions = {}): OdbHandle {
-  const db = new Kysely<OdbSchema>({ dialect: makeDialect(location, options.poolSize ?? 5, options.onIdleError ?? (() => undefined)) });
+  const db = new Kysely<OdbSchema>({
+    dialect: makeDialect(location, options.poolSize ?? 5, options.onIdleError ?? (() => undefined)),
+  });
   return { db, location, close: () => db.destroy() };
 }
 

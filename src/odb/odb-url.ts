@@ -28,7 +28,10 @@ export function parseOdbUrl(url: string, baseDir: string): OdbLocation {
     case 'mariadb':
       return { dialect: 'mysql', target: checkUrl(url.replace(/^mariadb:/, 'mysql:')) };
     default:
-      throw new ViaductError('VIA_ERR_ODB_URL', `Unsupported ODB URL ${redactUrl(url)}: use sqlite:FILE, postgresql://... or mysql://...`);
+      throw new ViaductError(
+        'VIA_ERR_ODB_URL',
+        `Unsupported ODB URL ${redactUrl(url)}: use sqlite:FILE, postgresql://... or mysql://...`,
+      );
   }
 }
 
@@ -38,7 +41,10 @@ function checkUrl(url: string): string {
     if (parsed.pathname.length <= 1) throw new Error('no database');
     return url;
   } catch {
-    throw new ViaductError('VIA_ERR_ODB_URL', `The ODB URL ${redactUrl(url)} is not valid: it must name a host and a database`);
+    throw new ViaductError(
+      'VIA_ERR_ODB_URL',
+      `The ODB URL ${redactUrl(url)} is not valid: it must name a host and a database`,
+    );
   }
 }
 

@@ -8,7 +8,11 @@ import type { OdbSchema } from './schema.js';
  */
 export function withWriteLock<T>(db: Odb, work: (trx: Transaction<OdbSchema>) => Promise<T>): Promise<T> {
   return db.transaction().execute(async (trx) => {
-    await trx.updateTable('write_lock').set({ counter: sql`counter + 1` }).where('id', '=', 1).execute();
+    await trx
+      .updateTable('write_lock')
+      .set({ counter: sql`counter + 1` })
+      .where('id', '=', 1)
+      .execute();
     return work(trx);
   });
 }

@@ -14,10 +14,13 @@ export function brokerUrl(schemes: readonly string[], example: string) {
     .min(1)
     .max(2000)
     .refine((value) => parsed(value) !== undefined, `must be a URL such as ${example}`)
-    .refine((value) => {
-      const url = parsed(value);
-      return url === undefined || schemes.includes(url.protocol);
-    }, `must start with ${schemes.map((scheme) => `${scheme}//`).join(' or ')}`)
+    .refine(
+      (value) => {
+        const url = parsed(value);
+        return url === undefined || schemes.includes(url.protocol);
+      },
+      `must start with ${schemes.map((scheme) => `${scheme}//`).join(' or ')}`,
+    )
     .refine((value) => {
       const url = parsed(value);
       return url === undefined || (url.username === '' && url.password === '');

@@ -2,7 +2,12 @@ import type { Logger } from 'pino';
 import type { ConfigObject } from '../config/config-kind.js';
 import { ViaductError } from '../errors.js';
 import type { AppliedChange } from '../config/config-manager.js';
-import type { OutgoingBase, OutgoingConnection, OutgoingConnectionType, SecurityLookup } from './outgoing-connection.js';
+import type {
+  OutgoingBase,
+  OutgoingConnection,
+  OutgoingConnectionType,
+  SecurityLookup,
+} from './outgoing-connection.js';
 
 interface Live {
   readonly id: string;
@@ -23,7 +28,12 @@ export class ConnectionManager {
   /** By type, then name: two look-ups of strings whose hashes are known, not one of a key built per call. */
   readonly #live = new Map<string, Map<string, Live>>();
 
-  constructor(types: readonly OutgoingConnectionType[], baseDir: string, logger: Logger, security: SecurityLookup = () => undefined) {
+  constructor(
+    types: readonly OutgoingConnectionType[],
+    baseDir: string,
+    logger: Logger,
+    security: SecurityLookup = () => undefined,
+  ) {
     this.#types = new Map(types.map((t) => [t.kind.type, t]));
     this.#baseDir = baseDir;
     this.#logger = logger;
@@ -71,11 +81,25 @@ export class ConnectionManager {
     let connection: OutgoingConnection | undefined;
     if (object.data.is_active) {
       try {
-        connection = type.create(object.data, { name: object.name, logger: this.#logger.child({ outgoing: object.name, type: object.type }), baseDir: this.#baseDir, security: this.#security });
+        connection = type.create(object.data, {
+          name: object.name,
+          logger: this.#logger.child({ outgoing: object.name, type: object.type }),
+          baseDir: this.#baseDir,
+          security: this.#security,
+        });
       } catch (error) {
         // A connection that cannot even be built (e.g. its driver is missing) answers its callers with that error.
-        const coded = error instanceof ViaductError ? error : new ViaductError('VIA_ERR_OUTGOING_UNAVAILABLE', `${type.kind.label} ${object.name}: ${(error as Error).message}`);
-        this.#logger.error({ outgoing: object.name, type: object.type, reason: coded.message }, 'Outgoing connection could not be created');
+        const coded =
+          error instanceof ViaductError
+            ? error
+            : new ViaductError(
+                'VIA_ERR_OUTGOING_UNAVAILABLE',
+                `${type.kind.label} ${object.name}: ${(error as Error).message}`,
+              );
+        this.#logger.error(
+          { outgoing: object.name, type: object.type, reason: coded.message },
+          'Outgoing connection could not be created',
+        );
         connection = failing(coded);
       }
     }
@@ -85,7 +109,14 @@ export class ConnectionManager {
   }
 
   #closeLater(connection: OutgoingConnection, name: string): void {
-    connection.close().catch((error: unknown) => this.#logger.warn({ outgoing: name, reason: (error as Error).message }, 'Closing an outgoing connection failed'));
+    connection
+      .close()
+      .catch((error: unknown) =>
+        this.#logger.warn(
+          { outgoing: name, reason: (error as Error).message },
+          'Closing an outgoing connection failed',
+        ),
+      );
   }
 }
 

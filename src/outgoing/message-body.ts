@@ -10,9 +10,15 @@ export interface MessageBody {
  */
 export function encodeMessage(message: unknown): MessageBody {
   if (Buffer.isBuffer(message)) return { bytes: message, contentType: 'application/octet-stream' };
-  if (message instanceof Uint8Array) return { bytes: Buffer.from(message.buffer, message.byteOffset, message.byteLength), contentType: 'application/octet-stream' };
-  if (typeof message === 'string') return { bytes: Buffer.from(message, 'utf8'), contentType: 'text/plain; charset=utf-8' };
+  if (message instanceof Uint8Array)
+    return {
+      bytes: Buffer.from(message.buffer, message.byteOffset, message.byteLength),
+      contentType: 'application/octet-stream',
+    };
+  if (typeof message === 'string')
+    return { bytes: Buffer.from(message, 'utf8'), contentType: 'text/plain; charset=utf-8' };
   // JSON has no undefined; sending "nothing" silently would hide a bug in the service.
-  if (message === undefined) throw new TypeError('The message is undefined; send null, a string, a Buffer or a JSON value');
+  if (message === undefined)
+    throw new TypeError('The message is undefined; send null, a string, a Buffer or a JSON value');
   return { bytes: Buffer.from(JSON.stringify(message), 'utf8'), contentType: 'application/json' };
 }

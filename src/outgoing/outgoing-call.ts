@@ -3,8 +3,27 @@ import type { Logger } from 'pino';
 import { INFO_LEVEL, writeInfoLine } from '../log.js';
 import type { CallContext } from './outgoing-connection.js';
 
-const UNAVAILABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'EAI_AGAIN', 'ECONNABORTED', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'ERR_SOCKET_CLOSED']);
-const TIMEOUT = new Set(['ETIMEDOUT', 'ESOCKETTIMEDOUT', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'TIMEOUT']);
+const UNAVAILABLE = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EPIPE',
+  'EAI_AGAIN',
+  'ECONNABORTED',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CLOSED',
+  'ERR_SOCKET_CLOSED',
+]);
+const TIMEOUT = new Set([
+  'ETIMEDOUT',
+  'ESOCKETTIMEDOUT',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'TIMEOUT',
+]);
 
 /** URLs in driver messages may carry credentials: `//user:pass@` loses the password. */
 export function scrub(message: string): string {
@@ -23,7 +42,8 @@ export function toOutgoingError(error: unknown, label: string): ViaductError {
   const name = (error as Error | undefined)?.name ?? '';
   let coded: ErrorCode = 'VIA_ERR_OUTGOING_FAILED';
   if (UNAVAILABLE.has(code) || UNAVAILABLE.has(causeCode)) coded = 'VIA_ERR_OUTGOING_UNAVAILABLE';
-  else if (TIMEOUT.has(code) || TIMEOUT.has(causeCode) || name === 'TimeoutError' || name === 'AbortError') coded = 'VIA_ERR_OUTGOING_TIMEOUT';
+  else if (TIMEOUT.has(code) || TIMEOUT.has(causeCode) || name === 'TimeoutError' || name === 'AbortError')
+    coded = 'VIA_ERR_OUTGOING_TIMEOUT';
   const message = tlsFailure(error) ?? scrub(error instanceof Error ? error.message : String(error));
   return new ViaductError(coded, `${label}: ${message}`, { cause: error });
 }
@@ -37,7 +57,10 @@ function tlsFailure(error: unknown): string | undefined {
   const { code, reason } = (error ?? {}) as { code?: unknown; reason?: unknown };
   if (typeof code !== 'string' || !code.startsWith('ERR_SSL_')) return undefined;
   const why = typeof reason === 'string' ? reason : code;
-  const hint = code === 'ERR_SSL_WRONG_VERSION_NUMBER' ? ': the other end does not speak TLS on this port (a plain-text port, or TLS set where the server has none)' : '';
+  const hint =
+    code === 'ERR_SSL_WRONG_VERSION_NUMBER'
+      ? ': the other end does not speak TLS on this port (a plain-text port, or TLS set where the server has none)'
+      : '';
   return `the TLS handshake failed (${why})${hint}`;
 }
 
@@ -46,7 +69,13 @@ function tlsFailure(error: unknown): string | undefined {
  * its duration, and turns a failure into a coded error. Plain promise callbacks rather than an
  * async function: this is on every outgoing call's path.
  */
-export function outgoingCall<T>(call: CallContext, type: string, connection: string, operation: string, work: () => Promise<T>): Promise<T> {
+export function outgoingCall<T>(
+  call: CallContext,
+  type: string,
+  connection: string,
+  operation: string,
+  work: () => Promise<T>,
+): Promise<T> {
   const started = performance.now();
   let running: Promise<T>;
   try {
@@ -66,11 +95,18 @@ export function outgoingCall<T>(call: CallContext, type: string, connection: str
 }
 
 /** Logs a call that succeeded; `started` is its performance.now(). For paths that run without outgoingCall(). */
-export function callSucceeded(call: CallContext, type: string, connection: string, operation: string, started: number): void {
+export function callSucceeded(
+  call: CallContext,
+  type: string,
+  connection: string,
+  operation: string,
+  started: number,
+): void {
   const logger = lineLogger(call, type, connection, operation);
   if (logger.levelVal > INFO_LEVEL) return;
   const hundredths = Math.round((performance.now() - started) * 100);
-  if (!writeInfoLine(logger, `"cid":${JSON.stringify(call.cid)},"ms":${msText(hundredths)}`, CALL_LINE)) logger.info({ cid: call.cid, ms: hundredths / 100 }, 'Outgoing call');
+  if (!writeInfoLine(logger, `"cid":${JSON.stringify(call.cid)},"ms":${msText(hundredths)}`, CALL_LINE))
+    logger.info({ cid: call.cid, ms: hundredths / 100 }, 'Outgoing call');
 }
 
 /**
@@ -87,9 +123,19 @@ export function msText(hundredths: number): string {
 const CALL_LINE = JSON.stringify('Outgoing call');
 
 /** Logs a call that failed and gives its error coded (see toOutgoingError()). */
-export function callFailed(call: CallContext, type: string, connection: string, operation: string, started: number, error: unknown): ViaductError {
+export function callFailed(
+  call: CallContext,
+  type: string,
+  connection: string,
+  operation: string,
+  started: number,
+  error: unknown,
+): ViaductError {
   const coded = toOutgoingError(error, `${type} ${connection}`);
-  lineLogger(call, type, connection, operation).warn({ cid: call.cid, ms: elapsedMs(started), code: coded.code, reason: coded.message }, 'Outgoing call failed');
+  lineLogger(call, type, connection, operation).warn(
+    { cid: call.cid, ms: elapsedMs(started), code: coded.code, reason: coded.message },
+    'Outgoing call failed',
+  );
   return coded;
 }
 
@@ -113,12 +159,17 @@ const lineLoggers = new WeakMap<Logger, LineLoggers>();
  */
 function lineLogger(call: CallContext, type: string, connection: string, operation: string): Logger {
   let cache = lineLoggers.get(call.logger);
-  if (cache === undefined || cache.count >= MAX_LINE_LOGGERS) lineLoggers.set(call.logger, (cache = { count: 0, byType: new Map() }));
+  if (cache === undefined || cache.count >= MAX_LINE_LOGGERS)
+    lineLoggers.set(call.logger, (cache = { count: 0, byType: new Map() }));
   const service = call.service ?? '';
   const byService = level(level(level(cache.byType, type), connection), operation);
   let child = byService.get(service);
   if (child === undefined) {
-    child = call.logger.child(call.service === undefined ? { outgoing: connection, type, op: operation } : { service: call.service, outgoing: connection, type, op: operation });
+    child = call.logger.child(
+      call.service === undefined
+        ? { outgoing: connection, type, op: operation }
+        : { service: call.service, outgoing: connection, type, op: operation },
+    );
     byService.set(service, child);
     cache.count++;
   }

@@ -29,6 +29,10 @@ Object.defineProperty(Service.prototype, 'out', {
     // The invocation's base logger, not a child of it: a call's line carries the cid as a field of
     // its own, and its other fields are bound once per service, connection and operation
     // (outgoing-call.ts), which spares every invocation that calls out a child logger.
-    return (this[facadeKey] = new OutFacade(manager, { cid: ctx.cid, logger: ctx.baseLogger, service: ctx.serviceName }));
+    return (this[facadeKey] = new OutFacade(manager, {
+      cid: ctx.cid,
+      logger: ctx.baseLogger,
+      service: ctx.serviceName,
+    }));
   },
 });

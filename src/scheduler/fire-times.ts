@@ -29,9 +29,17 @@ export function fireTimes(job: JobTiming): FireTimes {
     case 'interval':
       // Without a start date the rhythm is counted from the Unix epoch: every 15 minutes fires at
       // :00, :15, :30 and :45 UTC, the same on every server and after every restart.
-      return interval(job.start_date === undefined ? undefined : Date.parse(job.start_date), intervalMs(job.interval!), job.repeats);
+      return interval(
+        job.start_date === undefined ? undefined : Date.parse(job.start_date),
+        intervalMs(job.interval!),
+        job.repeats,
+      );
     case 'cron':
-      return cron(job.cron!, job.timezone, job.start_date === undefined ? Number.NEGATIVE_INFINITY : Date.parse(job.start_date));
+      return cron(
+        job.cron!,
+        job.timezone,
+        job.start_date === undefined ? Number.NEGATIVE_INFINITY : Date.parse(job.start_date),
+      );
   }
 }
 
@@ -48,7 +56,10 @@ function interval(startDate: number | undefined, period: number, repeats: number
   const limit = repeats ?? Number.POSITIVE_INFINITY;
   /** The index of the first fire time at or after `t`. */
   const indexAtOrAfter = (t: number) => (t <= start ? 0 : Math.ceil((t - start) / period));
-  const fire = (index: number): Fire => ({ plannedAt: start + index * period, position: startDate === undefined ? undefined : index + 1 });
+  const fire = (index: number): Fire => ({
+    plannedAt: start + index * period,
+    position: startDate === undefined ? undefined : index + 1,
+  });
   return {
     atOrAfter(from) {
       const index = indexAtOrAfter(from);

@@ -49,7 +49,8 @@ export class GroupCommit<I, O> {
       while (this.#queue.length > 0) {
         // A timer counts from the event loop's cached time, which lags behind when the turn that
         // set it was busy, so it can fire a little early: wait until the interval truly passed.
-        for (let wait = this.#waitMs(); wait > 0; wait = this.#waitMs()) await new Promise((resolve) => setTimeout(resolve, wait));
+        for (let wait = this.#waitMs(); wait > 0; wait = this.#waitMs())
+          await new Promise((resolve) => setTimeout(resolve, wait));
         this.#lastFlush = performance.now();
         const batch = this.#queue.splice(0, this.#maxBatch);
         try {

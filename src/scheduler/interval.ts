@@ -19,5 +19,11 @@ const WEEK = 7 * DAY;
  * that must run at a wall-clock time is a cron job with a time zone.
  */
 export function intervalMs(spec: IntervalSpec): number {
-  return (spec.weeks ?? 0) * WEEK + (spec.days ?? 0) * DAY + (spec.hours ?? 0) * HOUR + (spec.minutes ?? 0) * MINUTE + (spec.seconds ?? 0) * SECOND;
+  return (
+    (spec.weeks ?? 0) * WEEK +
+    (spec.days ?? 0) * DAY +
+    (spec.hours ?? 0) * HOUR +
+    (spec.minutes ?? 0) * MINUTE +
+    (spec.seconds ?? 0) * SECOND
+  );
 }

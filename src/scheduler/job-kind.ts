@@ -15,7 +15,15 @@ const ISO_MOMENT = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1
 function isRealMoment(text: string): boolean {
   const [, y, mo, d, h, mi, s = '0', oh = '0', om = '0'] = ISO_MOMENT.exec(text) ?? [];
   const day = new Date(Date.UTC(Number(y), Number(mo) - 1, Number(d)));
-  return day.getUTCMonth() === Number(mo) - 1 && day.getUTCDate() === Number(d) && Number(h) < 24 && Number(mi) < 60 && Number(s) < 60 && Number(oh) < 24 && Number(om) < 60;
+  return (
+    day.getUTCMonth() === Number(mo) - 1 &&
+    day.getUTCDate() === Number(d) &&
+    Number(h) < 24 &&
+    Number(mi) < 60 &&
+    Number(s) < 60 &&
+    Number(oh) < 24 &&
+    Number(om) < 60
+  );
 }
 
 /** A moment with its offset from UTC, so that every server reads the same instant. */
@@ -27,14 +35,24 @@ const isoMoment = z
 const unit = z.number().int().nonnegative().max(100_000);
 
 const intervalSchema = z
-  .strictObject({ weeks: unit.optional(), days: unit.optional(), hours: unit.optional(), minutes: unit.optional(), seconds: unit.optional() })
+  .strictObject({
+    weeks: unit.optional(),
+    days: unit.optional(),
+    hours: unit.optional(),
+    minutes: unit.optional(),
+    seconds: unit.optional(),
+  })
   .refine((i) => intervalMs(i) >= 1_000, 'the interval must be at least 1 second');
 
 export const schedulerJobSchema = z
   .strictObject({
     name: objectName,
     is_active: z.boolean().default(true),
-    service: z.string().min(1).max(255).refine((s) => !s.startsWith('viaduct.'), 'the platform\'s own viaduct.* services cannot be scheduled'),
+    service: z
+      .string()
+      .min(1)
+      .max(255)
+      .refine((s) => !s.startsWith('viaduct.'), "the platform's own viaduct.* services cannot be scheduled"),
     type: z.enum(JOB_TYPES),
     /** one_time: the moment; interval: the first fire time; cron: no fire time before it. */
     start_date: isoMoment.optional(),
@@ -48,7 +66,12 @@ export const schedulerJobSchema = z
     extra: z.unknown().optional(),
     jitter_ms: z.number().int().nonnegative().max(3_600_000).optional(),
     /** The run's timeout; the service's own or the server's default when absent. */
-    max_run_time_ms: z.number().int().positive().max(7 * 24 * 3_600_000).optional(),
+    max_run_time_ms: z
+      .number()
+      .int()
+      .positive()
+      .max(7 * 24 * 3_600_000)
+      .optional(),
     catch_up: z.enum(CATCH_UP_POLICIES).default('one'),
     /** How many of the newest runs the ODB keeps for this job. */
     history_size: z.number().int().positive().max(10_000).default(DEFAULT_HISTORY_SIZE),
@@ -62,14 +85,18 @@ export const schedulerJobSchema = z
     onlyFor('repeats', 'interval');
     onlyFor('cron', 'cron');
     onlyFor('timezone', 'cron');
-    if (job.type === 'one_time' && job.start_date === undefined) problem('start_date', 'a one_time job needs start_date');
-    if (job.type === 'interval' && job.interval === undefined) problem('interval', 'an interval job needs interval, e.g. {"minutes": 15}');
-    if (job.type === 'interval' && job.repeats !== undefined && job.start_date === undefined) problem('repeats', 'repeats counts from start_date, which is missing');
+    if (job.type === 'one_time' && job.start_date === undefined)
+      problem('start_date', 'a one_time job needs start_date');
+    if (job.type === 'interval' && job.interval === undefined)
+      problem('interval', 'an interval job needs interval, e.g. {"minutes": 15}');
+    if (job.type === 'interval' && job.repeats !== undefined && job.start_date === undefined)
+      problem('repeats', 'repeats counts from start_date, which is missing');
     if (job.type === 'cron') {
       if (job.cron === undefined) problem('cron', 'a cron job needs cron, e.g. "*/15 * * * *"');
       else {
         const reason = cronProblem(job.cron, job.timezone);
-        if (reason !== undefined) problem(job.timezone !== undefined && reason.startsWith('unknown time zone') ? 'timezone' : 'cron', reason);
+        if (reason !== undefined)
+          problem(job.timezone !== undefined && reason.startsWith('unknown time zone') ? 'timezone' : 'cron', reason);
       }
     }
   });

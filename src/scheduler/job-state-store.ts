@@ -7,7 +7,11 @@ const ROWS_PER_STATEMENT = 200;
 
 /** scheduler_job_state: each job's next fire time, written by the scheduler as it plans. */
 export const jobStateStore = {
-  async saveNext(db: Kysely<OdbSchema>, dialect: OdbDialect, updates: ReadonlyArray<{ readonly jobId: string; readonly nextRunAt: number | null }>): Promise<void> {
+  async saveNext(
+    db: Kysely<OdbSchema>,
+    dialect: OdbDialect,
+    updates: ReadonlyArray<{ readonly jobId: string; readonly nextRunAt: number | null }>,
+  ): Promise<void> {
     const updatedAt = new Date().toISOString();
     for (let i = 0; i < updates.length; i += ROWS_PER_STATEMENT) {
       const rows = updates.slice(i, i + ROWS_PER_STATEMENT).map((u) => ({
@@ -19,9 +23,21 @@ export const jobStateStore = {
       // Each statement is a transaction of its own: a long one would hold SQLite's write lock
       // while workers wait to claim runs.
       if (dialect === 'mysql') {
-        await insert.onDuplicateKeyUpdate({ next_run_at: (eb) => eb.fn('values', [eb.ref('next_run_at')]), updated_at: updatedAt }).execute();
+        await insert
+          .onDuplicateKeyUpdate({
+            next_run_at: (eb) => eb.fn('values', [eb.ref('next_run_at')]),
+            updated_at: updatedAt,
+          })
+          .execute();
       } else {
-        await insert.onConflict((oc) => oc.column('job_id').doUpdateSet((eb) => ({ next_run_at: eb.ref('excluded.next_run_at'), updated_at: eb.ref('excluded.updated_at') }))).execute();
+        await insert
+          .onConflict((oc) =>
+            oc.column('job_id').doUpdateSet((eb) => ({
+              next_run_at: eb.ref('excluded.next_run_at'),
+              updated_at: eb.ref('excluded.updated_at'),
+            })),
+          )
+          .execute();
       }
     }
   },

@@ -2,7 +2,19 @@ import { sql, type Transaction } from 'kysely';
 import type { Odb } from '../odb/database.js';
 import type { OdbDialect } from '../odb/odb-url.js';
 import type { OdbSchema, SchedulerRunTable } from '../odb/schema.js';
-import { claimResults, claimRows, Fenced, finishedRow, jobsToPrune, newIds, staleBatches, writeWithoutStale, type ClaimResult, type LedgerWrite, type RunLedger } from './run-ledger.js';
+import {
+  claimResults,
+  claimRows,
+  Fenced,
+  finishedRow,
+  jobsToPrune,
+  newIds,
+  staleBatches,
+  writeWithoutStale,
+  type ClaimResult,
+  type LedgerWrite,
+  type RunLedger,
+} from './run-ledger.js';
 
 /** Rows per statement: well under every dialect's limit on bound parameters. */
 const ROWS_PER_STATEMENT = 100;
@@ -43,13 +55,18 @@ export class KyselyRunLedger implements RunLedger {
     const claimed = new Set<string>();
     if (rows.length === 0 && outcomes.length === 0) return claimResults(claims, ids, fenced, claimed);
     await this.#db.transaction().execute(async (trx) => {
-      for (let i = 0; i < outcomes.length; i += ROWS_PER_STATEMENT) await this.#upsertOutcomes(trx, outcomes.slice(i, i + ROWS_PER_STATEMENT));
+      for (let i = 0; i < outcomes.length; i += ROWS_PER_STATEMENT)
+        await this.#upsertOutcomes(trx, outcomes.slice(i, i + ROWS_PER_STATEMENT));
       for (const [keep, jobs] of jobsToPrune(finished)) await this.#prune(trx, jobs, keep);
       for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
         for (const id of await this.#insertIgnoringTaken(trx, rows.slice(i, i + ROWS_PER_STATEMENT))) claimed.add(id);
       }
       if (claims.some((batch, b) => batch.generation !== null && !fenced.has(b))) {
-        const lease = await trx.selectFrom('singleton_lease').select('generation').where('id', '=', 1).executeTakeFirst();
+        const lease = await trx
+          .selectFrom('singleton_lease')
+          .select('generation')
+          .where('id', '=', 1)
+          .executeTakeFirst();
         const stale = staleBatches(claims, fenced, Number(lease?.generation ?? 0));
         // Throwing rolls the transaction back; it is written again without the stale batches.
         if (stale.length > 0) throw new Fenced(stale);
@@ -61,7 +78,13 @@ export class KyselyRunLedger implements RunLedger {
   /** Inserts the rows whose fire time is free; answers with the ids of those inserted. */
   async #insertIgnoringTaken(trx: Transaction<OdbSchema>, rows: SchedulerRunTable[]): Promise<string[]> {
     const insert = trx.insertInto('scheduler_run').values(rows);
-    if (this.#dialect !== 'mysql') return (await insert.onConflict((oc) => oc.doNothing()).returning('id').execute()).map((r) => r.id);
+    if (this.#dialect !== 'mysql')
+      return (
+        await insert
+          .onConflict((oc) => oc.doNothing())
+          .returning('id')
+          .execute()
+      ).map((r) => r.id);
     // No RETURNING on MySQL: the rows that carry this attempt's fresh ids are the ones inserted.
     await insert.ignore().execute();
     const found = await trx

@@ -4,7 +4,9 @@ import type { Clock } from './clock.js';
 /** Changes are written together, this soon after the first of them. */
 const FLUSH_DELAY_MS = 20;
 
-export type SaveNext = (updates: ReadonlyArray<{ readonly jobId: string; readonly nextRunAt: number | null }>) => Promise<void>;
+export type SaveNext = (
+  updates: ReadonlyArray<{ readonly jobId: string; readonly nextRunAt: number | null }>,
+) => Promise<void>;
 
 /**
  * Writes where jobs' schedules stand (their next fire time, or null) to the ODB for the

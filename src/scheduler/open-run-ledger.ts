@@ -9,5 +9,7 @@ import { SqliteRunLedger } from './sqlite-run-ledger.js';
  * `worker` names this process in the history (server/pid).
  */
 export function openRunLedger(odb: OdbHandle, worker: string): RunLedger {
-  return odb.location.dialect === 'sqlite' ? new SqliteRunLedger(odb.location.target, worker) : new KyselyRunLedger(odb.db, odb.location.dialect, worker);
+  return odb.location.dialect === 'sqlite'
+    ? new SqliteRunLedger(odb.location.target, worker)
+    : new KyselyRunLedger(odb.db, odb.location.dialect, worker);
 }

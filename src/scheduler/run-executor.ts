@@ -25,13 +25,17 @@ export class RunExecutor {
   constructor(ledger: RunLedger, invoker: Invoker, logger: Logger, minIntervalMs = 0) {
     this.#invoker = invoker;
     this.#logger = logger;
-    this.#ledger = new GroupCommit<LedgerItem, ClaimResult | undefined>(async (items) => {
-      const claims = items.flatMap((item) => ('claim' in item ? [item.claim] : []));
-      const finished = items.flatMap((item) => ('finished' in item ? [item.finished] : []));
-      const results = await ledger.write({ claims, finished });
-      let next = 0;
-      return items.map((item) => ('claim' in item ? results[next++] : undefined));
-    }, 1_000, minIntervalMs);
+    this.#ledger = new GroupCommit<LedgerItem, ClaimResult | undefined>(
+      async (items) => {
+        const claims = items.flatMap((item) => ('claim' in item ? [item.claim] : []));
+        const finished = items.flatMap((item) => ('finished' in item ? [item.finished] : []));
+        const results = await ledger.write({ claims, finished });
+        let next = 0;
+        return items.map((item) => ('claim' in item ? results[next++] : undefined));
+      },
+      1_000,
+      minIntervalMs,
+    );
   }
 
   async handle(message: RunMessage): Promise<DispatchOutcome> {
@@ -52,7 +56,9 @@ export class RunExecutor {
         wait = waits.get(startAt);
         if (wait === undefined) waits.set(startAt, (wait = until(startAt)));
       }
-      this.#track(wait === undefined ? this.#run(id, order, generation) : wait.then(() => this.#run(id, order, generation)));
+      this.#track(
+        wait === undefined ? this.#run(id, order, generation) : wait.then(() => this.#run(id, order, generation)),
+      );
     });
     if (duplicates > 0) this.#logger.info({ duplicates }, 'Scheduler: fire times taken already were skipped');
     return { ids: claim.ids, duplicates, fenced: claim.fenced ? runs.length : 0 };
@@ -88,10 +94,36 @@ export class RunExecutor {
       // The history is read by administrators only: it keeps what the service threw, not the generic message.
       const message = thrown instanceof ViaductError || !(thrown instanceof Error) ? coded.message : thrown.message;
       error = { code: coded.code, message };
-      this.#logger.warn({ cid, job: order.job, plannedAt: order.plannedAt, service: order.service, code: coded.code, err: thrown instanceof ViaductError ? undefined : thrown, reason: message }, 'Scheduled run failed');
+      this.#logger.warn(
+        {
+          cid,
+          job: order.job,
+          plannedAt: order.plannedAt,
+          service: order.service,
+          code: coded.code,
+          err: thrown instanceof ViaductError ? undefined : thrown,
+          reason: message,
+        },
+        'Scheduled run failed',
+      );
     }
-    const finished: FinishedRun = { id, order, generation, startedAt, durationMs: performance.now() - started, outcome, error };
-    await this.#ledger.submit({ finished }).catch((failure: unknown) => this.#logger.error({ cid, job: order.job, reason: (failure as Error).message }, 'Scheduler: a run\'s outcome was not recorded'));
+    const finished: FinishedRun = {
+      id,
+      order,
+      generation,
+      startedAt,
+      durationMs: performance.now() - started,
+      outcome,
+      error,
+    };
+    await this.#ledger
+      .submit({ finished })
+      .catch((failure: unknown) =>
+        this.#logger.error(
+          { cid, job: order.job, reason: (failure as Error).message },
+          "Scheduler: a run's outcome was not recorded",
+        ),
+      );
   }
 
   #track(run: Promise<void>): void {

@@ -39,18 +39,30 @@ export function viewOf(row: RunRow): RunView {
 export const runHistory = {
   /** A job's runs, newest first. */
   async list(db: Kysely<OdbSchema>, jobId: string, limit: number): Promise<RunView[]> {
-    const rows = await db.selectFrom('scheduler_run').selectAll().where('job_id', '=', jobId).orderBy('started_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
+    const rows = await db
+      .selectFrom('scheduler_run')
+      .selectAll()
+      .where('job_id', '=', jobId)
+      .orderBy('started_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(limit)
+      .execute();
     return rows.map(viewOf);
   },
 
   /** Each job's newest run (by start), for the given jobs or all of them. */
   async latest(db: Kysely<OdbSchema>, jobIds?: readonly string[]): Promise<Map<string, RunView>> {
     if (jobIds !== undefined && jobIds.length === 0) return new Map();
-    let newest = db.selectFrom('scheduler_run').select(['job_id', (eb) => eb.fn.max('started_at').as('latest')]).groupBy('job_id');
+    let newest = db
+      .selectFrom('scheduler_run')
+      .select(['job_id', (eb) => eb.fn.max('started_at').as('latest')])
+      .groupBy('job_id');
     if (jobIds !== undefined) newest = newest.where('job_id', 'in', jobIds);
     const rows = await db
       .selectFrom('scheduler_run as r')
-      .innerJoin(newest.as('n'), (join) => join.onRef('n.job_id', '=', 'r.job_id').onRef('n.latest', '=', 'r.started_at'))
+      .innerJoin(newest.as('n'), (join) =>
+        join.onRef('n.job_id', '=', 'r.job_id').onRef('n.latest', '=', 'r.started_at'),
+      )
       .selectAll('r')
       .execute();
     const byJob = new Map<string, RunView>();
@@ -63,10 +75,19 @@ export const runHistory = {
   async progress(db: Kysely<OdbSchema>): Promise<Map<string, { lastPlannedAt: number; lastRunNumber: number }>> {
     const rows = await db
       .selectFrom('scheduler_run')
-      .select(['job_id', (eb) => eb.fn.max('planned_at').as('last_planned'), (eb) => eb.fn.max('run_number').as('last_number')])
+      .select([
+        'job_id',
+        (eb) => eb.fn.max('planned_at').as('last_planned'),
+        (eb) => eb.fn.max('run_number').as('last_number'),
+      ])
       .where('manual', '=', 0)
       .groupBy('job_id')
       .execute();
-    return new Map(rows.map((r) => [r.job_id, { lastPlannedAt: Date.parse(String(r.last_planned)), lastRunNumber: Number(r.last_number) }]));
+    return new Map(
+      rows.map((r) => [
+        r.job_id,
+        { lastPlannedAt: Date.parse(String(r.last_planned)), lastRunNumber: Number(r.last_number) },
+      ]),
+    );
   },
 };

@@ -61,7 +61,10 @@ export class Fenced extends Error {
  * Runs `attempt` until no batch turns out stale. `fenced` holds the indexes of the batches found
  * stale so far; an attempt that finds another throws Fenced after undoing its work.
  */
-export async function writeWithoutStale(claims: readonly ClaimBatch[], attempt: (fenced: ReadonlySet<number>) => Promise<ClaimResult[]>): Promise<ClaimResult[]> {
+export async function writeWithoutStale(
+  claims: readonly ClaimBatch[],
+  attempt: (fenced: ReadonlySet<number>) => Promise<ClaimResult[]>,
+): Promise<ClaimResult[]> {
   const fenced = new Set<number>();
   for (;;) {
     try {
@@ -74,7 +77,11 @@ export async function writeWithoutStale(claims: readonly ClaimBatch[], attempt: 
 }
 
 /** The batches that are stale against the lease's current generation, beyond those known already. */
-export function staleBatches(claims: readonly ClaimBatch[], fenced: ReadonlySet<number>, leaseGeneration: number): number[] {
+export function staleBatches(
+  claims: readonly ClaimBatch[],
+  fenced: ReadonlySet<number>,
+  leaseGeneration: number,
+): number[] {
   const stale: number[] = [];
   claims.forEach((batch, b) => {
     if (batch.generation !== null && batch.generation < leaseGeneration && !fenced.has(b)) stale.push(b);
@@ -87,8 +94,16 @@ export function newIds(claims: readonly ClaimBatch[], fenced: ReadonlySet<number
   return claims.map((batch, b) => batch.runs.map(() => (fenced.has(b) ? null : runId())));
 }
 
-export function claimResults(claims: readonly ClaimBatch[], ids: Array<Array<string | null>>, fenced: ReadonlySet<number>, claimed: ReadonlySet<string>): ClaimResult[] {
-  return claims.map((_, b) => ({ fenced: fenced.has(b), ids: ids[b]!.map((id) => (id !== null && claimed.has(id) ? id : null)) }));
+export function claimResults(
+  claims: readonly ClaimBatch[],
+  ids: Array<Array<string | null>>,
+  fenced: ReadonlySet<number>,
+  claimed: ReadonlySet<string>,
+): ClaimResult[] {
+  return claims.map((_, b) => ({
+    fenced: fenced.has(b),
+    ids: ids[b]!.map((id) => (id !== null && claimed.has(id) ? id : null)),
+  }));
 }
 
 const ERROR_MAX_LENGTH = 4_000;
@@ -130,14 +145,30 @@ export function finishedRow(run: FinishedRun, worker: string): SchedulerRunTable
 }
 
 /** The claim rows of a write, in one order everywhere, so concurrent claims lock rows without deadlocking. */
-export function claimRows(claims: readonly ClaimBatch[], ids: Array<Array<string | null>>, worker: string): SchedulerRunTable[] {
+export function claimRows(
+  claims: readonly ClaimBatch[],
+  ids: Array<Array<string | null>>,
+  worker: string,
+): SchedulerRunTable[] {
   const now = Date.now();
   const rows: SchedulerRunTable[] = [];
   claims.forEach((batch, b) =>
     batch.runs.forEach((order, r) => {
       const id = ids[b]![r];
       // A run sent ahead of its time shows as starting then until it does.
-      if (id != null) rows.push(runRow({ id, order, generation: batch.generation, startedAt: Math.max(now, order.startAt ?? now), outcome: 'running' }, worker));
+      if (id != null)
+        rows.push(
+          runRow(
+            {
+              id,
+              order,
+              generation: batch.generation,
+              startedAt: Math.max(now, order.startAt ?? now),
+              outcome: 'running',
+            },
+            worker,
+          ),
+        );
     }),
   );
   return rows.sort((x, y) => compare(x.job_id, y.job_id) || compare(x.planned_at, y.planned_at));

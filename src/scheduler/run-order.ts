@@ -48,7 +48,13 @@ export interface DispatchOutcome {
   readonly fenced: number;
 }
 
-export function runOrder(object: ConfigObject<SchedulerJob>, plannedAt: number, runNumber: number, trigger: RunTrigger, startAt?: number): RunOrder {
+export function runOrder(
+  object: ConfigObject<SchedulerJob>,
+  plannedAt: number,
+  runNumber: number,
+  trigger: RunTrigger,
+  startAt?: number,
+): RunOrder {
   const job = object.data;
   const order: RunOrder = {
     jobId: object.id,

@@ -29,9 +29,15 @@ abstract class SchedulerAdminService extends AdminService {
   }
 
   /** The job's fields with its last run and next fire time. */
-  protected async view(objects: readonly ConfigObject<SchedulerJob>[], all = false): Promise<Array<Record<string, unknown>>> {
+  protected async view(
+    objects: readonly ConfigObject<SchedulerJob>[],
+    all = false,
+  ): Promise<Array<Record<string, unknown>>> {
     const ids = all ? undefined : objects.map((o) => o.id);
-    const [planned, last] = await Promise.all([jobStateStore.nextRuns(this.platform.db, ids), runHistory.latest(this.platform.db, ids)]);
+    const [planned, last] = await Promise.all([
+      jobStateStore.nextRuns(this.platform.db, ids),
+      runHistory.latest(this.platform.db, ids),
+    ]);
     const now = Date.now();
     return objects.map((object) => ({
       ...present(object, []),
@@ -42,7 +48,9 @@ abstract class SchedulerAdminService extends AdminService {
 
   protected async setActive(isActive: boolean): Promise<void> {
     const { name } = this.input(byName);
-    const { result } = await this.platform.config.commit((draft) => draft.edit(SCHEDULER_JOB, name, { is_active: isActive }));
+    const { result } = await this.platform.config.commit((draft) =>
+      draft.edit(SCHEDULER_JOB, name, { is_active: isActive }),
+    );
     this.response.payload = (await this.view([result as ConfigObject<SchedulerJob>]))[0];
   }
 }
@@ -73,7 +81,10 @@ class Get extends SchedulerAdminService {
 class GetList extends SchedulerAdminService {
   static override serviceName = `${PREFIX}.get-list`;
   async handle() {
-    const objects = this.platform.snapshot().list<SchedulerJob>(SCHEDULER_JOB).sort((a, b) => a.name.localeCompare(b.name));
+    const objects = this.platform
+      .snapshot()
+      .list<SchedulerJob>(SCHEDULER_JOB)
+      .sort((a, b) => a.name.localeCompare(b.name));
     this.response.payload = await this.view(objects, true);
   }
 }

@@ -43,7 +43,10 @@ export class SchedulerAssignment implements SingletonWork {
       if (index >= 0) this.#ready.splice(index, 1);
       if (this.#holder !== worker) return;
       this.#holder = undefined;
-      this.#logger.warn({ workerId: worker.id, pid: worker.process.pid }, 'The worker running the scheduler died; another takes over');
+      this.#logger.warn(
+        { workerId: worker.id, pid: worker.process.pid },
+        'The worker running the scheduler died; another takes over',
+      );
       this.#assign();
     });
   }
@@ -54,7 +57,8 @@ export class SchedulerAssignment implements SingletonWork {
   }
 
   start(generation: number): void {
-    if (this.#holder !== undefined && this.#generation !== generation) this.#send(this.#holder, encodeNotification(SCHEDULER_STOP));
+    if (this.#holder !== undefined && this.#generation !== generation)
+      this.#send(this.#holder, encodeNotification(SCHEDULER_STOP));
     if (this.#generation !== generation) this.#holder = undefined;
     this.#generation = generation;
     this.#assign();
@@ -72,7 +76,10 @@ export class SchedulerAssignment implements SingletonWork {
     if (worker === undefined) return;
     this.#holder = worker;
     this.#send(worker, encodeNotification(SCHEDULER_START, { generation: this.#generation }));
-    this.#logger.info({ workerId: worker.id, pid: worker.process.pid, generation: this.#generation }, 'The scheduler runs in this worker');
+    this.#logger.info(
+      { workerId: worker.id, pid: worker.process.pid, generation: this.#generation },
+      'The scheduler runs in this worker',
+    );
   }
 
   /** Straight to the worker, not through its link: a notification needs no reply to match. */

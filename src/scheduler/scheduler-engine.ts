@@ -99,7 +99,12 @@ export class SchedulerEngine {
     this.#chunkSize = options.chunkSize ?? 50;
     this.#aheadMs = Math.max(0, options.aheadMs ?? 0);
     this.#tickMs = Math.min(Math.max(0, options.tickMs ?? 0), this.#aheadMs / 2);
-    this.#nextRuns = new NextRunWriter(options.clock, (updates) => options.store.saveNext(updates), (jobId) => this.#jobs.get(jobId)?.next?.plannedAt ?? null, options.logger);
+    this.#nextRuns = new NextRunWriter(
+      options.clock,
+      (updates) => options.store.saveNext(updates),
+      (jobId) => this.#jobs.get(jobId)?.next?.plannedAt ?? null,
+      options.logger,
+    );
   }
 
   get running(): boolean {
@@ -134,7 +139,8 @@ export class SchedulerEngine {
       if (object.data.is_active) this.#plan(tracked, resumeFrom(known), now, orders);
       // The store learns where a schedule stands if it did not know (a job created while no
       // scheduler ran), or that a job paused meanwhile has nothing pending.
-      if (object.data.is_active ? known?.nextRunAt === undefined : known?.nextRunAt != null) this.#nextRuns.mark(object.id);
+      if (object.data.is_active ? known?.nextRunAt === undefined : known?.nextRunAt != null)
+        this.#nextRuns.mark(object.id);
     }
     this.#logger.info({ generation, jobs: this.#jobs.size, catchUp: orders.length }, 'Scheduler started');
     this.#send(orders);
@@ -156,7 +162,10 @@ export class SchedulerEngine {
     await this.#nextRuns.stop();
     this.#jobs.clear();
     const runningMs = this.#clock.now() - this.#startedAt;
-    this.#logger.info({ generation: this.#generation, fired: this.#fired, runningMs, busyMs: Math.round(this.#busyMs) }, 'Scheduler stopped');
+    this.#logger.info(
+      { generation: this.#generation, fired: this.#fired, runningMs, busyMs: Math.round(this.#busyMs) },
+      'Scheduler stopped',
+    );
     this.#generation = undefined;
   }
 
@@ -167,7 +176,14 @@ export class SchedulerEngine {
       if (before === undefined) return;
       this.#jobs.delete(before.id);
       this.#nextRuns.forget(before.id);
-      this.#store.forget(before.id).catch((error: unknown) => this.#logger.warn({ job: before.name, reason: (error as Error).message }, 'Scheduler: the deleted job\'s history was not removed'));
+      this.#store
+        .forget(before.id)
+        .catch((error: unknown) =>
+          this.#logger.warn(
+            { job: before.name, reason: (error as Error).message },
+            "Scheduler: the deleted job's history was not removed",
+          ),
+        );
       return;
     }
     const current = this.#jobs.get(after.id);
@@ -208,14 +224,22 @@ export class SchedulerEngine {
     const fresh = from ?? (tracked.object.data.type === 'one_time' ? Number.NEGATIVE_INFINITY : now);
     // Nothing at or before a fire time that ran runs again.
     const start = tracked.lastPlannedAt === undefined ? fresh : Math.max(fresh, tracked.lastPlannedAt + 1);
-    this.#apply(tracked, planFires(tracked.times, { from: start, now, policy: tracked.object.data.catch_up, graceMs: this.#graceMs }), orders);
+    this.#apply(
+      tracked,
+      planFires(tracked.times, { from: start, now, policy: tracked.object.data.catch_up, graceMs: this.#graceMs }),
+      orders,
+    );
   }
 
   #apply(tracked: Tracked, plan: FirePlan, orders: RunOrder[]): void {
     for (const fire of plan.catchUp) orders.push(this.#order(tracked, fire, 'catch-up'));
     tracked.next = plan.next;
     if (plan.next !== undefined) {
-      this.#heap.push({ at: plan.next.plannedAt + jitterDelay(tracked.object.data.jitter_ms, this.#random), jobId: tracked.object.id, token: tracked.token });
+      this.#heap.push({
+        at: plan.next.plannedAt + jitterDelay(tracked.object.data.jitter_ms, this.#random),
+        jobId: tracked.object.id,
+        token: tracked.token,
+      });
     }
   }
 
@@ -247,7 +271,16 @@ export class SchedulerEngine {
         from = fire.plannedAt + 1;
       }
       // A run sent ahead of its time is planned from its time on: the next fire time is after it.
-      this.#apply(tracked, planFires(tracked.times, { from, now: Math.max(now, top.at), policy: tracked.object.data.catch_up, graceMs: this.#graceMs }), orders);
+      this.#apply(
+        tracked,
+        planFires(tracked.times, {
+          from,
+          now: Math.max(now, top.at),
+          policy: tracked.object.data.catch_up,
+          graceMs: this.#graceMs,
+        }),
+        orders,
+      );
     }
     this.#send(orders);
     this.#arm();
@@ -280,12 +313,22 @@ export class SchedulerEngine {
       this.#dispatch(generation, chunk).then(
         (outcome) => {
           if (outcome.fenced > 0 && this.#generation === generation && this.#running) {
-            this.#logger.error({ generation, fenced: outcome.fenced }, 'Scheduler: a newer singleton holds the lease; this scheduler stops');
+            this.#logger.error(
+              { generation, fenced: outcome.fenced },
+              'Scheduler: a newer singleton holds the lease; this scheduler stops',
+            );
             void this.stop();
           }
         },
         (error: unknown) =>
-          this.#logger.warn({ runs: chunk.map((o) => `${o.job}@${o.plannedAt}`), code: (error as { code?: string }).code, reason: (error as Error).message }, 'Scheduler: runs could not be dispatched'),
+          this.#logger.warn(
+            {
+              runs: chunk.map((o) => `${o.job}@${o.plannedAt}`),
+              code: (error as { code?: string }).code,
+              reason: (error as Error).message,
+            },
+            'Scheduler: runs could not be dispatched',
+          ),
       );
     }
   }

@@ -5,7 +5,9 @@ import { SqliteLedgerWriter } from './sqlite-ledger-writer.js';
 /** What the thread is asked: a write, or to close. */
 export type ToLedgerThread = { readonly seq: number; readonly work: LedgerWrite } | { readonly close: true };
 /** Its answer to a write. */
-export type FromLedgerThread = { readonly seq: number; readonly results: ClaimResult[] } | { readonly seq: number; readonly error: { readonly message: string; readonly code?: string } };
+export type FromLedgerThread =
+  | { readonly seq: number; readonly results: ClaimResult[] }
+  | { readonly seq: number; readonly error: { readonly message: string; readonly code?: string } };
 
 /** The SQLite run ledger's thread: one connection, one write at a time, in the order asked. */
 const { file, worker } = workerData as { file: string; worker: string };
@@ -23,7 +25,10 @@ parentPort!.on('message', (message: ToLedgerThread) => {
     answer = { seq: message.seq, results: writer.write(message.work) };
   } catch (error) {
     const code = (error as { code?: unknown }).code;
-    answer = { seq: message.seq, error: { message: (error as Error).message ?? String(error), ...(typeof code === 'string' ? { code } : {}) } };
+    answer = {
+      seq: message.seq,
+      error: { message: (error as Error).message ?? String(error), ...(typeof code === 'string' ? { code } : {}) },
+    };
   }
   parentPort!.postMessage(answer);
 });

@@ -1,6 +1,16 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import { requireDriver } from '../util/lazy-require.js';
-import { claimResults, claimRows, Fenced, finishedRow, jobsToPrune, newIds, staleBatches, type ClaimResult, type LedgerWrite } from './run-ledger.js';
+import {
+  claimResults,
+  claimRows,
+  Fenced,
+  finishedRow,
+  jobsToPrune,
+  newIds,
+  staleBatches,
+  type ClaimResult,
+  type LedgerWrite,
+} from './run-ledger.js';
 
 /** How long a write goes on trying to get SQLite's write lock before it fails. */
 const GIVE_UP_AFTER_MS = 30_000;
@@ -77,14 +87,43 @@ export class SqliteLedgerWriter {
         const rowid = this.#rowids.get(run.id);
         if (rowid !== undefined) {
           this.#rowids.delete(run.id);
-          const updated = statements.finishByRowid.run(row.started_at, row.duration_ms, row.outcome, row.error_code, row.error, rowid, run.id);
+          const updated = statements.finishByRowid.run(
+            row.started_at,
+            row.duration_ms,
+            row.outcome,
+            row.error_code,
+            row.error,
+            rowid,
+            run.id,
+          );
           if (updated.changes === 1) continue;
         }
-        statements.finish.run(row.started_at, row.duration_ms, row.outcome, row.error_code, row.error, row.job_id, row.manual, row.planned_at);
+        statements.finish.run(
+          row.started_at,
+          row.duration_ms,
+          row.outcome,
+          row.error_code,
+          row.error,
+          row.job_id,
+          row.manual,
+          row.planned_at,
+        );
       }
       for (const [keep, jobs] of jobsToPrune(finished)) for (const job of jobs) statements.prune.run(job, job, keep);
       for (const r of rows) {
-        const inserted = statements.claim.get(r.job_id, r.job_name, r.planned_at, r.manual, r.id, r.run_trigger, r.run_number, r.generation, r.worker, r.started_at, r.outcome) as { rowid: number | bigint } | undefined;
+        const inserted = statements.claim.get(
+          r.job_id,
+          r.job_name,
+          r.planned_at,
+          r.manual,
+          r.id,
+          r.run_trigger,
+          r.run_number,
+          r.generation,
+          r.worker,
+          r.started_at,
+          r.outcome,
+        ) as { rowid: number | bigint } | undefined;
         if (inserted !== undefined) {
           claimed.add(r.id);
           newRows.push([r.id, inserted.rowid]);
@@ -111,7 +150,9 @@ export class SqliteLedgerWriter {
       finish: this.#db.prepare(
         'update scheduler_run set started_at = ?, duration_ms = ?, outcome = ?, error_code = ?, error = ? where job_id = ? and manual = ? and planned_at = ?',
       ),
-      finishByRowid: this.#db.prepare('update scheduler_run set started_at = ?, duration_ms = ?, outcome = ?, error_code = ?, error = ? where rowid = ? and id = ?'),
+      finishByRowid: this.#db.prepare(
+        'update scheduler_run set started_at = ?, duration_ms = ?, outcome = ?, error_code = ?, error = ? where rowid = ? and id = ?',
+      ),
       prune: this.#db.prepare(
         `delete from scheduler_run where job_id = ? and id in (
            select id from (select id, row_number() over (order by started_at desc, id desc) as newer from scheduler_run where job_id = ?) where newer > ?

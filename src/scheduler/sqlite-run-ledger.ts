@@ -54,7 +54,9 @@ export class SqliteRunLedger implements RunLedger {
   }
 
   #start(): Worker {
-    const thread = new Worker(new URL('./sqlite-ledger-thread.js', import.meta.url), { workerData: { file: this.#file, worker: this.#worker } });
+    const thread = new Worker(new URL('./sqlite-ledger-thread.js', import.meta.url), {
+      workerData: { file: this.#file, worker: this.#worker },
+    });
     // Idle, the thread does not keep the process alive; a write in progress does.
     thread.unref();
     thread.on('message', (answer: FromLedgerThread) => {
@@ -71,12 +73,15 @@ export class SqliteRunLedger implements RunLedger {
       this.#pending.clear();
     };
     thread.on('error', failAll);
-    thread.on('exit', (code) => failAll(new ViaductError('VIA_ERR_INTERNAL', `The run ledger's thread ended (exit code ${code})`)));
+    thread.on('exit', (code) =>
+      failAll(new ViaductError('VIA_ERR_INTERNAL', `The run ledger's thread ended (exit code ${code})`)),
+    );
     return thread;
   }
 }
 
 function rebuilt(error: { readonly message: string; readonly code?: string }): Error {
-  if (error.code?.startsWith('VIA_ERR_')) return new ViaductError(error.code as ConstructorParameters<typeof ViaductError>[0], error.message);
+  if (error.code?.startsWith('VIA_ERR_'))
+    return new ViaductError(error.code as ConstructorParameters<typeof ViaductError>[0], error.message);
   return Object.assign(new Error(error.message), error.code === undefined ? {} : { code: error.code });
 }

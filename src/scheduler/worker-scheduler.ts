@@ -59,7 +59,9 @@ export function createWorkerScheduler(options: WorkerSchedulerOptions) {
     aheadMs: DISPATCH_AHEAD_MS,
     tickMs: ENGINE_TICK_MS,
   });
-  options.configManager.on(SCHEDULER_JOB, ({ before, after }) => engine.onChange(before as ConfigObject<SchedulerJob> | undefined, after as ConfigObject<SchedulerJob> | undefined));
+  options.configManager.on(SCHEDULER_JOB, ({ before, after }) =>
+    engine.onChange(before as ConfigObject<SchedulerJob> | undefined, after as ConfigObject<SchedulerJob> | undefined),
+  );
   const jobs = () => options.configManager.snapshot.list<SchedulerJob>(SCHEDULER_JOB);
   /** The generation the engine should run under; a start that failed (the ODB away) is retried while it stands. */
   let wanted: number | undefined;

@@ -14,7 +14,8 @@ export class ActionTable {
   add(owner: string, action: string, handle: ActionHandler): void {
     if (this.#closed) throw new Error(`The action table is closed; ${owner} cannot add ${action}`);
     const existing = this.#handlers.get(action);
-    if (existing !== undefined) throw new Error(`The broker action ${action} is claimed by both ${existing.owner} and ${owner}`);
+    if (existing !== undefined)
+      throw new Error(`The broker action ${action} is claimed by both ${existing.owner} and ${owner}`);
     this.#handlers.set(action, { owner, handle });
   }
 
@@ -28,7 +29,11 @@ export class ActionTable {
 
   async handle(message: BrokerMessage): Promise<unknown> {
     const entry = this.#handlers.get(message.action);
-    if (entry === undefined) throw new ViaductError('VIA_ERR_UNKNOWN_ACTION', `No feature handles the broker action ${JSON.stringify(message.action)}`);
+    if (entry === undefined)
+      throw new ViaductError(
+        'VIA_ERR_UNKNOWN_ACTION',
+        `No feature handles the broker action ${JSON.stringify(message.action)}`,
+      );
     return entry.handle(message);
   }
 }

@@ -33,14 +33,32 @@ export class ClusterPresence {
 
   async stop(): Promise<void> {
     clearInterval(this.#timer);
-    await this.#db.deleteFrom('server').where('name', '=', this.#server.name).execute().catch(() => undefined);
+    await this.#db
+      .deleteFrom('server')
+      .where('name', '=', this.#server.name)
+      .execute()
+      .catch(() => undefined);
   }
 
   async #upsert(): Promise<void> {
     const now = new Date().toISOString();
-    const row = { host: this.#server.host, port: this.#server.port, pid: process.pid, started_at: this.#startedAt, last_seen: now };
-    const updated = await this.#db.updateTable('server').set(row).where('name', '=', this.#server.name).executeTakeFirst();
-    if (Number(updated.numUpdatedRows) === 0) await this.#db.insertInto('server').values({ name: this.#server.name, ...row }).execute();
+    const row = {
+      host: this.#server.host,
+      port: this.#server.port,
+      pid: process.pid,
+      started_at: this.#startedAt,
+      last_seen: now,
+    };
+    const updated = await this.#db
+      .updateTable('server')
+      .set(row)
+      .where('name', '=', this.#server.name)
+      .executeTakeFirst();
+    if (Number(updated.numUpdatedRows) === 0)
+      await this.#db
+        .insertInto('server')
+        .values({ name: this.#server.name, ...row })
+        .execute();
   }
 }
 
@@ -48,5 +66,12 @@ export class ClusterPresence {
 export async function liveServers(db: Odb, staleMs: number): Promise<PresentServer[]> {
   const since = new Date(Date.now() - staleMs).toISOString();
   const rows = await db.selectFrom('server').selectAll().where('last_seen', '>=', since).orderBy('name').execute();
-  return rows.map((r) => ({ name: r.name, host: r.host, port: Number(r.port), pid: Number(r.pid), startedAt: r.started_at, lastSeen: r.last_seen }));
+  return rows.map((r) => ({
+    name: r.name,
+    host: r.host,
+    port: Number(r.port),
+    pid: Number(r.pid),
+    startedAt: r.started_at,
+    lastSeen: r.last_seen,
+  }));
 }

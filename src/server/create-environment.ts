@@ -46,7 +46,10 @@ export async function createQuickstart(dir: string, options: QuickstartOptions =
   const paths = environmentPaths(dir);
   const count = options.servers ?? 1;
   if (count > 1 && (options.broker === undefined || options.broker === 'local')) {
-    throw new ViaductError('VIA_ERR_ENV_CONFIG', `${count} servers need a shared broker: add --broker redis://127.0.0.1:6379`);
+    throw new ViaductError(
+      'VIA_ERR_ENV_CONFIG',
+      `${count} servers need a shared broker: add --broker redis://127.0.0.1:6379`,
+    );
   }
   const host = options.host ?? '127.0.0.1';
   const servers = Array.from({ length: count }, (_, i) => ({
@@ -76,9 +79,14 @@ export async function createQuickstart(dir: string, options: QuickstartOptions =
   }
 }
 
-async function populate(paths: EnvironmentPaths, config: EnvironmentConfig, location: OdbLocation): Promise<EnvironmentPaths> {
+async function populate(
+  paths: EnvironmentPaths,
+  config: EnvironmentConfig,
+  location: OdbLocation,
+): Promise<EnvironmentPaths> {
   await mkdir(paths.dir, { recursive: true });
-  for (const sub of [paths.logs, paths.run, ...config.servers.map((server) => pickupDir(paths, server))]) await mkdir(sub, { recursive: true });
+  for (const sub of [paths.logs, paths.run, ...config.servers.map((server) => pickupDir(paths, server))])
+    await mkdir(sub, { recursive: true });
   if (location.dialect === 'sqlite') await mkdir(path.dirname(location.target), { recursive: true });
   const key = SecretBox.generateKey();
   const password = randomBytes(18).toString('base64url');
@@ -86,15 +94,34 @@ async function populate(paths: EnvironmentPaths, config: EnvironmentConfig, loca
   const odb = openOdb(location, { poolSize: 1 });
   try {
     await migrateToLatest(odb.db, location.dialect).catch((error: unknown) => {
-      throw new ViaductError('VIA_ERR_ODB_UNREACHABLE', `The ODB ${redactUrl(config.odb)} cannot be used: ${(error as Error).message}`, { cause: error });
+      throw new ViaductError(
+        'VIA_ERR_ODB_UNREACHABLE',
+        `The ODB ${redactUrl(config.odb)} cannot be used: ${(error as Error).message}`,
+        { cause: error },
+      );
     });
     const existing = await odb.db.selectFrom('config_item').select('id').limit(1).execute();
     if (existing.length > 0) {
-      throw new ViaductError('VIA_ERR_ENV_EXISTS', `The ODB ${redactUrl(config.odb)} holds another environment's configuration already; use an empty database`);
+      throw new ViaductError(
+        'VIA_ERR_ENV_EXISTS',
+        `The ODB ${redactUrl(config.odb)} holds another environment's configuration already; use an empty database`,
+      );
     }
     const registry = createConfigRegistry();
-    const writer = new ConfigWriter(odb.db, new ConfigRepository(new SecretBox(key), registry), registry, async () => new Set());
-    await writer.commit((draft) => draft.create('admin.basic-auth', { name: ADMIN_CREDENTIALS_NAME, username: ADMIN_USERNAME, password, realm: 'viaduct-admin' }));
+    const writer = new ConfigWriter(
+      odb.db,
+      new ConfigRepository(new SecretBox(key), registry),
+      registry,
+      async () => new Set(),
+    );
+    await writer.commit((draft) =>
+      draft.create('admin.basic-auth', {
+        name: ADMIN_CREDENTIALS_NAME,
+        username: ADMIN_USERNAME,
+        password,
+        realm: 'viaduct-admin',
+      }),
+    );
     await odb.db.insertInto('cluster_setting').values({ name: 'cluster', value: config.cluster }).execute();
   } finally {
     await odb.close();
@@ -103,6 +130,10 @@ async function populate(paths: EnvironmentPaths, config: EnvironmentConfig, loca
   await writeSecretFile(paths.secretKey, key.toString('base64'));
   await writeSecretFile(paths.adminPassword, password);
   await writeEnvironmentConfig(paths, config);
-  for (const server of config.servers) await writeFile(path.join(pickupDir(paths, server), 'README.txt'), 'Drop a service file (.ts or .js) here to deploy it; save it again to redeploy.\n');
+  for (const server of config.servers)
+    await writeFile(
+      path.join(pickupDir(paths, server), 'README.txt'),
+      'Drop a service file (.ts or .js) here to deploy it; save it again to redeploy.\n',
+    );
   return paths;
 }

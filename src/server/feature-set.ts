@@ -7,7 +7,8 @@ import { serviceNameOf, type ConcreteServiceClass } from '../service/service.js'
 /** The registry of every feature's configuration kinds, in the features' order. */
 export function configRegistryOf(features: readonly Feature[]): ConfigRegistry {
   const registry = new ConfigRegistry();
-  for (const feature of features) for (const kind of feature.kinds ?? []) registry.register(kind as ConfigKind<NamedObject>);
+  for (const feature of features)
+    for (const kind of feature.kinds ?? []) registry.register(kind as ConfigKind<NamedObject>);
   return registry;
 }
 
@@ -22,7 +23,8 @@ export function adminServicesOf(features: readonly Feature[], registry: ConfigRe
     for (const cls of feature.adminServices?.(registry) ?? []) {
       const name = serviceNameOf(cls);
       const existing = chosen.get(name);
-      if (existing !== undefined) throw new Error(`The admin service ${name} is defined by both ${existing.owner} and ${feature.name}`);
+      if (existing !== undefined)
+        throw new Error(`The admin service ${name} is defined by both ${existing.owner} and ${feature.name}`);
       chosen.set(name, { owner: feature.name, cls });
     }
   }

@@ -30,10 +30,12 @@ export class HttpFrontend {
     this.#logger = logger;
     const prefixed = routes.filter((r) => r.prefix !== '').sort((a, b) => b.prefix.length - a.prefix.length);
     const fallbacks = routes.filter((r) => r.prefix === '');
-    if (fallbacks.length > 1) throw new Error('Two features claim every HTTP path (the prefix \'\')');
-    const fallback: RequestHandler = fallbacks[0]?.handle ?? (() => {
-      throw new ViaductError('VIA_ERR_NOT_FOUND');
-    });
+    if (fallbacks.length > 1) throw new Error("Two features claim every HTTP path (the prefix '')");
+    const fallback: RequestHandler =
+      fallbacks[0]?.handle ??
+      (() => {
+        throw new ViaductError('VIA_ERR_NOT_FOUND');
+      });
     this.route = (url: string): RequestHandler => {
       for (const route of prefixed) if (url.startsWith(route.prefix)) return route.handle;
       return fallback;
@@ -80,7 +82,9 @@ export class HttpFrontend {
     const late = new Promise<'late'>((resolve) => (timer = setTimeout(resolve, timeoutMs, 'late')));
     try {
       if ((await Promise.race([closed, late])) === 'late') {
-        const open = await new Promise<number>((resolve) => this.server.getConnections((_error, count) => resolve(count ?? 0)));
+        const open = await new Promise<number>((resolve) =>
+          this.server.getConnections((_error, count) => resolve(count ?? 0)),
+        );
         this.#logger.warn({ connections: open }, 'Drain timed out; closing connections with requests in flight');
         this.server.closeAllConnections();
         await closed;

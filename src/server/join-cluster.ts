@@ -10,7 +10,15 @@ import { pendingMigrations } from '../odb/migrator.js';
 import { parseOdbUrl, redactUrl } from '../odb/odb-url.js';
 import { SecretBox } from '../util/secret-box.js';
 import { DEFAULT_PORT } from './create-environment.js';
-import { environmentExists, environmentPaths, environmentSchema, pickupDir, writeEnvironmentConfig, writeSecretFile, type EnvironmentPaths } from '../config/environment.js';
+import {
+  environmentExists,
+  environmentPaths,
+  environmentSchema,
+  pickupDir,
+  writeEnvironmentConfig,
+  writeSecretFile,
+  type EnvironmentPaths,
+} from '../config/environment.js';
 
 export interface JoinOptions {
   readonly odb: string;
@@ -31,7 +39,11 @@ export interface JoinOptions {
  */
 export async function joinCluster(dir: string, options: JoinOptions): Promise<EnvironmentPaths> {
   if (environmentExists(dir)) throw new ViaductError('VIA_ERR_ENV_EXISTS', `An environment exists in ${dir} already`);
-  if (!/^rediss?:\/\//.test(options.broker)) throw new ViaductError('VIA_ERR_ENV_CONFIG', 'A server joining a cluster needs the cluster\'s Redis broker: --broker redis://...');
+  if (!/^rediss?:\/\//.test(options.broker))
+    throw new ViaductError(
+      'VIA_ERR_ENV_CONFIG',
+      "A server joining a cluster needs the cluster's Redis broker: --broker redis://...",
+    );
   const paths = environmentPaths(dir);
   const location = parseOdbUrl(options.odb, paths.dir);
   let key: Buffer;
@@ -45,21 +57,35 @@ export async function joinCluster(dir: string, options: JoinOptions): Promise<En
   let password: string;
   try {
     if ((await pendingMigrations(odb.db, location.dialect)).length > 0) {
-      throw new ViaductError('VIA_ERR_ENV_CONFIG', `The ODB ${redactUrl(options.odb)} holds no cluster (or an older one): start one of its servers first`);
+      throw new ViaductError(
+        'VIA_ERR_ENV_CONFIG',
+        `The ODB ${redactUrl(options.odb)} holds no cluster (or an older one): start one of its servers first`,
+      );
     }
-    const setting = await odb.db.selectFrom('cluster_setting').select('value').where('name', '=', 'cluster').executeTakeFirst();
-    if (setting === undefined) throw new ViaductError('VIA_ERR_ENV_CONFIG', `The ODB ${redactUrl(options.odb)} holds no cluster`);
+    const setting = await odb.db
+      .selectFrom('cluster_setting')
+      .select('value')
+      .where('name', '=', 'cluster')
+      .executeTakeFirst();
+    if (setting === undefined)
+      throw new ViaductError('VIA_ERR_ENV_CONFIG', `The ODB ${redactUrl(options.odb)} holds no cluster`);
     cluster = setting.value;
     const registry = createConfigRegistry();
     const objects = await new ConfigRepository(new SecretBox(key), registry).loadAll(odb.db).catch((error: unknown) => {
-      throw new ViaductError('VIA_ERR_SECRET_KEY', `The key in ${options.keyFile} is not this cluster's key`, { cause: error });
+      throw new ViaductError('VIA_ERR_SECRET_KEY', `The key in ${options.keyFile} is not this cluster's key`, {
+        cause: error,
+      });
     });
     const admin = objects.find((o) => o.type === 'admin.basic-auth' && o.name === ADMIN_CREDENTIALS_NAME);
     if (admin === undefined) throw new ViaductError('VIA_ERR_ENV_CONFIG', 'The cluster has no admin credentials');
     password = (admin.data as unknown as { password: string }).password;
   } catch (error) {
     if (error instanceof ViaductError) throw error;
-    throw new ViaductError('VIA_ERR_ODB_UNREACHABLE', `The ODB ${redactUrl(options.odb)} cannot be used: ${(error as Error).message}`, { cause: error });
+    throw new ViaductError(
+      'VIA_ERR_ODB_UNREACHABLE',
+      `The ODB ${redactUrl(options.odb)} cannot be used: ${(error as Error).message}`,
+      { cause: error },
+    );
   } finally {
     await odb.close();
   }
@@ -69,11 +95,19 @@ export async function joinCluster(dir: string, options: JoinOptions): Promise<En
     cluster,
     odb: options.odb,
     broker: options.broker,
-    servers: [{ name: options.name ?? `${hostname().split('.')[0]}-${port}`, host: options.host ?? '127.0.0.1', port, workers: options.workers ?? 2 }],
+    servers: [
+      {
+        name: options.name ?? `${hostname().split('.')[0]}-${port}`,
+        host: options.host ?? '127.0.0.1',
+        port,
+        workers: options.workers ?? 2,
+      },
+    ],
   });
   const created = !existsSync(paths.dir);
   try {
-    for (const sub of [paths.logs, paths.run, pickupDir(paths, config.servers[0]!)]) await mkdir(sub, { recursive: true });
+    for (const sub of [paths.logs, paths.run, pickupDir(paths, config.servers[0]!)])
+      await mkdir(sub, { recursive: true });
     await writeSecretFile(paths.secretKey, key.toString('base64'));
     await writeSecretFile(paths.adminPassword, password);
     await writeEnvironmentConfig(paths, config);
@@ -81,6 +115,9 @@ export async function joinCluster(dir: string, options: JoinOptions): Promise<En
     if (created) await rm(paths.dir, { recursive: true, force: true });
     throw error;
   }
-  await writeFile(`${pickupDir(paths, config.servers[0]!)}/README.txt`, 'Drop a service file (.ts or .js) here to deploy it; save it again to redeploy.\n');
+  await writeFile(
+    `${pickupDir(paths, config.servers[0]!)}/README.txt`,
+    'Drop a service file (.ts or .js) here to deploy it; save it again to redeploy.\n',
+  );
   return paths;
 }

@@ -32,10 +32,16 @@ export class PickupDeployment {
   async #deploy(file: string, source: string): Promise<void> {
     await this.#workersReady;
     try {
-      const result = (await this.#hub.dispatch({ action: PICKUP_DEPLOY, file, source })) as { services: string[]; changed: boolean };
+      const result = (await this.#hub.dispatch({ action: PICKUP_DEPLOY, file, source })) as {
+        services: string[];
+        changed: boolean;
+      };
       if (result.changed) this.#logger.info({ file, services: result.services }, 'Deployed from pickup');
     } catch (error) {
-      this.#logger.error({ file, code: (error as { code?: string }).code, reason: (error as Error).message }, 'Pickup deployment failed');
+      this.#logger.error(
+        { file, code: (error as { code?: string }).code, reason: (error as Error).message },
+        'Pickup deployment failed',
+      );
     }
   }
 }

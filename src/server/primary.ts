@@ -3,7 +3,13 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { LocalBrokerHub } from '../broker/local/local-broker-hub.js';
-import { pickupDir, readEnvironment, type EnvironmentConfig, type EnvironmentPaths, type ServerConfig } from '../config/environment.js';
+import {
+  pickupDir,
+  readEnvironment,
+  type EnvironmentConfig,
+  type EnvironmentPaths,
+  type ServerConfig,
+} from '../config/environment.js';
 import type { SingletonWork } from '../feature/singleton-work.js';
 import type { LbSupervisor } from '../lb/index.js';
 import { createLogger } from '../log.js';
@@ -29,7 +35,11 @@ import { WorkerPool } from './worker-pool.js';
 export async function runPrimary(envDir: string, serverName?: string): Promise<void> {
   const { paths, config } = await readEnvironment(envDir);
   const server = config.servers.find((s) => s.name === serverName) ?? config.servers[0]!;
-  const logger = createLogger({ name: 'viaduct', level: config.log_level, base: { server: server.name, role: 'primary' } });
+  const logger = createLogger({
+    name: 'viaduct',
+    level: config.log_level,
+    base: { server: server.name, role: 'primary' },
+  });
   // What must run once in the cluster, from every feature that has some.
   const singletonWork = singletonWorkOf(FEATURES, { cluster, logger });
   await new Primary(paths, config, server, logger, singletonWork).start();
@@ -55,7 +65,13 @@ class Primary {
   /** Resolves once the ODB schema is current: workers may use the ODB from then on. */
   readonly #odbCurrent = new Promise<void>((resolve) => (this.#resolveOdbCurrent = resolve));
 
-  constructor(paths: EnvironmentPaths, config: EnvironmentConfig, server: ServerConfig, logger: Logger, singletonWork: readonly SingletonWork[]) {
+  constructor(
+    paths: EnvironmentPaths,
+    config: EnvironmentConfig,
+    server: ServerConfig,
+    logger: Logger,
+    singletonWork: readonly SingletonWork[],
+  ) {
     this.#paths = paths;
     this.#config = config;
     this.#server = server;
@@ -91,7 +107,10 @@ class Primary {
     let odb: OdbHandle;
     try {
       // Loaded only now, so the workers are forked without waiting for the database modules.
-      const [{ openOdb, logIdleErrors }, { migrateToLatest }] = await Promise.all([import('../odb/database.js'), import('../odb/migrator.js')]);
+      const [{ openOdb, logIdleErrors }, { migrateToLatest }] = await Promise.all([
+        import('../odb/database.js'),
+        import('../odb/migrator.js'),
+      ]);
       odb = openOdb(location, { poolSize: 2, onIdleError: logIdleErrors(this.#logger) });
       this.#odb = odb;
       const applied = await migrateToLatest(odb.db, odb.location.dialect);
@@ -104,7 +123,10 @@ class Primary {
     this.#resolveOdbCurrent();
     // Sent ahead to the workers forked so far, so that one done loading need not wait for the answer to its hello.
     this.#pool.notifyAll(WORKER_START, { config: this.#config });
-    const timing = { intervalMs: this.#config.singleton.renew_interval_ms, staleMs: this.#config.singleton.stale_after_ms };
+    const timing = {
+      intervalMs: this.#config.singleton.renew_interval_ms,
+      staleMs: this.#config.singleton.stale_after_ms,
+    };
     this.#presence = new ClusterPresence(odb.db, this.#server);
 
     await this.#pool.firstReady;
@@ -113,7 +135,10 @@ class Primary {
     this.#lbSupervisor = superviseLoadBalancer(this.#paths, this.#config, odb.db, this.#logger);
     if (this.#config.spare_worker) this.#pool.addSpare();
     await this.#writeRunFile();
-    this.#logger.info({ url: `http://${this.#server.host}:${this.#server.port}`, workers: this.#server.workers }, 'Server started');
+    this.#logger.info(
+      { url: `http://${this.#server.host}:${this.#server.port}`, workers: this.#server.workers },
+      'Server started',
+    );
     await this.#pickup.start();
   }
 
@@ -122,7 +147,9 @@ class Primary {
     this.#stopping = true;
     this.#logger.info({ signal }, 'Stopping: draining workers');
     this.#pickup.stop();
-    await this.#pool.drain(this.#config.limits.drain_timeout_ms + 5_000, () => this.#logger.warn('Workers did not stop in time; killing them'));
+    await this.#pool.drain(this.#config.limits.drain_timeout_ms + 5_000, () =>
+      this.#logger.warn('Workers did not stop in time; killing them'),
+    );
     // A poll under way reads the ODB: it finishes before the ODB closes.
     await this.#lbSupervisor?.stop();
     await this.#singleton.stop();
@@ -148,7 +175,15 @@ class Primary {
     this.#hub.attach(String(worker.id), link);
     // The configuration this server started with is every worker's, also of one started later.
     link.on(WORKER_HELLO, () => void this.#odbCurrent.then(() => link.notify(WORKER_START, { config: this.#config })));
-    link.handle(SERVER_INFO, () => serverInfoOf({ server: this.#server, cluster: this.#config.cluster, startedAt: this.#startedAt, workers: this.#pool.serving(), singleton: this.#singleton.state }));
+    link.handle(SERVER_INFO, () =>
+      serverInfoOf({
+        server: this.#server,
+        cluster: this.#config.cluster,
+        startedAt: this.#startedAt,
+        workers: this.#pool.serving(),
+        singleton: this.#singleton.state,
+      }),
+    );
   }
 
   async #writeRunFile(): Promise<void> {

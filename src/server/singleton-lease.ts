@@ -39,7 +39,14 @@ export class SingletonLease {
   #seen: { generation: number; beat: number; at: number } | undefined;
   #ticking = false;
 
-  constructor(db: Odb, holder: string, timing: LeaseTiming, events: LeaseEvents, logger: Logger, now: Clock = Date.now) {
+  constructor(
+    db: Odb,
+    holder: string,
+    timing: LeaseTiming,
+    events: LeaseEvents,
+    logger: Logger,
+    now: Clock = Date.now,
+  ) {
     this.#db = db;
     this.#holder = holder;
     this.#timing = timing;
@@ -58,7 +65,9 @@ export class SingletonLease {
   }
 
   isSingleton(): boolean {
-    return this.#generation !== undefined && this.#now() - this.#lastRenewed < this.#timing.staleMs - this.#timing.intervalMs;
+    return (
+      this.#generation !== undefined && this.#now() - this.#lastRenewed < this.#timing.staleMs - this.#timing.intervalMs
+    );
   }
 
   start(): void {
@@ -130,8 +139,14 @@ export class SingletonLease {
     this.#generation = generation + 1;
     this.#lastRenewed = this.#now();
     this.#seen = undefined;
-    await this.#db.insertInto('singleton_history').values({ generation: generation + 1, holder: this.#holder, acquired_at: new Date().toISOString() }).execute();
-    this.#logger.info({ generation: generation + 1, previous: row.holder, reason: free ? 'free' : 'stale' }, 'This server is now the singleton');
+    await this.#db
+      .insertInto('singleton_history')
+      .values({ generation: generation + 1, holder: this.#holder, acquired_at: new Date().toISOString() })
+      .execute();
+    this.#logger.info(
+      { generation: generation + 1, previous: row.holder, reason: free ? 'free' : 'stale' },
+      'This server is now the singleton',
+    );
     this.#events.acquired(generation + 1);
   }
 

@@ -62,12 +62,24 @@ async function main(): Promise<void> {
   link.notify(WORKER_HELLO);
   config = await startOrder;
   const server = config.servers.find((s) => s.name === serverName)!;
-  logger = createLogger({ name: 'viaduct', level: config.log_level, base: { server: serverName, worker: cluster.worker?.id } });
+  logger = createLogger({
+    name: 'viaduct',
+    level: config.log_level,
+    base: { server: serverName, worker: cluster.worker?.id },
+  });
 
   // The link to this server's primary always exists (pickup deployments); the cluster broker is
   // the same object for a one-server environment, Redis across servers.
   const local = new LocalBroker(link);
-  const broker = config.broker === 'local' ? local : createBroker(config.broker, link, { cluster: config.cluster, server: serverName, worker: cluster.worker?.id ?? process.pid }, logger);
+  const broker =
+    config.broker === 'local'
+      ? local
+      : createBroker(
+          config.broker,
+          link,
+          { cluster: config.cluster, server: serverName, worker: cluster.worker?.id ?? process.pid },
+          logger,
+        );
   runtime = await createWorkerRuntime({
     envDir: paths.dir,
     config,

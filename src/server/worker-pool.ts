@@ -74,7 +74,9 @@ export class WorkerPool {
   serving(): RunFile['workers'] {
     return this.#live().flatMap((w) => {
       const startedAt = this.#startedAt.get(w.id);
-      return this.#roles.get(w.id) === 'serving' && startedAt !== undefined ? [{ id: w.id, pid: w.process.pid ?? 0, startedAt: startedAt.toISOString() }] : [];
+      return this.#roles.get(w.id) === 'serving' && startedAt !== undefined
+        ? [{ id: w.id, pid: w.process.pid ?? 0, startedAt: startedAt.toISOString() }]
+        : [];
     });
   }
 
@@ -104,7 +106,10 @@ export class WorkerPool {
     const worker = cluster.fork({ ...this.#options.env, VIADUCT_ROLE: role });
     this.#startedAt.set(worker.id, new Date());
     this.#roles.set(worker.id, role);
-    const link = new ProcessLink({ send: (m) => void (worker.isConnected() && worker.send(m as object)), onMessage: (fn) => worker.on('message', fn) });
+    const link = new ProcessLink({
+      send: (m) => void (worker.isConnected() && worker.send(m as object)),
+      onMessage: (fn) => worker.on('message', fn),
+    });
     this.#links.set(worker.id, link);
     this.#options.attached(worker, link);
     link.on(SPARE_READY, () => {
@@ -114,7 +119,14 @@ export class WorkerPool {
     });
     link.on(WORKER_READY, () => {
       const started = this.#startedAt.get(worker.id);
-      this.#options.logger.info({ workerId: worker.id, pid: worker.process.pid, readyInMs: started === undefined ? undefined : Date.now() - started.getTime() }, 'Worker ready');
+      this.#options.logger.info(
+        {
+          workerId: worker.id,
+          pid: worker.process.pid,
+          readyInMs: started === undefined ? undefined : Date.now() - started.getTime(),
+        },
+        'Worker ready',
+      );
       this.#everReady = true;
       this.#resolveFirstReady();
       this.#options.changed();
@@ -133,7 +145,10 @@ export class WorkerPool {
     if (this.#stopping) return;
     const logger = this.#options.logger;
     if (!this.#everReady && ++this.#bootFailures >= MAX_BOOT_FAILURES) {
-      logger.fatal({ code, signal, failures: this.#bootFailures }, 'Workers cannot start; the server stops (see the errors above)');
+      logger.fatal(
+        { code, signal, failures: this.#bootFailures },
+        'Workers cannot start; the server stops (see the errors above)',
+      );
       this.#options.cannotStart();
       return;
     }
@@ -143,11 +158,17 @@ export class WorkerPool {
       this.#spareReady = undefined;
       this.#roles.set(spare.id, 'serving');
       this.#links.get(spare.id)?.notify(WORKER_LISTEN);
-      logger.error({ workerId: worker.id, pid: worker.process.pid, code, signal, promoted: spare.process.pid }, 'Worker died; the spare worker took its place');
+      logger.error(
+        { workerId: worker.id, pid: worker.process.pid, code, signal, promoted: spare.process.pid },
+        'Worker died; the spare worker took its place',
+      );
       this.#forkLater('spare', started);
       return;
     }
-    logger.error({ workerId: worker.id, pid: worker.process.pid, code, signal, role }, 'Worker died; starting a new one');
+    logger.error(
+      { workerId: worker.id, pid: worker.process.pid, code, signal, role },
+      'Worker died; starting a new one',
+    );
     this.#forkLater(role ?? 'serving', started);
     this.#options.changed();
   }

@@ -91,14 +91,16 @@ export async function createWorkerRuntime(options: WorkerRuntimeOptions) {
     serverInfo: options.serverInfo,
   };
   const parts: Array<{ readonly feature: Feature; readonly part: WorkerPart }> = [];
-  for (const feature of features) if (feature.attach !== undefined) parts.push({ feature, part: await feature.attach(context) });
+  for (const feature of features)
+    if (feature.attach !== undefined) parts.push({ feature, part: await feature.attach(context) });
 
   const actions = new ActionTable();
   const control = new Map<string, ControlHandler>();
   for (const { feature, part } of parts) {
     for (const [action, handle] of Object.entries(part.actions ?? {})) actions.add(feature.name, action, handle);
     for (const handler of part.control ?? []) {
-      if (control.has(handler.name)) throw new Error(`The control message ${handler.name} is claimed twice (${feature.name})`);
+      if (control.has(handler.name))
+        throw new Error(`The control message ${handler.name} is claimed twice (${feature.name})`);
       control.set(handler.name, handler);
     }
   }

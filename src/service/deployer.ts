@@ -77,7 +77,10 @@ export class Deployer {
       compiled = await compile(file, source);
       entries = evaluate(compiled, this.#envDir, { platformModule: this.#platformModule });
     } catch (error) {
-      this.#logger.warn({ file, err: error instanceof ViaductError ? undefined : error, reason: (error as Error).message }, 'Deployment refused');
+      this.#logger.warn(
+        { file, err: error instanceof ViaductError ? undefined : error, reason: (error as Error).message },
+        'Deployment refused',
+      );
       throw error;
     }
     const services = entries.map((e) => e.name);
@@ -89,13 +92,20 @@ export class Deployer {
       const before = (await serviceRepository.list(trx)).filter((s) => s.file === file).map((s) => s.name);
       for (const dropped of before.filter((name) => !services.includes(name))) {
         const user = this.#inUse(dropped);
-        if (user !== undefined) throw new ViaductError('VIA_ERR_OBJECT_IN_USE', `${file} no longer provides ${dropped}, which ${user} uses`);
+        if (user !== undefined)
+          throw new ViaductError('VIA_ERR_OBJECT_IN_USE', `${file} no longer provides ${dropped}, which ${user} uses`);
       }
       await serviceRepository.save(trx, compiled, services);
     });
     this.#trialLoads.set(compiled.hash, entries);
     try {
-      const message: DeployMessage = { action: 'service.deploy', file, code: compiled.code, hash: compiled.hash, services };
+      const message: DeployMessage = {
+        action: 'service.deploy',
+        file,
+        code: compiled.code,
+        hash: compiled.hash,
+        services,
+      };
       await this.#broker.broadcast(message);
     } finally {
       this.#trialLoads.delete(compiled.hash);
@@ -140,8 +150,13 @@ export class Deployer {
   }
 
   #install(file: string, code: string, hash: string, services: readonly string[]): void {
-    const entries = this.#trialLoads.get(hash) ?? evaluate({ file, source: '', code, hash }, this.#envDir, { platformModule: this.#platformModule });
+    const entries =
+      this.#trialLoads.get(hash) ??
+      evaluate({ file, source: '', code, hash }, this.#envDir, { platformModule: this.#platformModule });
     const wanted = new Set(services);
-    this.#store.replaceFile(file, entries.filter((e) => wanted.has(e.name)));
+    this.#store.replaceFile(
+      file,
+      entries.filter((e) => wanted.has(e.name)),
+    );
   }
 }

@@ -47,7 +47,9 @@ export class Invoker {
   }
 
   invoke(name: string, request: ServiceRequest, options: InvokeOptions): Promise<ServiceResponse> {
-    return new Promise<ServiceResponse>((resolve, reject) => this.run(name, request, options, { response: resolve, failed: reject }));
+    return new Promise<ServiceResponse>((resolve, reject) =>
+      this.run(name, request, options, { response: resolve, failed: reject }),
+    );
   }
 
   /**
@@ -59,9 +61,13 @@ export class Invoker {
    */
   run(name: string, request: ServiceRequest, options: InvokeOptions, receiver: RunReceiver): void {
     const entry = this.#store.get(name);
-    if (entry === undefined) return receiver.failed(new ViaductError('VIA_ERR_SERVICE_NOT_FOUND', `No such service: ${name}`));
+    if (entry === undefined)
+      return receiver.failed(new ViaductError('VIA_ERR_SERVICE_NOT_FOUND', `No such service: ${name}`));
     const depth = options.depth ?? 0;
-    if (depth > MAX_DEPTH) return receiver.failed(new ViaductError('VIA_ERR_INVOKE_DEPTH', `Nested invocations deeper than ${MAX_DEPTH} at ${name}`));
+    if (depth > MAX_DEPTH)
+      return receiver.failed(
+        new ViaductError('VIA_ERR_INVOKE_DEPTH', `Nested invocations deeper than ${MAX_DEPTH} at ${name}`),
+      );
 
     let service: Service;
     let work: void | PromiseLike<void>;
@@ -70,11 +76,13 @@ export class Invoker {
       service = new entry.cls();
       service[attachContext](new Invocation(this, options.cid, name, request, this.#logger, depth));
       // Services without hooks skip the async wrapper.
-      work = service.beforeHandle === undefined && service.afterHandle === undefined ? service.handle() : runHooks(service);
+      work =
+        service.beforeHandle === undefined && service.afterHandle === undefined ? service.handle() : runHooks(service);
     } catch (error) {
       return receiver.failed(error);
     }
-    if (work === undefined || typeof (work as PromiseLike<void>).then !== 'function') return receiver.response(service.response);
+    if (work === undefined || typeof (work as PromiseLike<void>).then !== 'function')
+      return receiver.response(service.response);
     const timeout = options.timeout ?? entry.timeout ?? this.#defaultTimeout;
     new PendingRun(service, name, work as PromiseLike<void>, receiver, this.#deadlines, timeout);
   }
@@ -91,7 +99,14 @@ class PendingRun extends Deadline {
   readonly #receiver: RunReceiver;
   #settled = false;
 
-  constructor(service: Service, name: string, work: PromiseLike<void>, receiver: RunReceiver, deadlines: Deadlines, timeout: number) {
+  constructor(
+    service: Service,
+    name: string,
+    work: PromiseLike<void>,
+    receiver: RunReceiver,
+    deadlines: Deadlines,
+    timeout: number,
+  ) {
     super();
     this.#service = service;
     this.#name = name;
@@ -102,7 +117,9 @@ class PendingRun extends Deadline {
   }
 
   protected expired(): void {
-    this.#failed(new ViaductError('VIA_ERR_TIMEOUT', `Service ${this.#name} did not finish within ${this.#timeout} ms`));
+    this.#failed(
+      new ViaductError('VIA_ERR_TIMEOUT', `Service ${this.#name} did not finish within ${this.#timeout} ms`),
+    );
   }
 
   readonly #finished = (): void => {
@@ -129,7 +146,14 @@ class Invocation implements InvocationContext {
   readonly request: ServiceRequest;
   readonly baseLogger: Logger;
 
-  constructor(invoker: Invoker, cid: string, serviceName: string, request: ServiceRequest, baseLogger: Logger, depth: number) {
+  constructor(
+    invoker: Invoker,
+    cid: string,
+    serviceName: string,
+    request: ServiceRequest,
+    baseLogger: Logger,
+    depth: number,
+  ) {
     this.#invoker = invoker;
     this.cid = cid;
     this.serviceName = serviceName;
@@ -143,7 +167,12 @@ class Invocation implements InvocationContext {
   }
 
   async invoke(target: string, payload: unknown): Promise<unknown> {
-    const nested: ServiceRequest = { payload, raw: undefined, http: undefined, channel: { type: 'invoke', name: undefined } };
+    const nested: ServiceRequest = {
+      payload,
+      raw: undefined,
+      http: undefined,
+      channel: { type: 'invoke', name: undefined },
+    };
     const response = await this.#invoker.invoke(target, nested, { cid: this.cid, depth: this.#depth + 1 });
     return response.payload;
   }

@@ -40,7 +40,14 @@ export async function compile(file: string, source: string): Promise<CompiledFil
   // esbuild is loaded on the first deployment, not at start (stored files are compiled already).
   const { transform } = require('esbuild') as typeof import('esbuild');
   try {
-    const result = await transform(source, { loader, format: 'cjs', sourcemap: 'inline', sourcefile: file, target: 'node20', logLevel: 'silent' });
+    const result = await transform(source, {
+      loader,
+      format: 'cjs',
+      sourcemap: 'inline',
+      sourcefile: file,
+      target: 'node20',
+      logLevel: 'silent',
+    });
     return { file, source, code: result.code, hash: hashSource(source) };
   } catch (error) {
     const first = (error as { errors?: Message[] }).errors?.[0];
@@ -51,7 +58,11 @@ export async function compile(file: string, source: string): Promise<CompiledFil
       column: (first.location?.column ?? 0) + 1,
       message: first.text,
     };
-    throw new ViaductError('VIA_ERR_DEPLOY_COMPILE', `${location.file}:${location.line}:${location.column}: ${location.message}`, { details: location });
+    throw new ViaductError(
+      'VIA_ERR_DEPLOY_COMPILE',
+      `${location.file}:${location.line}:${location.column}: ${location.message}`,
+      { details: location },
+    );
   }
 }
 
@@ -82,7 +93,11 @@ export function evaluate(compiled: CompiledFile, envDir: string, options: Evalua
     (mod as unknown as { _compile(code: string, filename: string): void })._compile(compiled.code, filename);
   } catch (error) {
     const location = locate(error, filename, compiled.file);
-    throw new ViaductError('VIA_ERR_DEPLOY_LOAD', `${location.file}:${location.line}:${location.column}: ${location.message}`, { details: location, cause: error });
+    throw new ViaductError(
+      'VIA_ERR_DEPLOY_LOAD',
+      `${location.file}:${location.line}:${location.column}: ${location.message}`,
+      { details: location, cause: error },
+    );
   }
   return collectServices(mod.exports, compiled.file, options.allowReserved === true);
 }
@@ -99,7 +114,10 @@ function collectServices(exported: unknown, file: string, allowReserved: boolean
     if (!isServiceClass(cls)) continue;
     const name = serviceNameOf(cls);
     if (!allowReserved && name.startsWith(RESERVED_PREFIX)) {
-      throw new ViaductError('VIA_ERR_SERVICE_NAME_RESERVED', `${file}: service name ${name} is reserved (it starts with "${RESERVED_PREFIX}")`);
+      throw new ViaductError(
+        'VIA_ERR_SERVICE_NAME_RESERVED',
+        `${file}: service name ${name} is reserved (it starts with "${RESERVED_PREFIX}")`,
+      );
     }
     if (seen.has(name)) throw new ViaductError('VIA_ERR_DEPLOY_LOAD', `${file}: two services are named ${name}`);
     seen.add(name);

@@ -20,7 +20,12 @@ export const serviceRepository = {
     return db
       .selectFrom('service')
       .innerJoin('service_file', 'service_file.name', 'service.file_name')
-      .select(['service.name as name', 'service.file_name as file', 'service_file.deployed_at as deployed_at', 'service_file.hash as hash'])
+      .select([
+        'service.name as name',
+        'service.file_name as file',
+        'service_file.deployed_at as deployed_at',
+        'service_file.hash as hash',
+      ])
       .orderBy('service.name')
       .execute();
   },
@@ -33,16 +38,36 @@ export const serviceRepository = {
   /** Stores the file and makes it the provider of `services` (taking them from other files). */
   async save(db: Kysely<OdbSchema>, compiled: CompiledFile, services: readonly string[]): Promise<void> {
     const deployedAt = new Date().toISOString();
-    const exists = await db.selectFrom('service_file').select('name').where('name', '=', compiled.file).executeTakeFirst();
+    const exists = await db
+      .selectFrom('service_file')
+      .select('name')
+      .where('name', '=', compiled.file)
+      .executeTakeFirst();
     if (exists === undefined) {
-      await db.insertInto('service_file').values({ name: compiled.file, source: compiled.source, code: compiled.code, hash: compiled.hash, deployed_at: deployedAt }).execute();
+      await db
+        .insertInto('service_file')
+        .values({
+          name: compiled.file,
+          source: compiled.source,
+          code: compiled.code,
+          hash: compiled.hash,
+          deployed_at: deployedAt,
+        })
+        .execute();
     } else {
-      await db.updateTable('service_file').set({ source: compiled.source, code: compiled.code, hash: compiled.hash, deployed_at: deployedAt }).where('name', '=', compiled.file).execute();
+      await db
+        .updateTable('service_file')
+        .set({ source: compiled.source, code: compiled.code, hash: compiled.hash, deployed_at: deployedAt })
+        .where('name', '=', compiled.file)
+        .execute();
     }
     await db.deleteFrom('service').where('file_name', '=', compiled.file).execute();
     if (services.length > 0) {
       await db.deleteFrom('service').where('name', 'in', services).execute();
-      await db.insertInto('service').values(services.map((name) => ({ name, file_name: compiled.file }))).execute();
+      await db
+        .insertInto('service')
+        .values(services.map((name) => ({ name, file_name: compiled.file })))
+        .execute();
     }
     await this.dropEmptyFiles(db);
   },
@@ -62,6 +87,11 @@ export const serviceRepository = {
   async loadAll(db: Kysely<OdbSchema>): Promise<StoredFile[]> {
     const files = await db.selectFrom('service_file').select(['name', 'code', 'hash', 'source']).execute();
     const services = await db.selectFrom('service').select(['name', 'file_name']).execute();
-    return files.map((f) => ({ file: f.name, code: f.code, hash: f.hash, services: services.filter((s) => s.file_name === f.name).map((s) => s.name) }));
+    return files.map((f) => ({
+      file: f.name,
+      code: f.code,
+      hash: f.hash,
+      services: services.filter((s) => s.file_name === f.name).map((s) => s.name),
+    }));
   },
 };

@@ -37,7 +37,11 @@ export class ServiceStore {
       if (previousFile !== undefined && previousFile !== file) this.#forget(previousFile, entry.name);
       this.#byName.set(entry.name, entry);
     }
-    if (entries.length > 0) this.#byFile.set(file, entries.map((e) => e.name));
+    if (entries.length > 0)
+      this.#byFile.set(
+        file,
+        entries.map((e) => e.name),
+      );
     else this.#byFile.delete(file);
   }
 

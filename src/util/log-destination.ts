@@ -86,7 +86,12 @@ export class BatchedDestination {
     }
     if (text === '' && this.#pending === undefined) return;
     // The common case, nothing held back: the string is written without a copy into a Buffer.
-    let data: Buffer | string = this.#pending === undefined ? text : text === '' ? this.#pending : Buffer.concat([this.#pending, Buffer.from(text)]);
+    let data: Buffer | string =
+      this.#pending === undefined
+        ? text
+        : text === ''
+          ? this.#pending
+          : Buffer.concat([this.#pending, Buffer.from(text)]);
     this.#pending = undefined;
     const giveUpAt = patient ? Date.now() + EXIT_PATIENCE_MS : 0;
     for (;;) {

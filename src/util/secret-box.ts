@@ -27,7 +27,8 @@ export class SecretBox {
 
   decrypt(sealed: string): string {
     const [version, payload] = sealed.split(':', 2);
-    if (version !== VERSION || payload === undefined) throw new ViaductError('VIA_ERR_SECRET_KEY', 'A stored secret has an unknown format');
+    if (version !== VERSION || payload === undefined)
+      throw new ViaductError('VIA_ERR_SECRET_KEY', 'A stored secret has an unknown format');
     const raw = Buffer.from(payload, 'base64');
     try {
       const decipher = createDecipheriv('aes-256-gcm', this.#key, raw.subarray(0, IV_BYTES));

@@ -23,7 +23,8 @@ export const FAST: RedisBrokerOptions = {
 };
 
 /** Silent unless VIADUCT_TEST_LOGS=1, as in the other runtime tests. */
-export const testLogger = process.env.VIADUCT_TEST_LOGS === '1' ? createLogger({ name: 'test' }) : pino({ level: 'silent' });
+export const testLogger =
+  process.env.VIADUCT_TEST_LOGS === '1' ? createLogger({ name: 'test' }) : pino({ level: 'silent' });
 
 /** A direct connection for a test to look at (or wreck) a cluster's keys, bypassing any proxy. */
 export function adminConnection(): Redis {
@@ -41,9 +42,19 @@ export interface RedisTestCluster extends BrokerCluster {
  * `workers` Redis brokers of one new cluster (a random name, so concurrent runs never meet),
  * each reaching Redis through `urlOf(worker)`. close() closes them and deletes the cluster's keys.
  */
-export function redisCluster(workers: number, options: { urlOf?: (worker: number) => string; broker?: RedisBrokerOptions } = {}): RedisTestCluster {
+export function redisCluster(
+  workers: number,
+  options: { urlOf?: (worker: number) => string; broker?: RedisBrokerOptions } = {},
+): RedisTestCluster {
   const cluster = `test-${randomBytes(6).toString('hex')}`;
-  const brokers = Array.from({ length: workers }, (_, worker) => new RedisBroker(options.urlOf?.(worker) ?? redisUrl(), { cluster, server: 'test', worker }, testLogger, { ...FAST, ...options.broker }));
+  const brokers = Array.from(
+    { length: workers },
+    (_, worker) =>
+      new RedisBroker(options.urlOf?.(worker) ?? redisUrl(), { cluster, server: 'test', worker }, testLogger, {
+        ...FAST,
+        ...options.broker,
+      }),
+  );
   const admin = adminConnection();
   const keys = redisKeys(cluster);
   return {

@@ -21,40 +21,52 @@ async function streamOf(t: TestContext, members: string[]): Promise<{ keys: Redi
     await connections[0]![0].del(keys.dispatch, keys.members);
     for (const pair of connections) for (const c of pair) c.disconnect();
   });
-  const streams = members.map((member, i) => new DispatchStream(connections[i]![0], connections[i]![1], keys.dispatch, keys.members, member));
+  const streams = members.map(
+    (member, i) => new DispatchStream(connections[i]![0], connections[i]![1], keys.dispatch, keys.members, member),
+  );
   await streams[0]!.ensureGroup();
   // A second creation is no error: every member does it at start and after each reconnection.
   await streams[1]!.ensureGroup();
   return { keys, streams };
 }
 
-test('an entry being handled stays with its member, and one taken over stays with the member that took it', { skip }, async (t) => {
-  const { keys, streams } = await streamOf(t, ['a', 'b']);
-  const [a, b] = streams as [DispatchStream, DispatchStream];
-  await a.add({ id: '1', from: 'a', message: { action: 'x' } });
-  const [read] = await a.read(1, 100);
-  assert.deepEqual(read?.entry, { id: '1', from: 'a', message: { action: 'x' } });
-  const admin = adminConnection();
-  t.after(() => admin.disconnect());
-  // XPENDING's extended form: [entry id, consumer, idle ms, deliveries] per entry.
-  const owner = async (): Promise<string> => ((await admin.xpending(keys.dispatch, DISPATCH_GROUP, '-', '+', 10)) as Array<[string, string]>)[0]![1];
+test(
+  'an entry being handled stays with its member, and one taken over stays with the member that took it',
+  { skip },
+  async (t) => {
+    const { keys, streams } = await streamOf(t, ['a', 'b']);
+    const [a, b] = streams as [DispatchStream, DispatchStream];
+    await a.add({ id: '1', from: 'a', message: { action: 'x' } });
+    const [read] = await a.read(1, 100);
+    assert.deepEqual(read?.entry, { id: '1', from: 'a', message: { action: 'x' } });
+    const admin = adminConnection();
+    t.after(() => admin.disconnect());
+    // XPENDING's extended form: [entry id, consumer, idle ms, deliveries] per entry.
+    const owner = async (): Promise<string> =>
+      ((await admin.xpending(keys.dispatch, DISPATCH_GROUP, '-', '+', 10)) as Array<[string, string]>)[0]![1];
 
-  // Idle times with room to spare: a slow machine must not make a refreshed entry look abandoned.
-  await new Promise((r) => setTimeout(r, 400));
-  await a.keepClaimed([read!.entryId]);
-  assert.deepEqual(await b.claimIdle(300, 10), [], 'a refreshed entry of a living member was taken over');
-  assert.equal(await owner(), 'a');
+    // Idle times with room to spare: a slow machine must not make a refreshed entry look abandoned.
+    await new Promise((r) => setTimeout(r, 400));
+    await a.keepClaimed([read!.entryId]);
+    assert.deepEqual(await b.claimIdle(300, 10), [], 'a refreshed entry of a living member was taken over');
+    assert.equal(await owner(), 'a');
 
-  await new Promise((r) => setTimeout(r, 400));
-  assert.equal((await b.claimIdle(300, 10)).length, 1);
-  assert.equal(await owner(), 'b');
-  await a.keepClaimed([read!.entryId]);
-  assert.equal(await owner(), 'b', 'keepClaimed took back an entry another member had taken over');
+    await new Promise((r) => setTimeout(r, 400));
+    assert.equal((await b.claimIdle(300, 10)).length, 1);
+    assert.equal(await owner(), 'b');
+    await a.keepClaimed([read!.entryId]);
+    assert.equal(await owner(), 'b', 'keepClaimed took back an entry another member had taken over');
 
-  await b.finish(read!.entryId, { key: keys.result('1'), channel: keys.inbox('a'), wire: '{"kind":"result"}', keepMs: 1000 });
-  assert.deepEqual(await a.lookup(read!.entryId, keys.result('1')), { inStream: false, kept: '{"kind":"result"}' });
-  await admin.del(keys.result('1'));
-});
+    await b.finish(read!.entryId, {
+      key: keys.result('1'),
+      channel: keys.inbox('a'),
+      wire: '{"kind":"result"}',
+      keepMs: 1000,
+    });
+    assert.deepEqual(await a.lookup(read!.entryId, keys.result('1')), { inStream: false, kept: '{"kind":"result"}' });
+    await admin.del(keys.result('1'));
+  },
+);
 
 test('consumers of members that are gone are dropped, unless they still own an entry', { skip }, async (t) => {
   const { keys, streams } = await streamOf(t, ['living', 'gone', 'gone-busy']);

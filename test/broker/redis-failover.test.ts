@@ -26,33 +26,48 @@ async function proxy(t: TestContext): Promise<TcpProxy> {
 }
 
 describe('redis broker failover', { skip }, () => {
-  test('a member that dies while handling a dispatch has its message handled by another member', FAILOVER_TEST, async (t) => {
-    const tcp = await proxy(t);
-    // Worker 0 reaches Redis through the proxy, so cutting the proxy kills it without a goodbye.
-    const cluster = redisCluster(3, { urlOf: (worker) => redisUrl(worker === 0 ? tcp.port : REDIS_PORT) });
-    const calls: number[] = [];
-    const brokers = await startCluster(t, async () => cluster, 3, (worker) => async (message) => {
-      calls.push(worker);
-      if (worker === 0) await hang(t);
-      return { worker, n: message.n };
-    }, [0]);
-    // Only worker 0 is ready, so only it reads the stream.
-    const result = brokers[1]!.dispatch({ action: 'failover.job', n: 42 });
-    await waitFor(() => calls.length === 1, 3000);
-    await tcp.stop();
-    await Promise.all([brokers[1]!.ready(), brokers[2]!.ready()]);
+  test(
+    'a member that dies while handling a dispatch has its message handled by another member',
+    FAILOVER_TEST,
+    async (t) => {
+      const tcp = await proxy(t);
+      // Worker 0 reaches Redis through the proxy, so cutting the proxy kills it without a goodbye.
+      const cluster = redisCluster(3, { urlOf: (worker) => redisUrl(worker === 0 ? tcp.port : REDIS_PORT) });
+      const calls: number[] = [];
+      const brokers = await startCluster(
+        t,
+        async () => cluster,
+        3,
+        (worker) => async (message) => {
+          calls.push(worker);
+          if (worker === 0) await hang(t);
+          return { worker, n: message.n };
+        },
+        [0],
+      );
+      // Only worker 0 is ready, so only it reads the stream.
+      const result = brokers[1]!.dispatch({ action: 'failover.job', n: 42 });
+      await waitFor(() => calls.length === 1, 3000);
+      await tcp.stop();
+      await Promise.all([brokers[1]!.ready(), brokers[2]!.ready()]);
 
-    const { worker } = (await result) as { worker: number; n: number };
-    assert.deepEqual(await result, { worker, n: 42 });
-    assert.deepEqual(calls, [0, worker]);
-    assert.notEqual(worker, 0);
-  });
+      const { worker } = (await result) as { worker: number; n: number };
+      assert.deepEqual(await result, { worker, n: 42 });
+      assert.deepEqual(calls, [0, worker]);
+      assert.notEqual(worker, 0);
+    },
+  );
 
   test('a broadcast stops waiting for a member that died after it was sent', FAILOVER_TEST, async (t) => {
     const tcp = await proxy(t);
     const cluster = redisCluster(3, { urlOf: (worker) => redisUrl(worker === 2 ? tcp.port : REDIS_PORT) });
     const applied: number[] = [];
-    const brokers = await startCluster(t, async () => cluster, 3, (worker) => async () => void applied.push(worker));
+    const brokers = await startCluster(
+      t,
+      async () => cluster,
+      3,
+      (worker) => async () => void applied.push(worker),
+    );
     await tcp.stop();
     const started = Date.now();
     // Worker 2 counts as alive for deadAfterMs more: the broadcast waits for it, then gives up on it.
@@ -62,83 +77,135 @@ describe('redis broker failover', { skip }, () => {
     assert.ok(waited < FAST.timeoutMs!, `waited ${waited} ms, as long as the timeout`);
   });
 
-  test('a member that missed a broadcast while briefly disconnected gets it again and acknowledges', FAILOVER_TEST, async (t) => {
-    const tcp = await proxy(t);
-    // Worker 2 stays alive (deadAfterMs) through its short outage, so the broadcast keeps waiting for it.
-    const cluster = redisCluster(3, { urlOf: (worker) => redisUrl(worker === 2 ? tcp.port : REDIS_PORT), broker: { deadAfterMs: 5000, claimIdleMs: 5000 } });
-    const applied: Array<[number, string]> = [];
-    const brokers = await startCluster(t, async () => cluster, 3, (worker) => async (message) => void applied.push([worker, message.action]));
-    await tcp.stop();
-    const broadcast = brokers[0]!.broadcast({ action: 'failover.missed' });
-    await waitFor(() => applied.length === 2, 3000);
-    await delay(100);
-    await tcp.start();
+  test(
+    'a member that missed a broadcast while briefly disconnected gets it again and acknowledges',
+    FAILOVER_TEST,
+    async (t) => {
+      const tcp = await proxy(t);
+      // Worker 2 stays alive (deadAfterMs) through its short outage, so the broadcast keeps waiting for it.
+      const cluster = redisCluster(3, {
+        urlOf: (worker) => redisUrl(worker === 2 ? tcp.port : REDIS_PORT),
+        broker: { deadAfterMs: 5000, claimIdleMs: 5000 },
+      });
+      const applied: Array<[number, string]> = [];
+      const brokers = await startCluster(
+        t,
+        async () => cluster,
+        3,
+        (worker) => async (message) => void applied.push([worker, message.action]),
+      );
+      await tcp.stop();
+      const broadcast = brokers[0]!.broadcast({ action: 'failover.missed' });
+      await waitFor(() => applied.length === 2, 3000);
+      await delay(100);
+      await tcp.start();
 
-    await broadcast;
-    assert.deepEqual(applied.filter(([, action]) => action === 'failover.missed').map(([w]) => w).sort(), [0, 1, 2]);
-    await waitFor(() => applied.some(([w, action]) => w === 2 && action === BROKER_RESYNC), 3000);
-  });
+      await broadcast;
+      assert.deepEqual(
+        applied
+          .filter(([, action]) => action === 'failover.missed')
+          .map(([w]) => w)
+          .sort(),
+        [0, 1, 2],
+      );
+      await waitFor(() => applied.some(([w, action]) => w === 2 && action === BROKER_RESYNC), 3000);
+    },
+  );
 
-  test('a result published while its sender could not hear it is kept for the sender, not run again', FAILOVER_TEST, async (t) => {
-    const tcp = await proxy(t);
-    // The sender (worker 0) is behind the proxy; worker 1 handles; worker 2 would run it again if the sender added it anew.
-    const cluster = redisCluster(3, { urlOf: (worker) => redisUrl(worker === 0 ? tcp.port : REDIS_PORT) });
-    const calls: number[] = [];
-    let release!: () => void;
-    const released = new Promise<void>((resolve) => (release = resolve));
-    const brokers = await startCluster(t, async () => cluster, 3, (worker) => async () => {
-      calls.push(worker);
-      await released;
-      return { worker };
-    }, [1]);
-    const result = brokers[0]!.dispatch({ action: 'failover.unheard' });
-    await waitFor(() => calls.length === 1, 3000);
-    await tcp.stop();
-    release();
-    await waitFor(async () => (await cluster.admin.xlen(cluster.keys.dispatch)) === 0, 3000);
-    await brokers[1]!.close();
-    await brokers[2]!.ready();
-    await tcp.start();
+  test(
+    'a result published while its sender could not hear it is kept for the sender, not run again',
+    FAILOVER_TEST,
+    async (t) => {
+      const tcp = await proxy(t);
+      // The sender (worker 0) is behind the proxy; worker 1 handles; worker 2 would run it again if the sender added it anew.
+      const cluster = redisCluster(3, { urlOf: (worker) => redisUrl(worker === 0 ? tcp.port : REDIS_PORT) });
+      const calls: number[] = [];
+      let release!: () => void;
+      const released = new Promise<void>((resolve) => (release = resolve));
+      const brokers = await startCluster(
+        t,
+        async () => cluster,
+        3,
+        (worker) => async () => {
+          calls.push(worker);
+          await released;
+          return { worker };
+        },
+        [1],
+      );
+      const result = brokers[0]!.dispatch({ action: 'failover.unheard' });
+      await waitFor(() => calls.length === 1, 3000);
+      await tcp.stop();
+      release();
+      await waitFor(async () => (await cluster.admin.xlen(cluster.keys.dispatch)) === 0, 3000);
+      await brokers[1]!.close();
+      await brokers[2]!.ready();
+      await tcp.start();
 
-    assert.deepEqual(await result, { worker: 1 });
-    assert.deepEqual(calls, [1]);
-  });
+      assert.deepEqual(await result, { worker: 1 });
+      assert.deepEqual(calls, [1]);
+    },
+  );
 
-  test('after Redis comes back, members resynchronise, broadcasts work, and a dispatch sent meanwhile is delivered', FAILOVER_TEST, async (t) => {
-    const tcp = await proxy(t);
-    const cluster = redisCluster(2, { urlOf: () => redisUrl(tcp.port) });
-    const received: Array<[number, BrokerMessage]> = [];
-    const brokers = await startCluster(t, async () => cluster, 2, (worker) => async (message) => {
-      received.push([worker, message]);
-      return { worker };
-    });
-    await brokers[0]!.broadcast({ action: 'failover.before' });
+  test(
+    'after Redis comes back, members resynchronise, broadcasts work, and a dispatch sent meanwhile is delivered',
+    FAILOVER_TEST,
+    async (t) => {
+      const tcp = await proxy(t);
+      const cluster = redisCluster(2, { urlOf: () => redisUrl(tcp.port) });
+      const received: Array<[number, BrokerMessage]> = [];
+      const brokers = await startCluster(
+        t,
+        async () => cluster,
+        2,
+        (worker) => async (message) => {
+          received.push([worker, message]);
+          return { worker };
+        },
+      );
+      await brokers[0]!.broadcast({ action: 'failover.before' });
 
-    await tcp.stop();
-    const sentMeanwhile = brokers[0]!.dispatch({ action: 'failover.meanwhile' });
-    // Redis "restarted" without persistence: the stream, its group and the members are gone.
-    await cluster.admin.del(cluster.keys.dispatch, cluster.keys.members);
-    await delay(200);
-    await tcp.start();
+      await tcp.stop();
+      const sentMeanwhile = brokers[0]!.dispatch({ action: 'failover.meanwhile' });
+      // Redis "restarted" without persistence: the stream, its group and the members are gone.
+      await cluster.admin.del(cluster.keys.dispatch, cluster.keys.members);
+      await delay(200);
+      await tcp.start();
 
-    const { worker } = (await sentMeanwhile) as { worker: number };
-    assert.deepEqual(received.filter(([, m]) => m.action === 'failover.meanwhile'), [[worker, { action: 'failover.meanwhile' }]]);
-    await waitFor(() => [0, 1].every((w) => received.some(([r, m]) => r === w && m.action === BROKER_RESYNC)), 5000);
-    // Both are members again, in the set Redis lost.
-    await waitFor(async () => (await cluster.admin.zcard(cluster.keys.members)) === 2, 3000);
-    await brokers[1]!.broadcast({ action: 'failover.after' });
-    assert.deepEqual(received.filter(([, m]) => m.action === 'failover.after').map(([w]) => w).sort(), [0, 1]);
-  });
+      const { worker } = (await sentMeanwhile) as { worker: number };
+      assert.deepEqual(
+        received.filter(([, m]) => m.action === 'failover.meanwhile'),
+        [[worker, { action: 'failover.meanwhile' }]],
+      );
+      await waitFor(() => [0, 1].every((w) => received.some(([r, m]) => r === w && m.action === BROKER_RESYNC)), 5000);
+      // Both are members again, in the set Redis lost.
+      await waitFor(async () => (await cluster.admin.zcard(cluster.keys.members)) === 2, 3000);
+      await brokers[1]!.broadcast({ action: 'failover.after' });
+      assert.deepEqual(
+        received
+          .filter(([, m]) => m.action === 'failover.after')
+          .map(([w]) => w)
+          .sort(),
+        [0, 1],
+      );
+    },
+  );
 
   test('a dispatch that Redis lost while it was away is added again by its sender', FAILOVER_TEST, async (t) => {
     const tcp = await proxy(t);
     const cluster = redisCluster(2, { urlOf: () => redisUrl(tcp.port) });
     const received: Array<[number, BrokerMessage]> = [];
     // Nobody is ready: the dispatch waits in the stream, unread.
-    const brokers = await startCluster(t, async () => cluster, 2, (worker) => async (message) => {
-      received.push([worker, message]);
-      return 'done';
-    }, []);
+    const brokers = await startCluster(
+      t,
+      async () => cluster,
+      2,
+      (worker) => async (message) => {
+        received.push([worker, message]);
+        return 'done';
+      },
+      [],
+    );
     const result = brokers[0]!.dispatch({ action: 'failover.lost' });
     await waitFor(async () => (await cluster.admin.xlen(cluster.keys.dispatch)) === 1, 3000);
 
@@ -149,7 +216,10 @@ describe('redis broker failover', { skip }, () => {
 
     await brokers[1]!.ready();
     assert.equal(await result, 'done');
-    assert.deepEqual(received.filter(([, m]) => m.action === 'failover.lost'), [[1, { action: 'failover.lost' }]]);
+    assert.deepEqual(
+      received.filter(([, m]) => m.action === 'failover.lost'),
+      [[1, { action: 'failover.lost' }]],
+    );
     // Worker 1 was not ready when it reconnected: it held its resync and applied it in ready().
     assert.ok(received.some(([w, m]) => w === 1 && m.action === BROKER_RESYNC));
   });

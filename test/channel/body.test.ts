@@ -27,6 +27,9 @@ test('gatherBody gathers the chunks; a declared length over the limit is refused
   req.end('abcdef');
   assert.equal((await body).toString(), 'abcdef');
   const answers: string[] = [];
-  gatherBody(request({ 'content-length': '500' }), 100, { body: () => answers.push('body'), failed: (error) => answers.push(error.code) });
+  gatherBody(request({ 'content-length': '500' }), 100, {
+    body: () => answers.push('body'),
+    failed: (error) => answers.push(error.code),
+  });
   assert.deepEqual(answers, ['VIA_ERR_BODY_TOO_LARGE']);
 });

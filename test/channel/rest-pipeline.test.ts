@@ -110,8 +110,14 @@ describe('REST channel pipeline', () => {
     cluster = await bootWorkers(2);
     // Each worker's own REST channel pipeline, the handler its HTTP server gives every non-admin path.
     pipelines = cluster.workers.map((worker) => worker.frontend.route('/'));
-    assert.equal((await cluster.admin('viaduct.service.deploy', { file: 'pipeline.ts', source: SERVICES })).status, 200);
-    assert.equal((await cluster.admin('viaduct.service.deploy', { file: 'hello.ts', source: HELLO_SOURCE })).status, 200);
+    assert.equal(
+      (await cluster.admin('viaduct.service.deploy', { file: 'pipeline.ts', source: SERVICES })).status,
+      200,
+    );
+    assert.equal(
+      (await cluster.admin('viaduct.service.deploy', { file: 'hello.ts', source: HELLO_SOURCE })).status,
+      200,
+    );
     await channel({ name: 'echo', path: '/echo/{id}', service: 'test.echo' });
     await channel({ name: 'fails', path: '/fails', service: 'test.fails' });
     await channel({ name: 'coded', path: '/coded', service: 'test.coded' });
@@ -122,12 +128,16 @@ describe('REST channel pipeline', () => {
     await channel({ name: 'text', path: '/text', service: 'test.text', data_format: 'text' });
     await channel({ name: 'raw', path: '/raw', service: 'test.raw', data_format: 'raw' });
     await channel({ name: 'small', path: '/small', service: 'test.echo', max_body_size: 100 });
-    for (const name of ['throws-at-once', 'bad-constructor', 'bad-header', 'sync']) await channel({ name, path: `/${name}`, service: `test.${name}` });
+    for (const name of ['throws-at-once', 'bad-constructor', 'bad-header', 'sync'])
+      await channel({ name, path: `/${name}`, service: `test.${name}` });
   });
   after(() => cluster.close());
 
   test('the service receives the parsed body, path parameters and query; the cid comes back as a header', async () => {
-    const response = await call<Record<string, unknown>>({ method: 'POST', url: '/echo/42?q=a&q=b&x=1', body: JSON.stringify({ a: 1 }) }, 1);
+    const response = await call<Record<string, unknown>>(
+      { method: 'POST', url: '/echo/42?q=a&q=b&x=1', body: JSON.stringify({ a: 1 }) },
+      1,
+    );
     assert.equal(response.status, 200);
     assert.equal(response.headers['content-type'], 'application/json');
     const body = response.body!;
@@ -139,7 +149,7 @@ describe('REST channel pipeline', () => {
     assert.equal(body.cid, response.cid, 'the cid the pipeline was given');
   });
 
-  test('a request without a body gives a JSON channel\'s service no payload', async () => {
+  test("a request without a body gives a JSON channel's service no payload", async () => {
     const response = await call<{ payload: unknown }>({ method: 'POST', url: '/echo/1' });
     assert.equal(response.status, 200);
     assert.equal(response.body!.payload, null);
@@ -162,12 +172,22 @@ describe('REST channel pipeline', () => {
     assert.equal(wrong.body!.error.code, 'VIA_ERR_METHOD_NOT_ALLOWED');
   });
 
-  test('every error the pipeline answers has the one shape, its code in X-Viaduct-Error and the request\'s cid in X-Viaduct-CID', async () => {
+  test("every error the pipeline answers has the one shape, its code in X-Viaduct-Error and the request's cid in X-Viaduct-CID", async () => {
     const cases: Array<{ request: InjectRequest; status: number; code: string; headers?: Record<string, string> }> = [
       { request: { method: 'POST', url: '/echo/1', body: '{"a":' }, status: 400, code: 'VIA_ERR_BAD_JSON' },
-      { request: { method: 'POST', url: '/small', body: 'x'.repeat(101) }, status: 413, code: 'VIA_ERR_BODY_TOO_LARGE', headers: { connection: 'close' } },
+      {
+        request: { method: 'POST', url: '/small', body: 'x'.repeat(101) },
+        status: 413,
+        code: 'VIA_ERR_BODY_TOO_LARGE',
+        headers: { connection: 'close' },
+      },
       { request: { url: '/nowhere' }, status: 404, code: 'VIA_ERR_NOT_FOUND' },
-      { request: { method: 'DELETE', url: '/custom' }, status: 405, code: 'VIA_ERR_METHOD_NOT_ALLOWED', headers: { allow: 'PUT' } },
+      {
+        request: { method: 'DELETE', url: '/custom' },
+        status: 405,
+        code: 'VIA_ERR_METHOD_NOT_ALLOWED',
+        headers: { allow: 'PUT' },
+      },
       { request: { url: '/coded' }, status: 400, code: 'VIA_ERR_VALIDATION' },
       { request: { url: '/fails' }, status: 500, code: 'VIA_ERR_SERVICE_FAILED' },
     ];
@@ -179,7 +199,8 @@ describe('REST channel pipeline', () => {
       assert.equal(response.headers['content-length'], String(response.raw.length), code);
       assert.equal(response.headers['x-viaduct-cid'], cid, code);
       assert.equal(response.headers['x-viaduct-error'], code, code);
-      for (const [name, value] of Object.entries(headers ?? {})) assert.equal(response.headers[name], value, `${code}: ${name}`);
+      for (const [name, value] of Object.entries(headers ?? {}))
+        assert.equal(response.headers[name], value, `${code}: ${name}`);
       const { error, ...rest } = response.body!;
       assert.deepEqual(rest, {}, code);
       assert.deepEqual(Object.keys(error).sort(), ['cid', 'code', 'message'], code);
@@ -208,7 +229,8 @@ describe('REST channel pipeline', () => {
     const sync = await call({ url: '/sync' });
     assert.equal(sync.status, 200);
     assert.deepEqual(sync.body, { sync: true });
-    for (const worker of pipelines.keys()) assert.equal((await call({ method: 'POST', url: '/echo/1', body: '{}' }, worker)).status, 200);
+    for (const worker of pipelines.keys())
+      assert.equal((await call({ method: 'POST', url: '/echo/1', body: '{}' }, worker)).status, 200);
   });
 
   test('a service may throw a coded error, which keeps its code and status', async () => {
@@ -226,11 +248,19 @@ describe('REST channel pipeline', () => {
   });
 
   test('a body over the channel limit is a 413, by Content-Length or while streaming', async () => {
-    const declared = await call<ErrorBody>({ method: 'POST', url: '/small', body: JSON.stringify({ big: 'x'.repeat(500) }) });
+    const declared = await call<ErrorBody>({
+      method: 'POST',
+      url: '/small',
+      body: JSON.stringify({ big: 'x'.repeat(500) }),
+    });
     assert.equal(declared.status, 413);
     assert.equal(declared.body!.error.code, 'VIA_ERR_BODY_TOO_LARGE');
     // No Content-Length: the limit is found while the chunks come in.
-    const streamed = await call({ method: 'POST', url: '/small', body: Readable.from([Buffer.from('x'.repeat(80)), Buffer.from('x'.repeat(80))]) });
+    const streamed = await call({
+      method: 'POST',
+      url: '/small',
+      body: Readable.from([Buffer.from('x'.repeat(80)), Buffer.from('x'.repeat(80))]),
+    });
     assert.equal(streamed.status, 413);
     const fine = await call({ method: 'POST', url: '/small', body: '{"ok":true}' });
     assert.equal(fine.status, 200, 'the pipeline keeps serving');
@@ -249,7 +279,9 @@ describe('REST channel pipeline', () => {
   });
 
   test('a nested invocation shares the cid and returns the payload', async () => {
-    const body = (await call<{ outerCid: string; inner: { cid: string; payload: unknown; channel: unknown } }>({ url: '/outer' })).body!;
+    const body = (
+      await call<{ outerCid: string; inner: { cid: string; payload: unknown; channel: unknown } }>({ url: '/outer' })
+    ).body!;
     assert.equal(body.inner.cid, body.outerCid);
     assert.deepEqual(body.inner.payload, { from: 'outer' });
     assert.deepEqual(body.inner.channel, { type: 'invoke' });
@@ -265,11 +297,21 @@ describe('REST channel pipeline', () => {
   });
 
   test('security: Basic Auth and API key; 401 never says which part was wrong', async () => {
-    assert.equal((await cluster.admin('viaduct.security.basic-auth.create', { name: 'ba', username: 'u1', password: 'p1' })).status, 200);
-    assert.equal((await cluster.admin('viaduct.security.api-key.create', { name: 'ak', header: 'X-Partner-Key', key: 'k1' })).status, 200);
+    assert.equal(
+      (await cluster.admin('viaduct.security.basic-auth.create', { name: 'ba', username: 'u1', password: 'p1' }))
+        .status,
+      200,
+    );
+    assert.equal(
+      (await cluster.admin('viaduct.security.api-key.create', { name: 'ak', header: 'X-Partner-Key', key: 'k1' }))
+        .status,
+      200,
+    );
     await channel({ name: 'ba-ch', path: '/secure/basic', service: 'demo.hello', security: 'ba' });
     await channel({ name: 'ak-ch', path: '/secure/key', service: 'demo.hello', security: 'ak' });
-    const basic = (user: string, pass: string) => ({ authorization: `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}` });
+    const basic = (user: string, pass: string) => ({
+      authorization: `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`,
+    });
     const worker = 1;
     assert.equal((await call({ url: '/secure/basic', headers: basic('u1', 'p1') }, worker)).status, 200);
     const wrongUser = await call<ErrorBody>({ url: '/secure/basic', headers: basic('u2', 'p1') }, worker);
@@ -289,10 +331,13 @@ describe('REST channel pipeline', () => {
     assert.equal((await call({ url: '/secure/basic', headers: basic('u1', 'p9') }, worker)).status, 200);
   });
 
-  test('null in an edit clears an optional field: the channel\'s security is removed', async () => {
+  test("null in an edit clears an optional field: the channel's security is removed", async () => {
     await channel({ name: 'was-secure', path: '/was-secure', service: 'demo.hello', security: 'ba' });
     assert.equal((await call({ url: '/was-secure' })).status, 401);
-    assert.equal((await cluster.admin('viaduct.channel.rest.edit', { name: 'was-secure', security: null })).status, 200);
+    assert.equal(
+      (await cluster.admin('viaduct.channel.rest.edit', { name: 'was-secure', security: null })).status,
+      200,
+    );
     assert.equal((await call({ url: '/was-secure' })).status, 200);
   });
 
@@ -306,10 +351,14 @@ describe('REST channel pipeline', () => {
 
     test('a body over the limit, while streaming, is a 413 that closes its connection; the server keeps serving', async () => {
       const streamed = await new Promise<{ status: number; connection: string | undefined }>((resolve, reject) => {
-        const req = request(`${cluster.urls[0]}/small`, { method: 'POST', headers: { 'transfer-encoding': 'chunked' } }, (res) => {
-          res.resume();
-          resolve({ status: res.statusCode ?? 0, connection: res.headers.connection });
-        });
+        const req = request(
+          `${cluster.urls[0]}/small`,
+          { method: 'POST', headers: { 'transfer-encoding': 'chunked' } },
+          (res) => {
+            res.resume();
+            resolve({ status: res.statusCode ?? 0, connection: res.headers.connection });
+          },
+        );
         req.on('error', reject);
         req.write('x'.repeat(80));
         req.write('x'.repeat(80));
@@ -322,11 +371,18 @@ describe('REST channel pipeline', () => {
     });
 
     test('a channel created through one worker is in force on every worker when the call returns', async () => {
-      const { status } = await cluster.admin('viaduct.channel.rest.create', { name: 'fresh', path: '/fresh', service: 'demo.hello' }, 0);
+      const { status } = await cluster.admin(
+        'viaduct.channel.rest.create',
+        { name: 'fresh', path: '/fresh', service: 'demo.hello' },
+        0,
+      );
       assert.equal(status, 200);
       const response = await fetch(`${cluster.urls[1]}/fresh`, { method: 'POST', body: '{"name":"Ada"}' });
       assert.deepEqual(await response.json(), { hello: 'Ada' });
-      assert.equal((await cluster.admin('viaduct.channel.rest.edit', { name: 'fresh', path: '/fresher' }, 1)).status, 200);
+      assert.equal(
+        (await cluster.admin('viaduct.channel.rest.edit', { name: 'fresh', path: '/fresher' }, 1)).status,
+        200,
+      );
       assert.equal((await fetch(`${cluster.urls[0]}/fresh`)).status, 404);
       assert.equal((await fetch(`${cluster.urls[0]}/fresher`)).status, 200);
       assert.equal((await cluster.admin('viaduct.channel.rest.edit', { name: 'fresh', is_active: false })).status, 200);
@@ -335,7 +391,10 @@ describe('REST channel pipeline', () => {
     });
 
     test('the admin API needs the admin credentials; ping does not', async () => {
-      const denied = await fetch(`${cluster.urls[0]}/viaduct/api/invoke/viaduct.service.get-list`, { method: 'POST', body: '{}' });
+      const denied = await fetch(`${cluster.urls[0]}/viaduct/api/invoke/viaduct.service.get-list`, {
+        method: 'POST',
+        body: '{}',
+      });
       assert.equal(denied.status, 401);
       const ping = await fetch(`${cluster.urls[0]}/viaduct/ping`);
       assert.equal(ping.status, 200);
@@ -343,7 +402,10 @@ describe('REST channel pipeline', () => {
       const list = await cluster.admin<Array<{ name: string }>>('viaduct.service.get-list');
       assert.ok(list.body.some((s) => s.name === 'demo.hello'));
       const secrets = await cluster.admin<Array<Record<string, unknown>>>('viaduct.security.basic-auth.get-list');
-      assert.ok(secrets.body.every((d) => !('password' in d)), 'passwords are never returned');
+      assert.ok(
+        secrets.body.every((d) => !('password' in d)),
+        'passwords are never returned',
+      );
     });
   });
 });

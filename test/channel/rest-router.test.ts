@@ -2,7 +2,12 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { ConfigObject } from '../../src/config/config-kind.js';
 import FindMyWay from 'find-my-way';
-import { HTTP_METHODS, restChannelSchema, routerPath, type RestChannel } from '../../src/channel/rest/rest-channel-type.js';
+import {
+  HTTP_METHODS,
+  restChannelSchema,
+  routerPath,
+  type RestChannel,
+} from '../../src/channel/rest/rest-channel-type.js';
 import { RestRouter, type RouteMatch } from '../../src/channel/rest/rest-router.js';
 
 let version = 0;
@@ -11,7 +16,9 @@ function channel(id: string, fields: Record<string, unknown>): ConfigObject<Rest
   return { id, type: 'channel.rest', name: id, version: ++version, data };
 }
 
-function found(match: RouteMatch): { channel: string; params: Record<string, string>; query: Record<string, string | string[]> } | string {
+function found(
+  match: RouteMatch,
+): { channel: string; params: Record<string, string>; query: Record<string, string | string[]> } | string {
   if (match.kind !== 'found') return match.kind === 'method-not-allowed' ? `405 ${match.allowed.join(',')}` : '404';
   return { channel: match.channel.id, params: { ...match.params }, query: { ...match.query } };
 }
@@ -22,7 +29,11 @@ describe('REST router', () => {
     router.set(channel('hello', { path: '/api/hello', method: 'POST' }));
     assert.deepEqual(found(router.match('POST', '/api/hello')), { channel: 'hello', params: {}, query: {} });
     assert.deepEqual(found(router.match('POST', '/api/hello/')), { channel: 'hello', params: {}, query: {} });
-    assert.deepEqual(found(router.match('POST', '/api/hello?a=1&a=2&b=x')), { channel: 'hello', params: {}, query: { a: ['1', '2'], b: 'x' } });
+    assert.deepEqual(found(router.match('POST', '/api/hello?a=1&a=2&b=x')), {
+      channel: 'hello',
+      params: {},
+      query: { a: ['1', '2'], b: 'x' },
+    });
     assert.equal(found(router.match('GET', '/api/hello')), '405 POST');
     assert.equal(found(router.match('POST', '/api/hello2')), '404');
     assert.equal(found(router.match('POST', '/API/hello')), '404');
@@ -40,15 +51,41 @@ describe('REST router', () => {
     const reference = FindMyWay({ ignoreTrailingSlash: true, maxParamLength: 1000 });
     for (const c of channels) {
       router.set(c);
-      reference.on((c.data.method === undefined ? [...HTTP_METHODS] : [c.data.method]) as FindMyWay.HTTPMethod[], routerPath(c.data.path), () => undefined, c);
+      reference.on(
+        (c.data.method === undefined ? [...HTTP_METHODS] : [c.data.method]) as FindMyWay.HTTPMethod[],
+        routerPath(c.data.path),
+        () => undefined,
+        c,
+      );
     }
     const expected = (method: string, url: string): ReturnType<typeof found> => {
       const hit = reference.find(method as FindMyWay.HTTPMethod, url);
-      if (hit !== null) return { channel: (hit.store as ConfigObject).id, params: { ...hit.params } as Record<string, string>, query: { ...hit.searchParams } };
+      if (hit !== null)
+        return {
+          channel: (hit.store as ConfigObject).id,
+          params: { ...hit.params } as Record<string, string>,
+          query: { ...hit.searchParams },
+        };
       const allowed = HTTP_METHODS.filter((m) => m !== method && reference.find(m, url) !== null);
       return allowed.length > 0 ? `405 ${allowed.join(',')}` : '404';
     };
-    const urls = ['/customers/all', '/customers/all/', '/customers/%61ll', '/customers/42', '/customers/42?x=1', '/customers', '/odd/a%20b', '/odd/a b', '/', '//', '/dir', '/dir/', '/dir//', '/Customers/all', '/customers/all?'];
+    const urls = [
+      '/customers/all',
+      '/customers/all/',
+      '/customers/%61ll',
+      '/customers/42',
+      '/customers/42?x=1',
+      '/customers',
+      '/odd/a%20b',
+      '/odd/a b',
+      '/',
+      '//',
+      '/dir',
+      '/dir/',
+      '/dir//',
+      '/Customers/all',
+      '/customers/all?',
+    ];
     let checked = 0;
     for (const url of urls) {
       for (const method of ['GET', 'POST', 'PUT', 'DELETE', 'HEAD']) {

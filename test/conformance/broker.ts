@@ -38,33 +38,52 @@ export async function startCluster(
 /** The contract every broker backend keeps, run against `factory`'s clusters. */
 export function runBrokerConformance(name: string, factory: BrokerClusterFactory): void {
   describe(`${name} broker conformance`, () => {
-    test('broadcast reaches every worker, the sender included, and resolves once every handler finished', BROKER_TEST, async (t) => {
-      const received: Array<[number, BrokerMessage]> = [];
-      const finished: number[] = [];
-      const brokers = await startCluster(t, factory, 3, (worker) => async (message) => {
-        received.push([worker, message]);
-        // The slowest handler is the last to finish: the broadcast must wait for it.
-        await delay(10 + 30 * worker);
-        finished.push(worker);
-      });
-      const message = { action: 'conformance.ping', payload: { n: 1, text: 'Grüße 🚀' } };
-      await brokers[1]!.broadcast(message);
+    test(
+      'broadcast reaches every worker, the sender included, and resolves once every handler finished',
+      BROKER_TEST,
+      async (t) => {
+        const received: Array<[number, BrokerMessage]> = [];
+        const finished: number[] = [];
+        const brokers = await startCluster(t, factory, 3, (worker) => async (message) => {
+          received.push([worker, message]);
+          // The slowest handler is the last to finish: the broadcast must wait for it.
+          await delay(10 + 30 * worker);
+          finished.push(worker);
+        });
+        const message = { action: 'conformance.ping', payload: { n: 1, text: 'Grüße 🚀' } };
+        await brokers[1]!.broadcast(message);
 
-      assert.deepEqual([...finished].sort(), [0, 1, 2]);
-      assert.deepEqual([...received].sort(([a], [b]) => a - b), [[0, message], [1, message], [2, message]]);
-    });
+        assert.deepEqual([...finished].sort(), [0, 1, 2]);
+        assert.deepEqual(
+          [...received].sort(([a], [b]) => a - b),
+          [
+            [0, message],
+            [1, message],
+            [2, message],
+          ],
+        );
+      },
+    );
 
-    test('a handler error rejects the broadcast with its code; the other workers still apply it', BROKER_TEST, async (t) => {
-      const applied: number[] = [];
-      const brokers = await startCluster(t, factory, 3, (worker) => async () => {
-        if (worker === 2) throw new ViaductError('VIA_ERR_OBJECT_IN_USE', 'worker 2 cannot apply this');
-        await delay(10);
-        applied.push(worker);
-      });
-      await assert.rejects(brokers[0]!.broadcast({ action: 'conformance.fail' }), { name: 'ViaductError', code: 'VIA_ERR_OBJECT_IN_USE', message: /worker 2 cannot apply this/ });
-      await waitFor(() => applied.length === 2, 2000);
-      assert.deepEqual([...applied].sort(), [0, 1]);
-    });
+    test(
+      'a handler error rejects the broadcast with its code; the other workers still apply it',
+      BROKER_TEST,
+      async (t) => {
+        const applied: number[] = [];
+        const brokers = await startCluster(t, factory, 3, (worker) => async () => {
+          if (worker === 2) throw new ViaductError('VIA_ERR_OBJECT_IN_USE', 'worker 2 cannot apply this');
+          await delay(10);
+          applied.push(worker);
+        });
+        await assert.rejects(brokers[0]!.broadcast({ action: 'conformance.fail' }), {
+          name: 'ViaductError',
+          code: 'VIA_ERR_OBJECT_IN_USE',
+          message: /worker 2 cannot apply this/,
+        });
+        await waitFor(() => applied.length === 2, 2000);
+        assert.deepEqual([...applied].sort(), [0, 1]);
+      },
+    );
 
     test('dispatch reaches exactly one worker and resolves with its result', BROKER_TEST, async (t) => {
       const calls: Array<{ worker: number; n: number }> = [];
@@ -75,7 +94,9 @@ export function runBrokerConformance(name: string, factory: BrokerClusterFactory
         return { worker, doubled: n * 2 };
       });
       const numbers = [1, 2, 3, 4, 5, 6];
-      const results = await Promise.all(numbers.map((n) => brokers[n % 3]!.dispatch({ action: 'conformance.double', n })));
+      const results = await Promise.all(
+        numbers.map((n) => brokers[n % 3]!.dispatch({ action: 'conformance.double', n })),
+      );
 
       // Late duplicates would show up after the dispatches resolved.
       await delay(50);
@@ -87,30 +108,44 @@ export function runBrokerConformance(name: string, factory: BrokerClusterFactory
       assert.equal(calls.length, numbers.length);
     });
 
-    test('a dispatch whose handler throws rejects with the error\'s code', BROKER_TEST, async (t) => {
+    test("a dispatch whose handler throws rejects with the error's code", BROKER_TEST, async (t) => {
       const brokers = await startCluster(t, factory, 2, () => async (message) => {
         throw new ViaductError('VIA_ERR_VALIDATION', `cannot handle ${String(message.what)}`);
       });
-      await assert.rejects(brokers[1]!.dispatch({ action: 'conformance.refuse', what: 'this' }), { name: 'ViaductError', code: 'VIA_ERR_VALIDATION', message: /cannot handle this/ });
+      await assert.rejects(brokers[1]!.dispatch({ action: 'conformance.refuse', what: 'this' }), {
+        name: 'ViaductError',
+        code: 'VIA_ERR_VALIDATION',
+        message: /cannot handle this/,
+      });
     });
 
-    test('messages delivered before ready() are held, applied by ready(), and a broadcast waits for them', BROKER_TEST, async (t) => {
-      const applied: number[] = [];
-      const brokers = await startCluster(t, factory, 2, (worker) => async () => {
-        applied.push(worker);
-      }, [0]);
-      let settled = false;
-      const broadcast = brokers[0]!.broadcast({ action: 'conformance.held' }).finally(() => (settled = true));
+    test(
+      'messages delivered before ready() are held, applied by ready(), and a broadcast waits for them',
+      BROKER_TEST,
+      async (t) => {
+        const applied: number[] = [];
+        const brokers = await startCluster(
+          t,
+          factory,
+          2,
+          (worker) => async () => {
+            applied.push(worker);
+          },
+          [0],
+        );
+        let settled = false;
+        const broadcast = brokers[0]!.broadcast({ action: 'conformance.held' }).finally(() => (settled = true));
 
-      await waitFor(() => applied.includes(0), 2000);
-      // Time enough for the delivery to reach worker 1, which must keep it until it is ready.
-      await delay(100);
-      assert.deepEqual(applied, [0]);
-      assert.equal(settled, false, 'the broadcast resolved before every worker applied it');
+        await waitFor(() => applied.includes(0), 2000);
+        // Time enough for the delivery to reach worker 1, which must keep it until it is ready.
+        await delay(100);
+        assert.deepEqual(applied, [0]);
+        assert.equal(settled, false, 'the broadcast resolved before every worker applied it');
 
-      await brokers[1]!.ready();
-      assert.deepEqual(applied, [0, 1], 'ready() must apply what was held');
-      await broadcast;
-    });
+        await brokers[1]!.ready();
+        assert.deepEqual(applied, [0, 1], 'ready() must apply what was held');
+        await broadcast;
+      },
+    );
   });
 }

@@ -46,7 +46,10 @@ export function runOutgoingConformance(spec: OutgoingConformanceSpec): void {
     const name = `conf-${spec.facade}`;
 
     const call = async (connection = name, worker = 0): Promise<{ status: number; body: unknown }> => {
-      const response = await fetch(`${cluster.urls[worker]}/conformance`, { method: 'POST', body: JSON.stringify({ connection }) });
+      const response = await fetch(`${cluster.urls[worker]}/conformance`, {
+        method: 'POST',
+        body: JSON.stringify({ connection }),
+      });
       return { status: response.status, body: await response.json() };
     };
 
@@ -69,7 +72,11 @@ export default class Conformance extends Service {
 }
 `;
       assert.equal((await cluster.admin('viaduct.service.deploy', { file: 'conformance.ts', source })).status, 200);
-      assert.equal((await cluster.admin('viaduct.channel.rest.create', { name: 'conformance', path: '/conformance', service })).status, 200);
+      assert.equal(
+        (await cluster.admin('viaduct.channel.rest.create', { name: 'conformance', path: '/conformance', service }))
+          .status,
+        200,
+      );
     });
 
     after(async () => {
@@ -80,7 +87,10 @@ export default class Conformance extends Service {
 
     test('create, then a service uses it on every worker; ping answers', async (t) => {
       if (skip !== undefined) return t.skip(skip);
-      const created = await cluster.admin(`viaduct.${spec.type}.create`, spec.config(name, { host: '127.0.0.1', port: proxy.port }));
+      const created = await cluster.admin(
+        `viaduct.${spec.type}.create`,
+        spec.config(name, { host: '127.0.0.1', port: proxy.port }),
+      );
       assert.equal(created.status, 200, JSON.stringify(created.body));
       for (const worker of [0, 1]) assert.deepEqual(await call(name, worker), { status: 200, body: spec.expected });
       const ping = await cluster.admin<{ name: string; ms: number }>(`viaduct.${spec.type}.ping`, { name });
@@ -93,7 +103,8 @@ export default class Conformance extends Service {
       const list = await cluster.admin<Array<Record<string, unknown>>>(`viaduct.${spec.type}.get-list`);
       assert.equal(list.status, 200);
       const text = JSON.stringify(list.body);
-      for (const field of ['password', 'secret', 'client_secret', 'passphrase', 'private_key']) assert.ok(!text.includes(`"${field}"`), `${field} is not shown`);
+      for (const field of ['password', 'secret', 'client_secret', 'passphrase', 'private_key'])
+        assert.ok(!text.includes(`"${field}"`), `${field} is not shown`);
     });
 
     test('edit: the new connection serves and the old one is closed', async (t) => {
@@ -131,7 +142,10 @@ export default class Conformance extends Service {
       if (skip !== undefined) return t.skip(skip);
       await proxy.stop();
       const late = `${name}-late`;
-      const created = await cluster.admin(`viaduct.${spec.type}.create`, spec.config(late, { host: '127.0.0.1', port: proxy.port }));
+      const created = await cluster.admin(
+        `viaduct.${spec.type}.create`,
+        spec.config(late, { host: '127.0.0.1', port: proxy.port }),
+      );
       assert.equal(created.status, 200, JSON.stringify(created.body));
       assert.ok((await call(late)).status >= 500);
       await proxy.start();

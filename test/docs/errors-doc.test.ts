@@ -20,7 +20,11 @@ describe('docs/errors.md', () => {
     const missing = Object.keys(errorTable).filter((code) => !rows.has(code));
     assert.deepEqual(missing, [], `codes missing from docs/errors.md: ${missing.join(', ')}`);
     for (const [code, spec] of Object.entries(errorTable)) {
-      assert.equal(rows.get(code), spec.status, `docs/errors.md gives ${code} the status ${rows.get(code)}, the table ${spec.status}`);
+      assert.equal(
+        rows.get(code),
+        spec.status,
+        `docs/errors.md gives ${code} the status ${rows.get(code)}, the table ${spec.status}`,
+      );
     }
   });
 

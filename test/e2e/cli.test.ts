@@ -31,7 +31,17 @@ const SECRETS = { HELLO_PASSWORD: 'pw-e2e', PARTNER_KEY: 'key-e2e' };
 
 describe('the viaduct CLI', () => {
   test('--help on every command, usage errors exit 2 with one line', async () => {
-    for (const command of ['quickstart', 'start', 'stop', 'info', 'deploy', 'undeploy', 'invoke', 'check-config', 'enmasse']) {
+    for (const command of [
+      'quickstart',
+      'start',
+      'stop',
+      'info',
+      'deploy',
+      'undeploy',
+      'invoke',
+      'check-config',
+      'enmasse',
+    ]) {
       const help = await cli([command, '--help']);
       assert.equal(help.code, 0, command);
       assert.match(help.stdout, new RegExp(`^Usage: viaduct ${command}`), command);
@@ -45,9 +55,15 @@ describe('the viaduct CLI', () => {
       [['quickstart', '/tmp/x', '--workers', 'many'], /--workers must be a whole number/],
       [['frobnicate'], /unknown command frobnicate/],
       [['invoke', 'x', '--env', '/tmp/x', '--payload', '{bad'], /--payload is not valid JSON/],
-      [['outgoing', 'sql', 'create', '--url', 'sqlite:a.db', '--env', '/tmp/x'], /Unknown option '--url'; a connection's fields go in --data as one JSON object, e\.g\. --data/],
+      [
+        ['outgoing', 'sql', 'create', '--url', 'sqlite:a.db', '--env', '/tmp/x'],
+        /Unknown option '--url'; a connection's fields go in --data as one JSON object, e\.g\. --data/,
+      ],
       [['outgoing', 'sql', 'create', '--data', '[1]', '--env', '/tmp/x'], /--data must be a JSON object/],
-      [['scheduler', 'create', '--service', 'x', '--env', '/tmp/x'], /Unknown option '--service'; a job's fields go in --data/],
+      [
+        ['scheduler', 'create', '--service', 'x', '--env', '/tmp/x'],
+        /Unknown option '--service'; a job's fields go in --data/,
+      ],
       [['scheduler', 'create', '--data', '{bad', '--env', '/tmp/x'], /--data is not valid JSON/],
     ] as const) {
       const result = await cli([...args]);
@@ -93,7 +109,10 @@ describe('an environment, end to end', () => {
     assert.equal(good.code, 0, good.stdout + good.stderr);
     const brokenDir = path.join(await tempDir(), 'broken');
     await cli(['quickstart', brokenDir, '--port', String(await freePort())]);
-    await writeFile(path.join(brokenDir, 'viaduct.yaml'), 'odb: sqlite:odb.sqlite\nservers:\n  - name: s1\n    port: nope\n');
+    await writeFile(
+      path.join(brokenDir, 'viaduct.yaml'),
+      'odb: sqlite:odb.sqlite\nservers:\n  - name: s1\n    port: nope\n',
+    );
     const broken = await cli(['check-config', brokenDir]);
     await rm(path.dirname(brokenDir), { recursive: true, force: true });
     assert.equal(broken.code, 1);
@@ -103,7 +122,9 @@ describe('an environment, end to end', () => {
   test('start, deploy, invoke, configure with enmasse, call the channels', async () => {
     const started = await cli(['start', dir]);
     assert.equal(started.code, 0, started.stderr);
-    const info = JSON.parse((await cli(['info', dir, '--json'])).stdout) as { servers: Array<{ running: boolean; workers: Array<{ pid: number }> }> };
+    const info = JSON.parse((await cli(['info', dir, '--json'])).stdout) as {
+      servers: Array<{ running: boolean; workers: Array<{ pid: number }> }>;
+    };
     assert.equal(info.servers[0]!.running, true);
     assert.equal(info.servers[0]!.workers.length, 2);
 
@@ -125,7 +146,11 @@ describe('an environment, end to end', () => {
     assert.match(reimported.stdout, /0 created, 0 updated, 4 unchanged/);
 
     const basic = `Basic ${Buffer.from('client1:pw-e2e').toString('base64')}`;
-    const hello = await fetch(`${url}/api/hello`, { method: 'POST', headers: { authorization: basic }, body: '{"name":"Bob"}' });
+    const hello = await fetch(`${url}/api/hello`, {
+      method: 'POST',
+      headers: { authorization: basic },
+      body: '{"name":"Bob"}',
+    });
     assert.equal(hello.status, 200);
     assert.deepEqual(await hello.json(), { hello: 'Bob' });
     assert.equal((await fetch(`${url}/api/hello`, { method: 'POST', body: '{}' })).status, 401);
@@ -140,24 +165,32 @@ describe('an environment, end to end', () => {
 
   test('the Hello service also deploys as .js; a broken file exits 1 with its location and changes nothing', async () => {
     const js = path.join(path.dirname(dir), 'hello2.js');
-    await writeFile(js, HELLO_SOURCE.replace(' as { name?: string } | undefined', '').replace("'demo.hello'", "'demo.hello-js'"));
+    await writeFile(
+      js,
+      HELLO_SOURCE.replace(' as { name?: string } | undefined', '').replace("'demo.hello'", "'demo.hello-js'"),
+    );
     const deployed = await cli(['deploy', js, '--env', dir]);
     assert.equal(deployed.code, 0, deployed.stderr);
     assert.deepEqual(JSON.parse((await cli(['invoke', 'demo.hello-js', '--env', dir])).stdout), { hello: 'partner' });
 
     const broken = path.join(path.dirname(dir), 'hello.ts');
-    await writeFile(broken, HELLO_SOURCE.replace("{ hello: name }", '{ hello: name ]'));
+    await writeFile(broken, HELLO_SOURCE.replace('{ hello: name }', '{ hello: name ]'));
     const refused = await cli(['deploy', broken, '--env', dir]);
     assert.equal(refused.code, 1);
     assert.match(refused.stderr, /^error VIA_ERR_DEPLOY_COMPILE: hello\.ts:8:\d+: /);
     const logged = /hello\.ts:8:\d+.*Deployment refused/;
     await waitFor(async () => logged.test(await readFile(path.join(dir, 'logs', 'server1.log'), 'utf8')), 5_000);
-    assert.deepEqual(JSON.parse((await cli(['invoke', 'demo.hello', '--payload', '{"name":"still"}', '--env', dir])).stdout), { hello: 'still' });
+    assert.deepEqual(
+      JSON.parse((await cli(['invoke', 'demo.hello', '--payload', '{"name":"still"}', '--env', dir])).stdout),
+      { hello: 'still' },
+    );
   });
 
-  test('invoke: the service\'s own non-2xx answer prints its status and payload; a coded error its code', async () => {
+  test("invoke: the service's own non-2xx answer prints its status and payload; a coded error its code", async () => {
     const file = path.join(path.dirname(dir), 'answers.ts');
-    await writeFile(file, `import { Service, ViaductError } from 'viaduct';
+    await writeFile(
+      file,
+      `import { Service, ViaductError } from 'viaduct';
 
 export default class Answers extends Service {
   static serviceName = 'demo.answers';
@@ -170,11 +203,15 @@ export default class Answers extends Service {
     this.response.payload = kind === 'error-key' ? { error: 'no such customer' } : undefined;
   }
 }
-`);
+`,
+    );
     assert.equal((await cli(['deploy', file, '--env', dir])).code, 0);
     const own = await cli(['invoke', 'demo.answers', '--payload', '{"kind":"error-key"}', '--env', dir]);
     assert.equal(own.code, 1);
-    assert.equal(own.stderr.trim(), 'error VIA_ERR_SERVICE_FAILED: demo.answers answered with HTTP 404: {"error":"no such customer"}');
+    assert.equal(
+      own.stderr.trim(),
+      'error VIA_ERR_SERVICE_FAILED: demo.answers answered with HTTP 404: {"error":"no such customer"}',
+    );
     const empty = await cli(['invoke', 'demo.answers', '--payload', '{"kind":"none"}', '--env', dir]);
     assert.equal(empty.stderr.trim(), 'error VIA_ERR_SERVICE_FAILED: demo.answers answered with HTTP 404: null');
     const coded = await cli(['invoke', 'demo.answers', '--payload', '{"kind":"coded"}', '--env', dir]);
@@ -196,20 +233,29 @@ export default class Answers extends Service {
     assert.match(missing.stderr, /VIA_ERR_MISSING_ENV_VAR: .*PARTNER_KEY/);
 
     const unknown = path.join(base, 'unknown.yaml');
-    await writeFile(unknown, 'channels:\n  rest:\n    - name: first-ok\n      path: /first-ok\n      service: demo.hello\n    - name: bad-one\n      path: /bad\n      service: nope.missing\n');
+    await writeFile(
+      unknown,
+      'channels:\n  rest:\n    - name: first-ok\n      path: /first-ok\n      service: demo.hello\n    - name: bad-one\n      path: /bad\n      service: nope.missing\n',
+    );
     const refused = await cli(['enmasse', 'import', unknown, '--env', dir]);
     assert.equal(refused.code, 1);
     assert.match(refused.stderr, /VIA_ERR_UNKNOWN_REFERENCE: .*bad-one.*nope\.missing/);
     assert.equal((await fetch(`${url}/first-ok`)).status, 404, 'the valid object before the bad one was not applied');
 
     const twice = path.join(base, 'twice.yaml');
-    await writeFile(twice, 'channels:\n  rest:\n    - name: same\n      path: /same-1\n      service: demo.hello\n    - name: same\n      path: /same-2\n      service: demo.hello\n');
+    await writeFile(
+      twice,
+      'channels:\n  rest:\n    - name: same\n      path: /same-1\n      service: demo.hello\n    - name: same\n      path: /same-2\n      service: demo.hello\n',
+    );
     const named = await cli(['enmasse', 'import', twice, '--env', dir]);
     assert.equal(named.code, 1);
     assert.match(named.stderr, /VIA_ERR_ENMASSE: .*names same twice/);
 
     const duplicate = path.join(base, 'dup.yaml');
-    await writeFile(duplicate, 'channels:\n  rest:\n    - name: dup-a\n      path: /dup/{id}\n      service: demo.hello\n    - name: dup-b\n      path: /dup/{key}\n      service: demo.hello\n');
+    await writeFile(
+      duplicate,
+      'channels:\n  rest:\n    - name: dup-a\n      path: /dup/{id}\n      service: demo.hello\n    - name: dup-b\n      path: /dup/{key}\n      service: demo.hello\n',
+    );
     const dup = await cli(['enmasse', 'import', duplicate, '--env', dir]);
     assert.equal(dup.code, 1);
     assert.match(dup.stderr, /VIA_ERR_DUPLICATE_PATH: .*dup-/);
@@ -217,7 +263,10 @@ export default class Answers extends Service {
 
   test('start refuses a port another program holds, and leaves nothing running', async () => {
     const other = path.join(await tempDir(), 'other');
-    assert.equal((await cli(['quickstart', other, '--port', String(port), '--odb', 'sqlite:data/nested/odb.sqlite'])).code, 0);
+    assert.equal(
+      (await cli(['quickstart', other, '--port', String(port), '--odb', 'sqlite:data/nested/odb.sqlite'])).code,
+      0,
+    );
     const refused = await cli(['start', other]);
     await rm(path.dirname(other), { recursive: true, force: true });
     assert.equal(refused.code, 1);
@@ -232,7 +281,11 @@ export default class Answers extends Service {
     assert.equal(info.servers[0]!.running, false);
     assert.equal((await cli(['start', dir])).code, 0);
     const basic = `Basic ${Buffer.from('client1:pw-e2e').toString('base64')}`;
-    const hello = await fetch(`${url}/api/hello`, { method: 'POST', headers: { authorization: basic }, body: '{"name":"again"}' });
+    const hello = await fetch(`${url}/api/hello`, {
+      method: 'POST',
+      headers: { authorization: basic },
+      body: '{"name":"again"}',
+    });
     assert.deepEqual(await hello.json(), { hello: 'again' });
     const text = (await cli(['info', dir])).stdout;
     assert.match(text, /server server1: running, primary pid \d+/);

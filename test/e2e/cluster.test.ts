@@ -52,7 +52,9 @@ describe('a 3-server cluster behind HAProxy with the Redis broker', () => {
   let skip: string | undefined;
 
   const run = async (server: string): Promise<RunFile | undefined> =>
-    readFile(path.join(dir, 'run', `${server}.json`), 'utf8').then((t) => JSON.parse(t) as RunFile).catch(() => undefined);
+    readFile(path.join(dir, 'run', `${server}.json`), 'utf8')
+      .then((t) => JSON.parse(t) as RunFile)
+      .catch(() => undefined);
   /** The live servers that act as singleton right now (a killed server's run file is ignored). */
   const singletons = async () => {
     const holders: string[] = [];
@@ -69,19 +71,41 @@ describe('a 3-server cluster behind HAProxy with the Redis broker', () => {
     dir = path.join(await tempDir(), 'cluster');
     const port = await freePort();
     const lbPort = await freePort();
-    const created = await cli(['quickstart', dir, '--servers', '3', '--port', String(port), '--lb-port', String(lbPort), '--workers', '2', '--broker', 'redis://127.0.0.1:6379']);
+    const created = await cli([
+      'quickstart',
+      dir,
+      '--servers',
+      '3',
+      '--port',
+      String(port),
+      '--lb-port',
+      String(lbPort),
+      '--workers',
+      '2',
+      '--broker',
+      'redis://127.0.0.1:6379',
+    ]);
     assert.equal(created.code, 0, created.stderr);
     // Shorter lease timings, so the test sees a takeover in seconds.
     const config = await readFile(path.join(dir, 'viaduct.yaml'), 'utf8');
-    const shortened = config.replace(/renew_interval_ms: \d+/, `renew_interval_ms: ${TIMING.renew_interval_ms}`).replace(/stale_after_ms: \d+/, `stale_after_ms: ${TIMING.stale_after_ms}`);
+    const shortened = config
+      .replace(/renew_interval_ms: \d+/, `renew_interval_ms: ${TIMING.renew_interval_ms}`)
+      .replace(/stale_after_ms: \d+/, `stale_after_ms: ${TIMING.stale_after_ms}`);
     assert.notEqual(shortened, config);
     await writeFile(path.join(dir, 'viaduct.yaml'), shortened);
     const started = await cli(['start', dir], { env: { PATH: `${process.env.PATH}:/usr/sbin:/sbin` } });
     assert.equal(started.code, 0, started.stderr + started.stdout);
     lbUrl = `http://127.0.0.1:${lbPort}`;
     await writeFile(path.join(dir, 'pickup', 'server3', 'hello.ts'), HELLO_SOURCE);
-    await writeFile(path.join(dir, 'hello.yaml'), 'channels:\n  rest:\n    - name: hello\n      path: /hello\n      service: demo.hello\n');
-    await waitFor(async () => (await cli(['enmasse', 'import', path.join(dir, 'hello.yaml'), '--env', dir])).code === 0, 15_000, 300);
+    await writeFile(
+      path.join(dir, 'hello.yaml'),
+      'channels:\n  rest:\n    - name: hello\n      path: /hello\n      service: demo.hello\n',
+    );
+    await waitFor(
+      async () => (await cli(['enmasse', 'import', path.join(dir, 'hello.yaml'), '--env', dir])).code === 0,
+      15_000,
+      300,
+    );
     await waitFor(async () => (await fetch(`${lbUrl}/hello`).catch(() => undefined))?.status === 200, 15_000);
   });
 
@@ -91,11 +115,12 @@ describe('a 3-server cluster behind HAProxy with the Redis broker', () => {
     await rm(path.dirname(dir), { recursive: true, force: true });
   });
 
-  test('a deployment dropped into one server\'s pickup is served by every server', async (t) => {
+  test("a deployment dropped into one server's pickup is served by every server", async (t) => {
     if (skip !== undefined) return t.skip(skip);
     const { config } = { config: await readFile(path.join(dir, 'viaduct.yaml'), 'utf8') };
     const ports = [...config.matchAll(/port: (\d+)/g)].map((m) => Number(m[1])).slice(0, 3);
-    for (const port of ports) assert.deepEqual(await (await fetch(`http://127.0.0.1:${port}/hello`)).json(), { hello: 'partner' });
+    for (const port of ports)
+      assert.deepEqual(await (await fetch(`http://127.0.0.1:${port}/hello`)).json(), { hello: 'partner' });
   });
 
   test('kill -9 of servers under load: >= 99.9% succeed, none hangs; the singleton moves once; the server rejoins', async (t) => {
@@ -118,10 +143,14 @@ describe('a 3-server cluster behind HAProxy with the Redis broker', () => {
       const killedAt = Date.now();
       // Another server: right after the signal, the killed one may still be exiting and its run
       // file still names it the holder.
-      await waitFor(async () => {
-        const holders = await singletons();
-        return holders.length === 1 && holders[0] !== first;
-      }, 10_000, 50);
+      await waitFor(
+        async () => {
+          const holders = await singletons();
+          return holders.length === 1 && holders[0] !== first;
+        },
+        10_000,
+        50,
+      );
       const takeover = Date.now() - killedAt;
       assert.ok(takeover <= TIMING.stale_after_ms + TIMING.renew_interval_ms + 1_000, `took over in ${takeover} ms`);
       await new Promise((r) => setTimeout(r, 1_000));
@@ -136,22 +165,32 @@ describe('a 3-server cluster behind HAProxy with the Redis broker', () => {
 
     // The lease generations recorded: one holder each, numbered without gaps.
     const db = new Database(path.join(dir, 'odb.sqlite'), { readonly: true });
-    const history = db.prepare('SELECT generation, holder FROM singleton_history ORDER BY generation').all() as Array<{ generation: number; holder: string }>;
+    const history = db.prepare('SELECT generation, holder FROM singleton_history ORDER BY generation').all() as Array<{
+      generation: number;
+      holder: string;
+    }>;
     db.close();
     const generations = history.map((h) => h.generation);
-    assert.deepEqual(generations, generations.map((_, i) => generations[0]! + i));
+    assert.deepEqual(
+      generations,
+      generations.map((_, i) => generations[0]! + i),
+    );
     assert.ok(history.at(-1)!.generation > firstGeneration);
     assert.ok(!history.at(-1)!.holder.startsWith(`${first}@`));
 
     // The killed servers start again, rejoin and take traffic.
     const restarted = await cli(['start', dir], { env: { PATH: `${process.env.PATH}:/usr/sbin:/sbin` } });
     assert.equal(restarted.code, 0, restarted.stderr);
-    await waitFor(async () => {
-      const status = await cli(['lb', 'status', '--env', dir, '--json']);
-      if (status.code !== 0) return false;
-      const servers = JSON.parse(status.stdout) as Array<{ name: string; state: string }>;
-      return SERVERS.every((s) => servers.some((x) => x.name === s && x.state === 'UP'));
-    }, 20_000, 250);
+    await waitFor(
+      async () => {
+        const status = await cli(['lb', 'status', '--env', dir, '--json']);
+        if (status.code !== 0) return false;
+        const servers = JSON.parse(status.stdout) as Array<{ name: string; state: string }>;
+        return SERVERS.every((s) => servers.some((x) => x.name === s && x.state === 'UP'));
+      },
+      20_000,
+      250,
+    );
     const pids = new Set<unknown>();
     for (let i = 0; i < 12; i++) {
       const response = await fetch(`${lbUrl}/viaduct/ping`);
@@ -166,14 +205,34 @@ describe('a 3-server cluster behind HAProxy with the Redis broker', () => {
     const joinDir = path.join(path.dirname(dir), 'node4');
     const port = await freePort();
     const created = await cli([
-      'create', 'server', joinDir,
-      '--odb', `sqlite://${path.join(dir, 'odb.sqlite')}`,
-      '--broker', 'redis://127.0.0.1:6379',
-      '--key', path.join(dir, 'secrets', 'secret.key'),
-      '--name', 'server4', '--port', String(port), '--workers', '1',
+      'create',
+      'server',
+      joinDir,
+      '--odb',
+      `sqlite://${path.join(dir, 'odb.sqlite')}`,
+      '--broker',
+      'redis://127.0.0.1:6379',
+      '--key',
+      path.join(dir, 'secrets', 'secret.key'),
+      '--name',
+      'server4',
+      '--port',
+      String(port),
+      '--workers',
+      '1',
     ]);
     assert.equal(created.code, 0, created.stderr);
-    const wrongKey = await cli(['create', 'server', `${joinDir}-bad`, '--odb', `sqlite://${path.join(dir, 'odb.sqlite')}`, '--broker', 'redis://127.0.0.1:6379', '--key', path.join(joinDir, 'viaduct.yaml')]);
+    const wrongKey = await cli([
+      'create',
+      'server',
+      `${joinDir}-bad`,
+      '--odb',
+      `sqlite://${path.join(dir, 'odb.sqlite')}`,
+      '--broker',
+      'redis://127.0.0.1:6379',
+      '--key',
+      path.join(joinDir, 'viaduct.yaml'),
+    ]);
     assert.equal(wrongKey.code, 1);
     assert.match(wrongKey.stderr, /VIA_ERR_SECRET_KEY/);
     try {
@@ -182,22 +241,38 @@ describe('a 3-server cluster behind HAProxy with the Redis broker', () => {
       assert.deepEqual(await (await fetch(`http://127.0.0.1:${port}/hello`)).json(), { hello: 'partner' });
       const inLb = async (state: string) => {
         const status = await cli(['lb', 'status', '--env', dir, '--json']);
-        return status.code === 0 && (JSON.parse(status.stdout) as Array<{ name: string; state: string }>).some((x) => x.name === 'server4' && x.state === state);
+        return (
+          status.code === 0 &&
+          (JSON.parse(status.stdout) as Array<{ name: string; state: string }>).some(
+            (x) => x.name === 'server4' && x.state === state,
+          )
+        );
       };
       await waitFor(() => inLb('UP'), 15_000, 250);
       // Balanced in once its first health check passes: within a few seconds it takes a share.
-      await waitFor(async () => {
-        const seen = new Set<string>();
-        for (let i = 0; i < 8; i++) seen.add(((await (await fetch(`${lbUrl}/viaduct/ping`)).json()) as { server: string }).server);
-        return seen.has('server4');
-      }, 10_000, 200);
+      await waitFor(
+        async () => {
+          const seen = new Set<string>();
+          for (let i = 0; i < 8; i++)
+            seen.add(((await (await fetch(`${lbUrl}/viaduct/ping`)).json()) as { server: string }).server);
+          return seen.has('server4');
+        },
+        10_000,
+        200,
+      );
     } finally {
       await cli(['stop', joinDir]);
     }
     // Gone from the cluster's presence table, it leaves the load balancer too.
-    await waitFor(async () => {
-      const status = await cli(['lb', 'status', '--env', dir, '--json']);
-      return status.code === 0 && !(JSON.parse(status.stdout) as Array<{ name: string }>).some((x) => x.name === 'server4');
-    }, 15_000, 250);
+    await waitFor(
+      async () => {
+        const status = await cli(['lb', 'status', '--env', dir, '--json']);
+        return (
+          status.code === 0 && !(JSON.parse(status.stdout) as Array<{ name: string }>).some((x) => x.name === 'server4')
+        );
+      },
+      15_000,
+      250,
+    );
   });
 });

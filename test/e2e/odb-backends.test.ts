@@ -59,15 +59,43 @@ for (const backend of backends) {
       const url = await backend.createDatabase(db);
       const env = await startEnv({ workers: 2, odb: url });
       try {
-        assert.equal((await env.admin('viaduct.service.deploy', { file: 'hello.ts', source: HELLO_SOURCE })).status, 200);
-        assert.equal((await env.admin('viaduct.security.basic-auth.create', { name: 'db-auth', username: 'u', password: 'very-secret-pw' })).status, 200);
-        assert.equal((await env.admin('viaduct.channel.rest.create', { name: 'hello', path: '/hello', service: 'demo.hello', security: 'db-auth' })).status, 200);
+        assert.equal(
+          (await env.admin('viaduct.service.deploy', { file: 'hello.ts', source: HELLO_SOURCE })).status,
+          200,
+        );
+        assert.equal(
+          (
+            await env.admin('viaduct.security.basic-auth.create', {
+              name: 'db-auth',
+              username: 'u',
+              password: 'very-secret-pw',
+            })
+          ).status,
+          200,
+        );
+        assert.equal(
+          (
+            await env.admin('viaduct.channel.rest.create', {
+              name: 'hello',
+              path: '/hello',
+              service: 'demo.hello',
+              security: 'db-auth',
+            })
+          ).status,
+          200,
+        );
         const auth = { authorization: `Basic ${Buffer.from('u:very-secret-pw').toString('base64')}` };
-        assert.deepEqual(await (await fetch(`${env.url}/hello`, { method: 'POST', headers: auth, body: '{"name":"db"}' })).json(), { hello: 'db' });
+        assert.deepEqual(
+          await (await fetch(`${env.url}/hello`, { method: 'POST', headers: auth, body: '{"name":"db"}' })).json(),
+          { hello: 'db' },
+        );
 
         assert.equal((await cli(['stop', env.dir])).code, 0);
         assert.equal((await cli(['start', env.dir])).code, 0);
-        assert.deepEqual(await (await fetch(`${env.url}/hello`, { method: 'POST', headers: auth, body: '{"name":"again"}' })).json(), { hello: 'again' });
+        assert.deepEqual(
+          await (await fetch(`${env.url}/hello`, { method: 'POST', headers: auth, body: '{"name":"again"}' })).json(),
+          { hello: 'again' },
+        );
         const check = await cli(['check-config', env.dir]);
         assert.equal(check.code, 0, check.stdout);
 

@@ -73,16 +73,23 @@ describe('the scheduler in a 2-server cluster with the Redis broker', () => {
   let auth: string;
 
   const run = async (server: string): Promise<RunFile | undefined> =>
-    readFile(path.join(dir, 'run', `${server}.json`), 'utf8').then((t) => JSON.parse(t) as RunFile).catch(() => undefined);
+    readFile(path.join(dir, 'run', `${server}.json`), 'utf8')
+      .then((t) => JSON.parse(t) as RunFile)
+      .catch(() => undefined);
   const singleton = async (): Promise<{ server: string; generation: number } | undefined> => {
     for (const server of SERVERS) {
       const state = await run(server);
-      if (state !== undefined && isRunning(state.primaryPid) && state.singleton.holder) return { server, generation: state.singleton.generation! };
+      if (state !== undefined && isRunning(state.primaryPid) && state.singleton.holder)
+        return { server, generation: state.singleton.generation! };
     }
     return undefined;
   };
   const admin = async (service: string, payload: unknown, base = api) => {
-    const response = await fetch(`${base}/viaduct/api/invoke/${service}`, { method: 'POST', headers: { authorization: auth }, body: JSON.stringify(payload) });
+    const response = await fetch(`${base}/viaduct/api/invoke/${service}`, {
+      method: 'POST',
+      headers: { authorization: auth },
+      body: JSON.stringify(payload),
+    });
     const body = (await response.json()) as unknown;
     assert.equal(response.status, 200, `${service}: ${JSON.stringify(body)}`);
     return body;
@@ -93,12 +100,30 @@ describe('the scheduler in a 2-server cluster with the Redis broker', () => {
     if (skip !== undefined) return;
     dir = path.join(await tempDir(), 'cluster');
     const port = (basePort = await freePorts(SERVERS.length));
-    const created = await cli(['quickstart', dir, '--servers', String(SERVERS.length), '--port', String(port), '--lb-port', String(await freePort()), '--workers', '1', '--broker', 'redis://127.0.0.1:6379']);
+    const created = await cli([
+      'quickstart',
+      dir,
+      '--servers',
+      String(SERVERS.length),
+      '--port',
+      String(port),
+      '--lb-port',
+      String(await freePort()),
+      '--workers',
+      '1',
+      '--broker',
+      'redis://127.0.0.1:6379',
+    ]);
     assert.equal(created.code, 0, created.stderr);
     // The singleton moves 4 to 5 s after its death: long enough for fire times to be missed (not
     // merely late), short enough for a test.
     const config = await readFile(path.join(dir, 'viaduct.yaml'), 'utf8');
-    await writeFile(path.join(dir, 'viaduct.yaml'), config.replace(/renew_interval_ms: \d+/, 'renew_interval_ms: 1000').replace(/stale_after_ms: \d+/, 'stale_after_ms: 4000'));
+    await writeFile(
+      path.join(dir, 'viaduct.yaml'),
+      config
+        .replace(/renew_interval_ms: \d+/, 'renew_interval_ms: 1000')
+        .replace(/stale_after_ms: \d+/, 'stale_after_ms: 4000'),
+    );
     const started = await cli(['start', dir], { env: PATH_WITH_SBIN });
     assert.equal(started.code, 0, started.stderr + started.stdout);
     auth = `Basic ${Buffer.from(`admin:${(await readFile(path.join(dir, 'secrets', 'admin.password'), 'utf8')).trim()}`).toString('base64')}`;
@@ -112,7 +137,7 @@ describe('the scheduler in a 2-server cluster with the Redis broker', () => {
     await rm(path.dirname(dir), { recursive: true, force: true });
   });
 
-  test('kill -9 of the singleton while jobs run: no fire time runs twice, and the missed ones follow each job\'s policy', async (t) => {
+  test("kill -9 of the singleton while jobs run: no fire time runs twice, and the missed ones follow each job's policy", async (t) => {
     if (skip !== undefined) return t.skip(skip);
     const first = (await singleton())!;
     // Jobs are managed through a server that will survive.
@@ -121,7 +146,13 @@ describe('the scheduler in a 2-server cluster with the Redis broker', () => {
     api = `http://127.0.0.1:${basePort + survivor}`;
     await admin('viaduct.service.deploy', { file: 'tick.ts', source: TICK_SOURCE });
     for (const policy of ['one', 'all', 'none']) {
-      await admin('viaduct.scheduler.job.create', { name: `every-second-${policy}`, service: 'test.tick', type: 'interval', interval: { seconds: 1 }, catch_up: policy });
+      await admin('viaduct.scheduler.job.create', {
+        name: `every-second-${policy}`,
+        service: 'test.tick',
+        type: 'interval',
+        interval: { seconds: 1 },
+        catch_up: policy,
+      });
     }
     await new Promise((r) => setTimeout(r, 3_500));
 
@@ -132,7 +163,10 @@ describe('the scheduler in a 2-server cluster with the Redis broker', () => {
     await new Promise((r) => setTimeout(r, 4_000));
     const end = Date.now();
 
-    const ticks = (await readFile(path.join(dir, 'ticks.log'), 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l) as { pid: number; job: string; plannedAt: string });
+    const ticks = (await readFile(path.join(dir, 'ticks.log'), 'utf8'))
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { pid: number; job: string; plannedAt: string });
     const db = new Database(path.join(dir, 'odb.sqlite'), { readonly: true });
     try {
       for (const policy of ['one', 'all', 'none']) {
@@ -141,7 +175,11 @@ describe('the scheduler in a 2-server cluster with the Redis broker', () => {
         assert.equal(new Set(invoked).size, invoked.length, `${job}: a fire time ran twice`);
 
         // The ledger: every fire time claimed, with the generation of the scheduler that planned it.
-        const rows = db.prepare("select planned_at, run_trigger, generation from scheduler_run where job_name = ? and manual = 0 and planned_at < ? order by planned_at").all(job, new Date(end - 1_500).toISOString()) as LedgerRow[];
+        const rows = db
+          .prepare(
+            'select planned_at, run_trigger, generation from scheduler_run where job_name = ? and manual = 0 and planned_at < ? order by planned_at',
+          )
+          .all(job, new Date(end - 1_500).toISOString()) as LedgerRow[];
         const seconds = rows.map((r) => Date.parse(r.planned_at) / 1_000);
         const missing: number[] = [];
         for (let s = seconds[0]!; s <= seconds.at(-1)!; s++) if (!seconds.includes(s)) missing.push(s);
@@ -149,7 +187,10 @@ describe('the scheduler in a 2-server cluster with the Redis broker', () => {
         // A fire time the old singleton planned is never claimed once the new one planned any.
         const firstNew = rows.findIndex((r) => r.generation === second.generation);
         assert.ok(firstNew > 0, `${job}: runs before and after the takeover`);
-        assert.ok(rows.slice(firstNew).every((r) => r.generation === second.generation), `${job}: a stale generation ran after the takeover`);
+        assert.ok(
+          rows.slice(firstNew).every((r) => r.generation === second.generation),
+          `${job}: a stale generation ran after the takeover`,
+        );
         assert.ok(rows.slice(0, firstNew).every((r) => r.generation === first.generation));
         const story = `${job}: ${rows.map((r) => `${r.planned_at.slice(17, 19)}${r.run_trigger === 'catch-up' ? '(catch-up)' : ''}/g${r.generation}`).join(' ')}`;
         t.diagnostic(story);
@@ -160,15 +201,27 @@ describe('the scheduler in a 2-server cluster with the Redis broker', () => {
           // The outage is one stretch of missed seconds; `one` runs one catch-up for the newest of
           // them (so it is not missing), `none` runs none.
           assert.ok(missing.length >= 1, `the outage left a gap: ${story}`);
-          assert.equal(missing.at(-1)! - missing[0]! + 1, missing.length, `the missing seconds are one stretch: ${story}`);
+          assert.equal(
+            missing.at(-1)! - missing[0]! + 1,
+            missing.length,
+            `the missing seconds are one stretch: ${story}`,
+          );
           assert.equal(catchUps.length, policy === 'one' ? 1 : 0, `catch-up runs: ${story}`);
-          if (policy === 'one') assert.equal(Date.parse(catchUps[0]!.planned_at) / 1_000, missing.at(-1)! + 1, `the catch-up run is for the newest missed fire time: ${story}`);
+          if (policy === 'one')
+            assert.equal(
+              Date.parse(catchUps[0]!.planned_at) / 1_000,
+              missing.at(-1)! + 1,
+              `the catch-up run is for the newest missed fire time: ${story}`,
+            );
         }
         assert.ok(seconds.at(-1)! * 1_000 >= end - 3_000, `${job}: the schedule goes on after the takeover`);
       }
     } finally {
       db.close();
     }
-    assert.ok(new Set(ticks.map((tick) => tick.pid)).size >= 3, 'runs went to the workers (and spares) of both servers');
+    assert.ok(
+      new Set(ticks.map((tick) => tick.pid)).size >= 3,
+      'runs went to the workers (and spares) of both servers',
+    );
   });
 });

@@ -32,8 +32,14 @@ describe('server processes', () => {
     env = await startEnv({ workers: 2 });
     assert.equal((await env.admin('viaduct.service.deploy', { file: 'slow.ts', source: SLOW })).status, 200);
     assert.equal((await env.admin('viaduct.service.deploy', { file: 'hello.ts', source: HELLO_SOURCE })).status, 200);
-    assert.equal((await env.admin('viaduct.channel.rest.create', { name: 'slow', path: '/slow', service: 'test.slow' })).status, 200);
-    assert.equal((await env.admin('viaduct.channel.rest.create', { name: 'hello', path: '/hello', service: 'demo.hello' })).status, 200);
+    assert.equal(
+      (await env.admin('viaduct.channel.rest.create', { name: 'slow', path: '/slow', service: 'test.slow' })).status,
+      200,
+    );
+    assert.equal(
+      (await env.admin('viaduct.channel.rest.create', { name: 'hello', path: '/hello', service: 'demo.hello' })).status,
+      200,
+    );
   });
   after(() => env.stop());
 
@@ -47,32 +53,43 @@ describe('server processes', () => {
     let failures = 0;
     const load = (async () => {
       while (Date.now() - killedAt < 1500) {
-        const response = await fetch(`${env.url}/hello`, { method: 'POST', body: '{"name":"x"}' }).catch(() => undefined);
+        const response = await fetch(`${env.url}/hello`, { method: 'POST', body: '{"name":"x"}' }).catch(
+          () => undefined,
+        );
         if (response?.status !== 200) failures++;
       }
     })();
-    await waitFor(async () => {
-      const now = await runFile(env.dir).catch(() => undefined);
-      return now !== undefined && now.workers.length === 2 && !now.workers.some((w) => w.pid === victim);
-    }, 5_000, 10);
+    await waitFor(
+      async () => {
+        const now = await runFile(env.dir).catch(() => undefined);
+        return now !== undefined && now.workers.length === 2 && !now.workers.some((w) => w.pid === victim);
+      },
+      5_000,
+      10,
+    );
     const replacedIn = Date.now() - killedAt;
     assert.ok(replacedIn < 1000, `replaced in ${replacedIn} ms`);
     await load;
     assert.ok(failures <= 2, `${failures} requests failed while a worker was replaced`);
     const now = await runFile(env.dir);
-    assert.ok(now.workers.some((w) => w.pid === before.spare), 'the loaded spare took the dead worker\'s place');
+    assert.ok(
+      now.workers.some((w) => w.pid === before.spare),
+      "the loaded spare took the dead worker's place",
+    );
     // A new spare boots behind it, loading the deployed services from the ODB.
     await waitFor(async () => {
       const spare = (await runFile(env.dir)).spare;
       return spare !== null && spare !== before.spare;
     }, 10_000);
-    for (let i = 0; i < 6; i++) assert.equal((await fetch(`${env.url}/hello`, { method: 'POST', body: '{}' })).status, 200);
+    for (let i = 0; i < 6; i++)
+      assert.equal((await fetch(`${env.url}/hello`, { method: 'POST', body: '{}' })).status, 200);
     assert.equal(now.primaryPid, before.primaryPid);
   });
 
   test('a file dropped into pickup/ is deployed; saving it again redeploys; a broken save keeps the old version', async () => {
     const pickup = path.join(env.dir, 'pickup', 'picked.ts');
-    const source = (greeting: string) => `import { Service } from 'viaduct';\nexport default class Picked extends Service {\n  static serviceName = 'test.picked';\n  handle() { this.response.payload = '${greeting}'; }\n}\n`;
+    const source = (greeting: string) =>
+      `import { Service } from 'viaduct';\nexport default class Picked extends Service {\n  static serviceName = 'test.picked';\n  handle() { this.response.payload = '${greeting}'; }\n}\n`;
     await writeFile(pickup, source('first'));
     await waitFor(async () => (await env.admin('test.picked')).body === 'first', 5_000);
     await writeFile(pickup, source('second'));
@@ -91,14 +108,18 @@ describe('server processes', () => {
     const response = await inFlight;
     assert.equal(response.status, 200);
     assert.deepEqual(await response.json(), { done: true });
-    await waitFor(() => {
-      try {
-        process.kill(primaryPid, 0);
-        return false;
-      } catch {
-        return true;
-      }
-    }, 15_000, 50);
+    await waitFor(
+      () => {
+        try {
+          process.kill(primaryPid, 0);
+          return false;
+        } catch {
+          return true;
+        }
+      },
+      15_000,
+      50,
+    );
     await assert.rejects(fetch(`${env.url}/hello`, { method: 'POST', body: '{}' }));
   });
 });
@@ -112,7 +133,10 @@ describe('the foreground server', () => {
     let output = '';
     child.stdout.on('data', (d: Buffer) => (output += d.toString()));
     try {
-      await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/viaduct/ping`).catch(() => undefined))?.status === 200, 10_000);
+      await waitFor(
+        async () => (await fetch(`http://127.0.0.1:${port}/viaduct/ping`).catch(() => undefined))?.status === 200,
+        10_000,
+      );
       assert.match(output, new RegExp(`http://127\\.0\\.0\\.1:${port}`));
       assert.match(output, /admin user: +admin/);
       assert.match(output, /admin\.password/);

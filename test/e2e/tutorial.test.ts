@@ -109,7 +109,12 @@ describe('the tutorial: a REST channel, a service that calls a REST and an SQL c
   test('deploy, configure with enmasse, call: the answer combines both systems; every outgoing call is logged with the cid', async (t) => {
     if (skip !== undefined) return t.skip(skip);
     const base = path.dirname(env.dir);
-    const files = { 'crm-stand-in.ts': CRM_STAND_IN, 'crm-stand-in.yaml': STAND_IN_CONFIG, 'get-customer.ts': GET_CUSTOMER, 'tutorial.yaml': CONFIG };
+    const files = {
+      'crm-stand-in.ts': CRM_STAND_IN,
+      'crm-stand-in.yaml': STAND_IN_CONFIG,
+      'get-customer.ts': GET_CUSTOMER,
+      'tutorial.yaml': CONFIG,
+    };
     for (const [file, text] of Object.entries(files)) await writeFile(path.join(base, file), text);
     const run = async (args: string[], env?: Record<string, string>): Promise<void> => {
       const result = await cli(args, env === undefined ? undefined : { env });
@@ -118,7 +123,10 @@ describe('the tutorial: a REST channel, a service that calls a REST and an SQL c
     // Step 0: the CRM stand-in.
     await run(['deploy', path.join(base, 'crm-stand-in.ts'), '--env', env.dir]);
     await run(['enmasse', 'import', path.join(base, 'crm-stand-in.yaml'), '--env', env.dir]);
-    assert.deepEqual(await (await fetch(`${env.url}/crm-stand-in/customers/1`)).json(), { id: 1, name: 'Ada Lovelace' });
+    assert.deepEqual(await (await fetch(`${env.url}/crm-stand-in/customers/1`)).json(), {
+      id: 1,
+      name: 'Ada Lovelace',
+    });
     // Steps 1 and 2.
     await run(['deploy', path.join(base, 'get-customer.ts'), '--env', env.dir]);
     await run(['enmasse', 'import', path.join(base, 'tutorial.yaml'), '--env', env.dir], {
@@ -139,7 +147,8 @@ describe('the tutorial: a REST channel, a service that calls a REST and an SQL c
     assert.equal(ping.code, 0, ping.stderr);
 
     const log = path.join(env.dir, 'logs', 'server1.log');
-    const lines = async () => (await readFile(log, 'utf8')).split('\n').filter((l) => l.includes(cid) && l.includes('Outgoing call'));
+    const lines = async () =>
+      (await readFile(log, 'utf8')).split('\n').filter((l) => l.includes(cid) && l.includes('Outgoing call'));
     await waitFor(async () => (await lines()).length === 2, 5_000);
     const calls = (await lines()).map((l) => JSON.parse(l) as { outgoing: string; ms: number; cid: string });
     assert.deepEqual(calls.map((c) => c.outgoing).sort(), ['Billing', 'CRM']);

@@ -60,9 +60,15 @@ export interface CliResult {
 }
 
 /** Runs the real `viaduct` program. */
-export function cli(args: readonly string[], options: { env?: Record<string, string>; timeoutMs?: number } = {}): Promise<CliResult> {
+export function cli(
+  args: readonly string[],
+  options: { env?: Record<string, string>; timeoutMs?: number } = {},
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, ...args], {
+      env: { ...process.env, ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -88,10 +94,21 @@ export interface RunningEnv {
 }
 
 /** A quickstart environment started in the background by the real CLI; `stop()` stops and removes it. */
-export async function startEnv(options: { workers?: number; odb?: string; extraArgs?: string[] } = {}): Promise<RunningEnv> {
+export async function startEnv(
+  options: { workers?: number; odb?: string; extraArgs?: string[] } = {},
+): Promise<RunningEnv> {
   const dir = path.join(await tempDir(), 'env');
   const port = await freePort();
-  const args = ['quickstart', dir, '--port', String(port), '--workers', String(options.workers ?? 2), ...(options.odb ? ['--odb', options.odb] : []), ...(options.extraArgs ?? [])];
+  const args = [
+    'quickstart',
+    dir,
+    '--port',
+    String(port),
+    '--workers',
+    String(options.workers ?? 2),
+    ...(options.odb ? ['--odb', options.odb] : []),
+    ...(options.extraArgs ?? []),
+  ];
   const created = await cli(args);
   if (created.code !== 0) throw new Error(`quickstart failed: ${created.stderr}`);
   const started = await cli(['start', dir]);
@@ -105,7 +122,11 @@ export async function startEnv(options: { workers?: number; odb?: string; extraA
     url,
     adminAuth,
     async admin<T>(service: string, payload?: unknown) {
-      const response = await fetch(`${url}/viaduct/api/invoke/${service}`, { method: 'POST', headers: { authorization: adminAuth }, body: JSON.stringify(payload ?? {}) });
+      const response = await fetch(`${url}/viaduct/api/invoke/${service}`, {
+        method: 'POST',
+        headers: { authorization: adminAuth },
+        body: JSON.stringify(payload ?? {}),
+      });
       return { status: response.status, body: (await response.json()) as T };
     },
     async stop() {
@@ -123,9 +144,15 @@ export async function serverReachable(name: string, port: number, host = '127.0.
   const reachable = await new Promise<boolean>((resolve) => {
     const socket = new Socket();
     socket.setTimeout(2000);
-    socket.once('connect', () => { socket.destroy(); resolve(true); });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
     socket.once('error', () => resolve(false));
-    socket.once('timeout', () => { socket.destroy(); resolve(false); });
+    socket.once('timeout', () => {
+      socket.destroy();
+      resolve(false);
+    });
     socket.connect(port, host);
   });
   if (reachable) return undefined;
@@ -135,7 +162,11 @@ export async function serverReachable(name: string, port: number, host = '127.0.
   return reason;
 }
 
-export async function waitFor(check: () => Promise<boolean> | boolean, timeoutMs = 10_000, intervalMs = 25): Promise<void> {
+export async function waitFor(
+  check: () => Promise<boolean> | boolean,
+  timeoutMs = 10_000,
+  intervalMs = 25,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (await check()) return;

@@ -56,10 +56,13 @@ export async function startFtpServer(options: TestFtpServerOptions = {}): Promis
   // A client cut off mid-transfer (the tests do that on purpose) is not the server's failure.
   server.on('client-error', () => undefined);
   let peak = 0;
-  (server as EventEmitter).on('connect', ({ newConnectionCount }: { newConnectionCount: number }) => (peak = Math.max(peak, newConnectionCount)));
+  (server as EventEmitter).on(
+    'connect',
+    ({ newConnectionCount }: { newConnectionCount: number }) => (peak = Math.max(peak, newConnectionCount)),
+  );
   const connections = (server as unknown as { connections: Record<string, unknown> }).connections;
   await server.listen();
-  const port = ((server as unknown as { server: { address(): { port: number } } }).server.address()).port;
+  const port = (server as unknown as { server: { address(): { port: number } } }).server.address().port;
   return {
     host: '127.0.0.1',
     port,

@@ -50,7 +50,8 @@ export function inject<T = unknown>(handler: RequestHandler, request: InjectRequ
   let payload: string | Buffer | Readable | undefined;
   if (request.body instanceof Readable) {
     payload = request.body;
-    if (!Object.keys(headers).some((name) => /^(?:content-length|transfer-encoding)$/i.test(name))) headers['transfer-encoding'] = 'chunked';
+    if (!Object.keys(headers).some((name) => /^(?:content-length|transfer-encoding)$/i.test(name)))
+      headers['transfer-encoding'] = 'chunked';
   } else if (request.body instanceof Uint8Array) {
     // light-my-request sends a Buffer as it is, but would serialize another typed array as JSON.
     payload = Buffer.from(request.body.buffer, request.body.byteOffset, request.body.byteLength);
@@ -73,18 +74,29 @@ export function inject<T = unknown>(handler: RequestHandler, request: InjectRequ
       headers,
       ...(payload === undefined ? {} : { payload }),
       ...(request.remoteAddress === undefined ? {} : { remoteAddress: request.remoteAddress }),
-    }).then((response) => {
-      const raw = response.rawPayload;
-      const type = response.headers['content-type'];
-      let body: T | undefined;
-      if (typeof type === 'string' && JSON_TYPE.test(type) && raw.length > 0) {
-        try {
-          body = JSON.parse(raw.toString('utf8')) as T;
-        } catch (error) {
-          throw new Error(`The response says ${type} but its body is not JSON: ${raw.toString('utf8').slice(0, 200)}`, { cause: error });
+    })
+      .then((response) => {
+        const raw = response.rawPayload;
+        const type = response.headers['content-type'];
+        let body: T | undefined;
+        if (typeof type === 'string' && JSON_TYPE.test(type) && raw.length > 0) {
+          try {
+            body = JSON.parse(raw.toString('utf8')) as T;
+          } catch (error) {
+            throw new Error(
+              `The response says ${type} but its body is not JSON: ${raw.toString('utf8').slice(0, 200)}`,
+              { cause: error },
+            );
+          }
         }
-      }
-      resolve({ status: response.statusCode, headers: response.headers as Record<string, string | string[] | undefined>, body, raw, cid });
-    }).catch(reject);
+        resolve({
+          status: response.statusCode,
+          headers: response.headers as Record<string, string | string[] | undefined>,
+          body,
+          raw,
+          cid,
+        });
+      })
+      .catch(reject);
   });
 }

@@ -24,7 +24,10 @@ export function parseMime(raw: Buffer | string): MimePart {
   if (/^multipart\//i.test(headers.get('content-type') ?? '') && boundary !== undefined) {
     const sections = rest.split(`--${boundary}`);
     // Before the first boundary is the preamble; from "--boundary--" on, the epilogue.
-    const parts = sections.slice(1).filter((s) => !s.startsWith('--')).map((s) => parseMime(s.replace(/^\r?\n/, '').replace(/\r?\n$/, '')));
+    const parts = sections
+      .slice(1)
+      .filter((s) => !s.startsWith('--'))
+      .map((s) => parseMime(s.replace(/^\r?\n/, '').replace(/\r?\n$/, '')));
     return { headers, body: Buffer.alloc(0), parts };
   }
   return { headers, body: decodeBody(rest, headers.get('content-transfer-encoding')), parts: [] };
@@ -45,7 +48,12 @@ function decodeBody(body: string, encoding: string | undefined): Buffer {
     case 'base64':
       return Buffer.from(body.replace(/\s+/g, ''), 'base64');
     case 'quoted-printable':
-      return Buffer.from(body.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/gi, (_, hex: string) => String.fromCharCode(parseInt(hex, 16))), 'latin1');
+      return Buffer.from(
+        body
+          .replace(/=\r?\n/g, '')
+          .replace(/=([0-9A-F]{2})/gi, (_, hex: string) => String.fromCharCode(parseInt(hex, 16))),
+        'latin1',
+      );
     default:
       return Buffer.from(body, 'latin1');
   }
@@ -56,9 +64,15 @@ function decodeWords(value: string): string {
   return value
     .replace(/(\?=)\s+(=\?)/g, '$1$2')
     .replace(/=\?([^?]+)\?([BQ])\?([^?]*)\?=/gi, (_, charset: string, kind: string, data: string) => {
-      const bytes = kind.toUpperCase() === 'B'
-        ? Buffer.from(data, 'base64')
-        : Buffer.from(data.replace(/_/g, ' ').replace(/=([0-9A-F]{2})/gi, (__, hex: string) => String.fromCharCode(parseInt(hex, 16))), 'latin1');
+      const bytes =
+        kind.toUpperCase() === 'B'
+          ? Buffer.from(data, 'base64')
+          : Buffer.from(
+              data
+                .replace(/_/g, ' ')
+                .replace(/=([0-9A-F]{2})/gi, (__, hex: string) => String.fromCharCode(parseInt(hex, 16))),
+              'latin1',
+            );
       return new TextDecoder(charset).decode(bytes);
     });
 }

@@ -47,7 +47,10 @@ export async function bootWorkers(
   const dir = path.join(await tempDir(), 'env');
   await createQuickstart(dir, { port: await freePort() });
   const { paths, config } = await readEnvironment(dir);
-  const effective = { ...config, limits: { ...config.limits, service_timeout_ms: options.serviceTimeoutMs ?? config.limits.service_timeout_ms } };
+  const effective = {
+    ...config,
+    limits: { ...config.limits, service_timeout_ms: options.serviceTimeoutMs ?? config.limits.service_timeout_ms },
+  };
   const { migrateToLatest } = await import('../../src/odb/migrator.js');
   const location = parseOdbUrl(config.odb, paths.dir);
   const setup = openOdb(location);
@@ -71,7 +74,17 @@ export async function bootWorkers(
       logger,
       primaryPid: process.pid,
       features: options.features,
-      serverInfo: async () => ({ server: 'server1', cluster: 'test', host: '127.0.0.1', port: 0, primaryPid: process.pid, workers: [], startedAt: new Date().toISOString(), singleton: { holder: false, generation: null }, uptimeSeconds: 0 }),
+      serverInfo: async () => ({
+        server: 'server1',
+        cluster: 'test',
+        host: '127.0.0.1',
+        port: 0,
+        primaryPid: process.pid,
+        workers: [],
+        startedAt: new Date().toISOString(),
+        singleton: { holder: false, generation: null },
+        uptimeSeconds: 0,
+      }),
     });
     await runtime.start();
     const port = await freePort();
@@ -88,7 +101,11 @@ export async function bootWorkers(
     hub,
     adminAuth,
     async admin<T>(service: string, payload?: unknown, worker = 0) {
-      const response = await fetch(`${urls[worker]}/viaduct/api/invoke/${service}`, { method: 'POST', headers: { authorization: adminAuth }, body: JSON.stringify(payload ?? {}) });
+      const response = await fetch(`${urls[worker]}/viaduct/api/invoke/${service}`, {
+        method: 'POST',
+        headers: { authorization: adminAuth },
+        body: JSON.stringify(payload ?? {}),
+      });
       return { status: response.status, body: (await response.json()) as T };
     },
     async close() {

@@ -45,11 +45,19 @@ export interface TestSftpServerOptions {
  * thousand, a private key its parser then rejects ("Malformed OpenSSH private key"), so a key
  * is made again until it parses.
  */
-export function generateUsableKeyPair(options: { passphrase?: string; cipher?: string; rounds?: number } = {}): { private: string; public: string } {
+export function generateUsableKeyPair(options: { passphrase?: string; cipher?: string; rounds?: number } = {}): {
+  private: string;
+  public: string;
+} {
   for (;;) {
-    const pair = options.passphrase === undefined
-      ? ssh2.utils.generateKeyPairSync('ed25519')
-      : ssh2.utils.generateKeyPairSync('ed25519', { passphrase: options.passphrase, cipher: options.cipher ?? 'aes256-ctr', rounds: options.rounds ?? 4 });
+    const pair =
+      options.passphrase === undefined
+        ? ssh2.utils.generateKeyPairSync('ed25519')
+        : ssh2.utils.generateKeyPairSync('ed25519', {
+            passphrase: options.passphrase,
+            cipher: options.cipher ?? 'aes256-ctr',
+            rounds: options.rounds ?? 4,
+          });
     if (!(ssh2.utils.parseKey(pair.private, options.passphrase) instanceof Error)) return pair;
   }
 }
@@ -60,16 +68,21 @@ export async function startSftpServer(options: TestSftpServerOptions = {}): Prom
   const password = `pw-${Math.random().toString(36).slice(2)}`;
   const hostKey = generateUsableKeyPair();
   const hostPublic = ssh2.utils.parseKey(hostKey.public) as ParsedKey;
-  const authorized = options.authorizedKey === undefined ? undefined : (ssh2.utils.parseKey(options.authorizedKey) as ParsedKey);
+  const authorized =
+    options.authorizedKey === undefined ? undefined : (ssh2.utils.parseKey(options.authorizedKey) as ParsedKey);
   const clients = new Set<Connection>();
   let peak = 0;
 
   const authenticate = (ctx: AuthContext): void => {
     if (ctx.username === username && ctx.method === 'password' && ctx.password === password) return ctx.accept();
     if (ctx.username === username && ctx.method === 'publickey' && authorized !== undefined) {
-      const sameKey = ctx.key.algo === authorized.type && ctx.key.data.length === authorized.getPublicSSH().length && timingSafeEqual(ctx.key.data, authorized.getPublicSSH());
+      const sameKey =
+        ctx.key.algo === authorized.type &&
+        ctx.key.data.length === authorized.getPublicSSH().length &&
+        timingSafeEqual(ctx.key.data, authorized.getPublicSSH());
       // Without a signature the client only asks whether the key would do; with one, it proves it holds the private key.
-      if (sameKey && (ctx.signature === undefined || authorized.verify(ctx.blob!, ctx.signature, ctx.hashAlgo))) return ctx.accept();
+      if (sameKey && (ctx.signature === undefined || authorized.verify(ctx.blob!, ctx.signature, ctx.hashAlgo)))
+        return ctx.accept();
     }
     ctx.reject(authorized === undefined ? ['password'] : ['password', 'publickey']);
   };
@@ -122,14 +135,20 @@ function serveDirectory(sftp: SFTPWrapper, root: string, unanswered: RegExp | un
     buffer.writeUInt32BE(id);
     return buffer;
   };
-  const handleOf = (buffer: Buffer): Handle | undefined => (buffer.length === 4 ? handles.get(buffer.readUInt32BE()) : undefined);
+  const handleOf = (buffer: Buffer): Handle | undefined =>
+    buffer.length === 4 ? handles.get(buffer.readUInt32BE()) : undefined;
   /** Runs one request; a file system error becomes the matching SFTP status. */
   const answer = (reqId: number, work: () => void): void => {
     try {
       work();
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      const status = code === 'ENOENT' ? STATUS_CODE.NO_SUCH_FILE : code === 'EACCES' || code === 'EPERM' ? STATUS_CODE.PERMISSION_DENIED : STATUS_CODE.FAILURE;
+      const status =
+        code === 'ENOENT'
+          ? STATUS_CODE.NO_SUCH_FILE
+          : code === 'EACCES' || code === 'EPERM'
+            ? STATUS_CODE.PERMISSION_DENIED
+            : STATUS_CODE.FAILURE;
       sftp.status(reqId, status, (error as Error).message);
     }
   };
@@ -139,7 +158,12 @@ function serveDirectory(sftp: SFTPWrapper, root: string, unanswered: RegExp | un
   sftp
     .on('OPEN', (reqId, filename, flags) => {
       if (unanswered?.test(filename)) return;
-      answer(reqId, () => sftp.handle(reqId, newHandle({ kind: 'file', fd: fs.openSync(real(filename), ssh2.utils.sftp.flagsToString(flags) ?? 'r') })));
+      answer(reqId, () =>
+        sftp.handle(
+          reqId,
+          newHandle({ kind: 'file', fd: fs.openSync(real(filename), ssh2.utils.sftp.flagsToString(flags) ?? 'r') }),
+        ),
+      );
     })
     .on('READ', (reqId, handle, offset, length) => {
       const h = handleOf(handle);
@@ -177,7 +201,8 @@ function serveDirectory(sftp: SFTPWrapper, root: string, unanswered: RegExp | un
     })
     .on('OPENDIR', (reqId, dir) => {
       answer(reqId, () => {
-        if (!fs.statSync(real(dir)).isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' });
+        if (!fs.statSync(real(dir)).isDirectory())
+          throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' });
         sftp.handle(reqId, newHandle({ kind: 'dir', dir: real(dir), listed: false }));
       });
     })
@@ -214,13 +239,30 @@ function serveDirectory(sftp: SFTPWrapper, root: string, unanswered: RegExp | un
     });
 }
 
-function attributes(stats: fs.Stats): { mode: number; uid: number; gid: number; size: number; atime: number; mtime: number } {
-  return { mode: stats.mode, uid: stats.uid, gid: stats.gid, size: stats.size, atime: Math.floor(stats.atimeMs / 1000), mtime: Math.floor(stats.mtimeMs / 1000) };
+function attributes(stats: fs.Stats): {
+  mode: number;
+  uid: number;
+  gid: number;
+  size: number;
+  atime: number;
+  mtime: number;
+} {
+  return {
+    mode: stats.mode,
+    uid: stats.uid,
+    gid: stats.gid,
+    size: stats.size,
+    atime: Math.floor(stats.atimeMs / 1000),
+    mtime: Math.floor(stats.mtimeMs / 1000),
+  };
 }
 
 /** An `ls -l` line: clients read the entry's type from its first character. */
 function longname(name: string, stats: fs.Stats): string {
   const type = stats.isDirectory() ? 'd' : stats.isSymbolicLink() ? 'l' : '-';
-  const bits = 'rwxrwxrwx'.split('').map((c, i) => (stats.mode & (0o400 >> i) ? c : '-')).join('');
+  const bits = 'rwxrwxrwx'
+    .split('')
+    .map((c, i) => (stats.mode & (0o400 >> i) ? c : '-'))
+    .join('');
   return `${type}${bits} 1 ${stats.uid} ${stats.gid} ${stats.size} ${stats.mtime.toISOString().slice(0, 10)} ${name}`;
 }

@@ -47,7 +47,9 @@ export async function startSmtpServer(options: TestSmtpServerOptions = {}): Prom
     authMethods: ['PLAIN', 'LOGIN'],
     authOptional: false,
     secure: options.tls?.implicit ?? false,
-    ...(options.tls === undefined ? { disabledCommands: ['STARTTLS'], allowInsecureAuth: true } : { key: options.tls.key, cert: options.tls.cert }),
+    ...(options.tls === undefined
+      ? { disabledCommands: ['STARTTLS'], allowInsecureAuth: true }
+      : { key: options.tls.key, cert: options.tls.cert }),
     onConnect(_session, callback) {
       open++;
       peak = Math.max(peak, open);
@@ -62,7 +64,8 @@ export async function startSmtpServer(options: TestSmtpServerOptions = {}): Prom
     },
     onRcptTo(address, _session, callback) {
       if (options.unanswered?.test(address.address)) return;
-      if (options.refuse?.test(address.address)) callback(Object.assign(new Error(`No mailbox ${address.address}`), { responseCode: 550 }));
+      if (options.refuse?.test(address.address))
+        callback(Object.assign(new Error(`No mailbox ${address.address}`), { responseCode: 550 }));
       else callback();
     },
     onData(stream, session, callback) {

@@ -17,17 +17,30 @@ const config: LbConfig = {
 };
 
 function rejects(change: Partial<LbConfig>, reason: RegExp): void {
-  assert.throws(() => renderHaproxyConfig({ ...config, ...change }), (error: Error & { code?: string }) => error.code === 'VIA_ERR_ENV_CONFIG' && reason.test(error.message));
+  assert.throws(
+    () => renderHaproxyConfig({ ...config, ...change }),
+    (error: Error & { code?: string }) => error.code === 'VIA_ERR_ENV_CONFIG' && reason.test(error.message),
+  );
 }
 
 describe('renderHaproxyConfig', () => {
   const text = renderHaproxyConfig(config);
-  const line = (pattern: RegExp): string | undefined => text.split('\n').map((l) => l.trim()).find((l) => pattern.test(l));
+  const line = (pattern: RegExp): string | undefined =>
+    text
+      .split('\n')
+      .map((l) => l.trim())
+      .find((l) => pattern.test(l));
 
   test('one server line per server with the health check on GET /viaduct/ping', () => {
-    assert.equal(line(/^server server1 /), 'server server1 127.0.0.1:17010 check inter 500ms fastinter 250ms fall 2 rise 1 pool-max-conn -1 pool-purge-delay 5s');
+    assert.equal(
+      line(/^server server1 /),
+      'server server1 127.0.0.1:17010 check inter 500ms fastinter 250ms fall 2 rise 1 pool-max-conn -1 pool-purge-delay 5s',
+    );
     assert.match(line(/^server server-2 /) ?? '', /^server server-2 \[::1\]:17011 check /);
-    assert.equal(line(/^http-check send/), 'http-check send meth GET uri /viaduct/ping ver HTTP/1.1 hdr Host viaduct-lb');
+    assert.equal(
+      line(/^http-check send/),
+      'http-check send meth GET uri /viaduct/ping ver HTTP/1.1 hdr Host viaduct-lb',
+    );
     assert.equal(line(/^http-check expect/), 'http-check expect status 200');
   });
 
@@ -37,18 +50,28 @@ describe('renderHaproxyConfig', () => {
     assert.equal(line(/^option http-keep-alive/), 'option http-keep-alive');
     assert.equal(line(/^retry-on/), 'retry-on conn-failure empty-response response-timeout');
     assert.equal(line(/^option redispatch/), 'option redispatch 1');
-    assert.equal(line(/^http-request disable-l7-retry/), 'http-request disable-l7-retry unless METH_GET || METH_HEAD || METH_OPTIONS');
+    assert.equal(
+      line(/^http-request disable-l7-retry/),
+      'http-request disable-l7-retry unless METH_GET || METH_HEAD || METH_OPTIONS',
+    );
   });
 
   test('binds where asked; sockets, pid file and saved state in the run directory, quoted', () => {
     assert.equal(line(/^bind /), 'bind 0.0.0.0:11223');
-    assert.equal(line(/^stats socket/), "stats socket '/var/run/viaduct env/haproxy.sock' mode 600 level admin expose-fd listeners");
+    assert.equal(
+      line(/^stats socket/),
+      "stats socket '/var/run/viaduct env/haproxy.sock' mode 600 level admin expose-fd listeners",
+    );
     assert.equal(line(/^pidfile/), "pidfile '/var/run/viaduct env/haproxy.pid'");
     assert.equal(line(/^server-state-file/), "server-state-file '/var/run/viaduct env/haproxy.state'");
   });
 
   test('timeouts and health checks can be changed', () => {
-    const custom = renderHaproxyConfig({ ...config, timeouts: { serverMs: 120_000 }, healthCheck: { intervalMs: 2_000, fall: 3 } });
+    const custom = renderHaproxyConfig({
+      ...config,
+      timeouts: { serverMs: 120_000 },
+      healthCheck: { intervalMs: 2_000, fall: 3 },
+    });
     assert.match(custom, /timeout server 2m\n/);
     assert.match(custom, /timeout connect 2s\n/);
     assert.match(renderHaproxyConfig({ ...config, timeouts: { checkMs: 1_500 } }), /timeout check 1500ms\n/);
@@ -57,7 +80,15 @@ describe('renderHaproxyConfig', () => {
 
   test('refuses what HAProxy would misread or reject, naming it', () => {
     rejects({ servers: [{ name: 'bad name', host: '127.0.0.1', port: 1 }] }, /bad name/);
-    rejects({ servers: [{ name: 'a', host: '127.0.0.1', port: 1 }, { name: 'a', host: '127.0.0.1', port: 2 }] }, /Two servers are called 'a'/);
+    rejects(
+      {
+        servers: [
+          { name: 'a', host: '127.0.0.1', port: 1 },
+          { name: 'a', host: '127.0.0.1', port: 2 },
+        ],
+      },
+      /Two servers are called 'a'/,
+    );
     rejects({ servers: [{ name: 'a', host: '127.0.0.1', port: 70000 }] }, /port 70000/);
     rejects({ servers: [{ name: 'a', host: 'evil\n    server x', port: 1 }] }, /host/);
     rejects({ bind: { host: '127.0.0.1', port: 0 } }, /bind address has the port 0/);
@@ -78,12 +109,16 @@ describe('the generated config, checked by HAProxy', { skip: haproxySkipReason()
     }
   });
 
-  test('haproxy -c rejects a broken config with HAProxy\'s own reason', async () => {
+  test("haproxy -c rejects a broken config with HAProxy's own reason", async () => {
     const dir = await tempDir();
     try {
       const file = path.join(dir, 'haproxy.cfg');
       await writeFile(file, `${renderHaproxyConfig({ ...config, runDir: dir })}    no-such-keyword 1\n`);
-      await assert.rejects(checkHaproxyConfig(findHaproxy(), file), (error: Error & { code?: string }) => error.code === 'VIA_ERR_ENV_CONFIG' && /no-such-keyword/.test(error.message));
+      await assert.rejects(
+        checkHaproxyConfig(findHaproxy(), file),
+        (error: Error & { code?: string }) =>
+          error.code === 'VIA_ERR_ENV_CONFIG' && /no-such-keyword/.test(error.message),
+      );
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -24,12 +24,15 @@ describe('finding haproxy', () => {
 
   test('with no haproxy on PATH, start fails with the command that installs it and writes nothing', async () => {
     const lb = new LoadBalancer(runDir, { searchPath: ['/nonexistent', empty].join(path.delimiter) });
-    await assert.rejects(lb.start({ bind: { host: '127.0.0.1', port: 11223 }, servers: [] }), (error: Error & { code?: string }) => {
-      assert.equal(error.code, 'VIA_ERR_DRIVER_MISSING');
-      assert.match(error.message, /no haproxy program on PATH/);
-      assert.match(error.message, /apt-get install haproxy/);
-      return true;
-    });
+    await assert.rejects(
+      lb.start({ bind: { host: '127.0.0.1', port: 11223 }, servers: [] }),
+      (error: Error & { code?: string }) => {
+        assert.equal(error.code, 'VIA_ERR_DRIVER_MISSING');
+        assert.match(error.message, /no haproxy program on PATH/);
+        assert.match(error.message, /apt-get install haproxy/);
+        return true;
+      },
+    );
     assert.equal(existsSync(lb.files.config), false);
   });
 
@@ -37,7 +40,9 @@ describe('finding haproxy', () => {
     const module = fileURLToPath(new URL('../../src/lb/index.js', import.meta.url));
     const script = `import(${JSON.stringify(module)}).then((lb) => lb.findHaproxy()).catch((e) => { console.log(e.code, e.message); })`;
     const output = await new Promise<string>((resolve, reject) => {
-      execFile(process.execPath, ['-e', script], { env: { PATH: empty } }, (error, stdout) => (error === null ? resolve(stdout) : reject(error)));
+      execFile(process.execPath, ['-e', script], { env: { PATH: empty } }, (error, stdout) =>
+        error === null ? resolve(stdout) : reject(error),
+      );
     });
     assert.match(output, /^VIA_ERR_DRIVER_MISSING .*apt-get install haproxy/);
   });
@@ -53,7 +58,10 @@ describe('finding haproxy', () => {
       await writeFile(path.join(notExecutable, 'haproxy'), '#!/bin/sh\n');
       await writeFile(path.join(executable, 'haproxy'), '#!/bin/sh\n');
       await chmod(path.join(executable, 'haproxy'), 0o755);
-      assert.equal(findHaproxy([empty, notExecutable, executable].join(path.delimiter)), path.join(executable, 'haproxy'));
+      assert.equal(
+        findHaproxy([empty, notExecutable, executable].join(path.delimiter)),
+        path.join(executable, 'haproxy'),
+      );
     } finally {
       await rm(notExecutable, { recursive: true, force: true });
       await rm(executable, { recursive: true, force: true });

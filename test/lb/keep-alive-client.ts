@@ -53,7 +53,9 @@ export class KeepAliveClient {
     if (this.#waiting !== undefined) return Promise.reject(new Error('One request at a time'));
     return new Promise((resolve, reject) => {
       this.#waiting = { resolve, reject };
-      this.#socket.write(`${method} ${path} HTTP/1.1\r\nHost: lb-test\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+      this.#socket.write(
+        `${method} ${path} HTTP/1.1\r\nHost: lb-test\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+      );
     });
   }
 

@@ -42,12 +42,19 @@ describe('drain and ready (real HAProxy)', { skip, timeout: 60_000 }, () => {
     assert.equal(client.closed, false);
     assert.equal(client.localPort, port, 'the keep-alive connection stayed open; only its requests went elsewhere');
     const slow = await underWay;
-    assert.deepEqual(slow.map((r) => `${r.status} ${r.server}`).sort(), ['200 a', '200 b'], 'the request under way on a finished there');
+    assert.deepEqual(
+      slow.map((r) => `${r.status} ${r.server}`).sort(),
+      ['200 a', '200 b'],
+      'the request under way on a finished there',
+    );
   });
 
   test('ready brings a drained server back into the rotation', async () => {
     await fx.lb.drain('a');
-    assert.deepEqual(new Set((await Promise.all([...Array(4)].map(() => fx.get('/who')))).map((r) => r.server)), new Set(['b']));
+    assert.deepEqual(
+      new Set((await Promise.all([...Array(4)].map(() => fx.get('/who')))).map((r) => r.server)),
+      new Set(['b']),
+    );
     await fx.lb.ready('a');
     assert.equal((await fx.lb.servers()).find((s) => s.name === 'a')?.state, 'UP');
     const names = (await Promise.all([...Array(4)].map(() => fx.get('/who')))).map((r) => r.server);
@@ -55,7 +62,10 @@ describe('drain and ready (real HAProxy)', { skip, timeout: 60_000 }, () => {
   });
 
   test('draining a server HAProxy does not have fails with its name', async () => {
-    await assert.rejects(fx.lb.drain('nosuch'), (error: Error & { code?: string }) => error.code === 'VIA_ERR_OBJECT_NOT_FOUND' && /nosuch/.test(error.message));
+    await assert.rejects(
+      fx.lb.drain('nosuch'),
+      (error: Error & { code?: string }) => error.code === 'VIA_ERR_OBJECT_NOT_FOUND' && /nosuch/.test(error.message),
+    );
   });
 });
 
@@ -92,7 +102,11 @@ describe('sync (real HAProxy)', { skip, timeout: 60_000 }, () => {
     await late.start();
     const port = late.port;
     await late.crash(); // known port, nothing listening
-    await fx.lb.sync([asLbServer(fx.server('a')), asLbServer(fx.server('c')), { name: 'late', host: '127.0.0.1', port }]);
+    await fx.lb.sync([
+      asLbServer(fx.server('a')),
+      asLbServer(fx.server('c')),
+      { name: 'late', host: '127.0.0.1', port },
+    ]);
     const status = (await fx.lb.servers()).find((s) => s.name === 'late');
     assert.equal(status?.state, 'DOWN');
     await late.start();
@@ -111,7 +125,10 @@ describe('sync (real HAProxy)', { skip, timeout: 60_000 }, () => {
     const first = await fx.lb.sync(wanted);
     assert.deepEqual(first.pendingRemoval, ['late'], JSON.stringify(first));
     assert.equal((await fx.lb.servers()).find((s) => s.name === 'late')?.state, 'MAINT');
-    assert.deepEqual((await underWay).map((r) => r.status), [200, 200, 200]);
+    assert.deepEqual(
+      (await underWay).map((r) => r.status),
+      [200, 200, 200],
+    );
     const second = await fx.lb.sync(wanted);
     assert.deepEqual(second.removed, ['late']);
     await fx.waitForStates({ late: 'ABSENT' });

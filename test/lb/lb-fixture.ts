@@ -35,12 +35,17 @@ export interface Reply {
 /** A request on a connection of its own, closed after the response. */
 export function send(port: number, method: string, path: string, headers: Record<string, string> = {}): Promise<Reply> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: '127.0.0.1', port, method, path, agent: false, headers: { connection: 'close', ...headers } }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body, server: serverOf(body) }));
-    });
+    const req = httpRequest(
+      { host: '127.0.0.1', port, method, path, agent: false, headers: { connection: 'close', ...headers } },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (body += chunk));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body, server: serverOf(body) }),
+        );
+      },
+    );
     req.on('error', reject);
     req.end();
   });
@@ -81,7 +86,10 @@ export class LbFixture {
     const fixture = new LbFixture(lb, await freePort(), servers, runDir);
     live.add(fixture);
     try {
-      await lb.start({ bind: { host: '127.0.0.1', port: fixture.port }, servers: servers.filter((s) => behind.includes(s.name)).map(asLbServer) });
+      await lb.start({
+        bind: { host: '127.0.0.1', port: fixture.port },
+        servers: servers.filter((s) => behind.includes(s.name)).map(asLbServer),
+      });
       await fixture.waitUntilUp(...behind);
     } catch (error) {
       await fixture.dispose();
@@ -121,7 +129,9 @@ export class LbFixture {
       seen = servers.map((s) => `${s.name}=${s.haproxyStatus}/${s.checkStatus}`).join(' ');
       const matches = Object.entries(states).every(([name, state]) => {
         const status = servers.find((s) => s.name === name);
-        return state === 'ABSENT' ? status === undefined : status?.state === state && (state !== 'UP' || status.checkStatus === 'L7OK');
+        return state === 'ABSENT'
+          ? status === undefined
+          : status?.state === state && (state !== 'UP' || status.checkStatus === 'L7OK');
       });
       if (matches) return;
       await new Promise((r) => setTimeout(r, 25));

@@ -22,7 +22,10 @@ describe('reload (real HAProxy)', { skip, timeout: 60_000 }, () => {
     const port = client.localPort;
     assert.equal((await client.request('GET', '/who')).status, 200);
     const underWay = fx.get('/slow?ms=1000');
-    await until(() => fx.servers.some((s) => s.requests().some((h) => h.path === '/slow')), 'the slow request on a server');
+    await until(
+      () => fx.servers.some((s) => s.requests().some((h) => h.path === '/slow')),
+      'the slow request on a server',
+    );
     const before = await fx.lb.process.processes();
 
     // New connections all through the reload.
@@ -45,7 +48,11 @@ describe('reload (real HAProxy)', { skip, timeout: 60_000 }, () => {
 
     const statuses = (await Promise.all(during)).map((r) => r.status);
     assert.ok(statuses.length > 5, `only ${statuses.length} requests during the reload`);
-    assert.deepEqual(statuses.filter((s) => s !== 200), [], 'every request during the reload was answered');
+    assert.deepEqual(
+      statuses.filter((s) => s !== 200),
+      [],
+      'every request during the reload was answered',
+    );
     assert.equal((await underWay).status, 200, 'the request under way when the reload began');
 
     // The old worker answers the idle connection once more and tells the client to reconnect.
@@ -75,7 +82,14 @@ describe('start and stop (real HAProxy)', { skip, timeout: 60_000 }, () => {
       const idle = await fx.connect();
       assert.equal((await idle.request('GET', '/who')).status, 200);
       const underWay = fx.get('/slow?ms=700');
-      await until(() => fx.server('a').requests().some((h) => h.path === '/slow'), 'the slow request on a');
+      await until(
+        () =>
+          fx
+            .server('a')
+            .requests()
+            .some((h) => h.path === '/slow'),
+        'the slow request on a',
+      );
       const started = Date.now();
       assert.equal(await fx.lb.stop(), 'stopped');
       const tookMs = Date.now() - started;
@@ -84,7 +98,8 @@ describe('start and stop (real HAProxy)', { skip, timeout: 60_000 }, () => {
       assert.ok(tookMs < 3_000, `stop took ${tookMs} ms`);
       assert.ok(![masterPid, ...workers].some(isRunning), 'an HAProxy process is still running');
       await until(() => idle.closed, 'the idle connection closed');
-      for (const file of [fx.lb.files.pid, fx.lb.files.runtimeSocket, fx.lb.files.masterSocket]) assert.equal(existsSync(file), false, file);
+      for (const file of [fx.lb.files.pid, fx.lb.files.runtimeSocket, fx.lb.files.masterSocket])
+        assert.equal(existsSync(file), false, file);
       await assert.rejects(send(fx.port, 'GET', '/who'), /ECONNREFUSED/);
       assert.equal(await fx.lb.stop(), 'not-running');
     } finally {
@@ -108,7 +123,10 @@ describe('start and stop (real HAProxy)', { skip, timeout: 60_000 }, () => {
     const fx = await LbFixture.start(['a']);
     try {
       const pid = await fx.lb.pid();
-      const again = await new LoadBalancer(fx.runDir).start({ bind: { host: '127.0.0.1', port: fx.port }, servers: [] });
+      const again = await new LoadBalancer(fx.runDir).start({
+        bind: { host: '127.0.0.1', port: fx.port },
+        servers: [],
+      });
       assert.deepEqual(again, { pid, alreadyRunning: true });
       assert.equal(serverOf((await fx.get('/who')).body), 'a');
     } finally {
@@ -116,7 +134,7 @@ describe('start and stop (real HAProxy)', { skip, timeout: 60_000 }, () => {
     }
   });
 
-  test('a port in use: start fails with HAProxy\'s reason and leaves nothing running', async () => {
+  test("a port in use: start fails with HAProxy's reason and leaves nothing running", async () => {
     const blocker = createServer();
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
     const port = (blocker.address() as { port: number }).port;
@@ -125,7 +143,10 @@ describe('start and stop (real HAProxy)', { skip, timeout: 60_000 }, () => {
     try {
       await assert.rejects(
         lb.start({ bind: { host: '127.0.0.1', port }, servers: [{ name: 'a', host: '127.0.0.1', port: 1 }] }),
-        (error: Error & { code?: string }) => error.code === 'VIA_ERR_ENV_CONFIG' && /HAProxy did not start/.test(error.message) && /cannot bind socket/i.test(error.message),
+        (error: Error & { code?: string }) =>
+          error.code === 'VIA_ERR_ENV_CONFIG' &&
+          /HAProxy did not start/.test(error.message) &&
+          /cannot bind socket/i.test(error.message),
       );
       assert.equal(await lb.pid(), undefined);
     } finally {

@@ -50,7 +50,10 @@ describe('LbSupervisor', () => {
     assert.equal(lb.syncs.length, 1, 'the same list in another order is no change');
     list = [server('a'), server('c')];
     await until(() => lb.syncs.length === 2, 'a sync after the change');
-    assert.deepEqual(lb.syncs, [['a', 'b'], ['a', 'c']]);
+    assert.deepEqual(lb.syncs, [
+      ['a', 'b'],
+      ['a', 'c'],
+    ]);
     list = [server('a'), server('c', 2)];
     await until(() => lb.syncs.length === 3, 'a sync after a port changed');
   });
@@ -98,7 +101,11 @@ describe('LbSupervisor', () => {
 describe('LbSupervisor logging', () => {
   test('a sync that changed something is logged; a failure that lasts is logged once, not every poll', async () => {
     const lines: Array<{ msg: string; level: number; reason?: string; added?: string[] }> = [];
-    const logger = createLogger({ name: 'test', level: 'info', destination: { write: (line: string) => void lines.push(JSON.parse(line)) } });
+    const logger = createLogger({
+      name: 'test',
+      level: 'info',
+      destination: { write: (line: string) => void lines.push(JSON.parse(line)) },
+    });
     const lb = new RecordingLb();
     let failing = true;
     const supervisor = new LbSupervisor({

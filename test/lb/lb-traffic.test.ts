@@ -16,7 +16,8 @@ describe('load balancer traffic (real HAProxy)', { skip, timeout: 60_000 }, () =
     for (let i = 0; i < 9; i++) answered.push((await fx.get('/who')).server ?? '?');
     // Each server answers every third request, in a fixed rotation.
     assert.deepEqual([...new Set(answered)].sort(), ['a', 'b', 'c']);
-    for (let i = 3; i < 9; i++) assert.equal(answered[i], answered[i - 3], `request ${i} broke the rotation: ${answered.join(' ')}`);
+    for (let i = 3; i < 9; i++)
+      assert.equal(answered[i], answered[i - 3], `request ${i} broke the rotation: ${answered.join(' ')}`);
   });
 
   test('passes the client address on as the last X-Forwarded-For entry', async () => {
@@ -39,7 +40,10 @@ describe('load balancer failures (real HAProxy)', { skip, timeout: 60_000 }, () 
     // Still UP: no check has failed yet, so round robin still picks c.
     assert.equal((await fx.lb.servers()).find((s) => s.name === 'c')?.state, 'UP');
     const replies = await Promise.all([...Array(6)].map((_, i) => send(fx.port, i % 2 === 0 ? 'POST' : 'GET', '/who')));
-    assert.deepEqual(replies.map((r) => r.status), [200, 200, 200, 200, 200, 200]);
+    assert.deepEqual(
+      replies.map((r) => r.status),
+      [200, 200, 200, 200, 200, 200],
+    );
     assert.ok(replies.every((r) => r.server === 'a' || r.server === 'b'));
     await fx.server('c').start();
     await fx.waitUntilUp('c');
@@ -51,7 +55,10 @@ describe('load balancer failures (real HAProxy)', { skip, timeout: 60_000 }, () 
     await fx.waitForStates({ b: 'DOWN' }, 3_000);
     const detectedMs = Date.now() - crashedAt;
     const replies = await Promise.all([...Array(6)].map(() => fx.get('/who')));
-    assert.deepEqual(replies.map((r) => r.status), [200, 200, 200, 200, 200, 200]);
+    assert.deepEqual(
+      replies.map((r) => r.status),
+      [200, 200, 200, 200, 200, 200],
+    );
     assert.deepEqual([...new Set(replies.map((r) => r.server))].sort(), ['a', 'c']);
     // HAProxy's defaults (inter 2s, fall 3) would take about 6 s.
     assert.ok(detectedMs < 2_000, `b was marked down after ${detectedMs} ms`);
@@ -69,15 +76,22 @@ describe('load balancer failures (real HAProxy)', { skip, timeout: 60_000 }, () 
     await until(() => a.requests().length > before, 'a request on a');
     await a.crash();
     const answered = await replies;
-    assert.deepEqual(answered.map((r) => r.status), [200, 200, 200]);
-    assert.ok(answered.every((r) => r.server !== 'a'), `answered by ${answered.map((r) => r.server).join(' ')}`);
+    assert.deepEqual(
+      answered.map((r) => r.status),
+      [200, 200, 200],
+    );
+    assert.ok(
+      answered.every((r) => r.server !== 'a'),
+      `answered by ${answered.map((r) => r.server).join(' ')}`,
+    );
     await a.start();
     await fx.waitUntilUp('a');
   });
 
   test('a POST under way on a server that dies is not retried: 502, and the server saw it once', async () => {
     const a = fx.server('a');
-    const posts = (): number => fx.servers.reduce((n, s) => n + s.requests('POST').filter((h) => h.path === '/slow').length, 0);
+    const posts = (): number =>
+      fx.servers.reduce((n, s) => n + s.requests('POST').filter((h) => h.path === '/slow').length, 0);
     const seenBefore = posts();
     const beforeOnA = a.requests('POST').length;
     const replies = Promise.all([...Array(3)].map(() => send(fx.port, 'POST', '/slow?ms=800')));

@@ -26,7 +26,10 @@ describe('show stat', () => {
     assert.deepEqual([b!.checkStatus, b!.checkCode, b!.checkDetail], ['L4CON', undefined, 'Connection refused']);
     assert.equal(c!.checkStatus, 'L7OK', 'the "* " of a check under way is not part of the status');
     assert.equal(d!.checkStatus, '');
-    assert.deepEqual([e!.haproxyStatus, e!.checkCode, e!.checkDetail], ['UP 1/2', 503, 'HTTP status check returned code <503>, "busy"']);
+    assert.deepEqual(
+      [e!.haproxyStatus, e!.checkCode, e!.checkDetail],
+      ['UP 1/2', 503, 'HTTP status check returned code <503>, "busy"'],
+    );
   });
 
   test('refuses an answer that is not a show stat', () => {
@@ -36,7 +39,13 @@ describe('show stat', () => {
 
 describe('show proc', () => {
   test('tells the master, its reloads, the current and the old workers apart', () => {
-    assert.deepEqual(parseShowProc(SHOW_PROC), { masterPid: 938, reloads: 1, failedReloads: 0, workers: [948], oldWorkers: [940] });
+    assert.deepEqual(parseShowProc(SHOW_PROC), {
+      masterPid: 938,
+      reloads: 1,
+      failedReloads: 0,
+      workers: [948],
+      oldWorkers: [940],
+    });
   });
 
   test('refuses an answer without a master', () => {

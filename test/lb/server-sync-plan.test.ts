@@ -4,7 +4,17 @@ import type { LbServerState, LbServerStatus } from '../../src/lb/server-status.j
 import { planServerSync } from '../../src/lb/server-sync.js';
 
 function status(name: string, port: number, state: LbServerState = 'UP'): LbServerStatus {
-  return { name, address: '127.0.0.1', port, state, haproxyStatus: state, checkStatus: 'L7OK', checkCode: 200, checkDetail: '', activeRequests: 0 };
+  return {
+    name,
+    address: '127.0.0.1',
+    port,
+    state,
+    haproxyStatus: state,
+    checkStatus: 'L7OK',
+    checkCode: 200,
+    checkDetail: '',
+    activeRequests: 0,
+  };
 }
 const server = (name: string, port: number) => ({ name, host: '127.0.0.1', port });
 
@@ -20,12 +30,20 @@ describe('planServerSync', () => {
   });
 
   test('leaves DOWN and drained servers as they are, and brings back one in maintenance', () => {
-    const plan = planServerSync([status('a', 1, 'DOWN'), status('b', 2, 'DRAIN'), status('c', 3, 'MAINT')], [server('a', 1), server('b', 2), server('c', 3)]);
+    const plan = planServerSync(
+      [status('a', 1, 'DOWN'), status('b', 2, 'DRAIN'), status('c', 3, 'MAINT')],
+      [server('a', 1), server('b', 2), server('c', 3)],
+    );
     assert.deepEqual(plan, { add: [], move: [], enable: [server('c', 3)], remove: [] });
   });
 
   test('nothing to do when HAProxy already has the list, in any order', () => {
-    assert.deepEqual(planServerSync([status('a', 1), status('b', 2)], [server('b', 2), server('a', 1)]), { add: [], move: [], enable: [], remove: [] });
+    assert.deepEqual(planServerSync([status('a', 1), status('b', 2)], [server('b', 2), server('a', 1)]), {
+      add: [],
+      move: [],
+      enable: [],
+      remove: [],
+    });
   });
 
   test('an empty list removes every server', () => {

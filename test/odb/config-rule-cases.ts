@@ -18,12 +18,23 @@ export function configRuleCases(fixture: FixtureOf): void {
     await clearConfig(f.db);
     await f.writer.commit((draft) => {
       draft.create(BASIC_AUTH, { name: 'crm-auth', username: 'crm', password: 'crm-password' });
-      draft.create(REST, { name: 'orders', path: '/orders/{id}', method: 'GET', service: 'demo.hello', security: 'crm-auth' });
+      draft.create(REST, {
+        name: 'orders',
+        path: '/orders/{id}',
+        method: 'GET',
+        service: 'demo.hello',
+        security: 'crm-auth',
+      });
     });
   });
 
   test('a second object of the same type and name fails with VIA_ERR_OBJECT_EXISTS', async () => {
-    await assertRejectedUnchanged(fixture(), (draft) => draft.create(BASIC_AUTH, { name: 'crm-auth', username: 'other', password: 'x' }), 'VIA_ERR_OBJECT_EXISTS', /crm-auth/);
+    await assertRejectedUnchanged(
+      fixture(),
+      (draft) => draft.create(BASIC_AUTH, { name: 'crm-auth', username: 'other', password: 'x' }),
+      'VIA_ERR_OBJECT_EXISTS',
+      /crm-auth/,
+    );
     // Twins within one batch are caught too.
     await assertRejectedUnchanged(
       fixture(),
@@ -38,7 +49,12 @@ export function configRuleCases(fixture: FixtureOf): void {
 
   test('security definitions of different types share one name space; other kinds do not', async () => {
     const f = fixture();
-    await assertRejectedUnchanged(f, (draft) => draft.create(API_KEY, { name: 'crm-auth', key: 'k' }), 'VIA_ERR_OBJECT_EXISTS', /crm-auth/);
+    await assertRejectedUnchanged(
+      f,
+      (draft) => draft.create(API_KEY, { name: 'crm-auth', key: 'k' }),
+      'VIA_ERR_OBJECT_EXISTS',
+      /crm-auth/,
+    );
     await assertRejectedUnchanged(f, (draft) => draft.edit(API_KEY, 'crm-auth', {}), 'VIA_ERR_OBJECT_NOT_FOUND');
     // A channel may be named like a security definition.
     await f.writer.commit((draft) => draft.create(REST, { name: 'crm-auth', path: '/crm', service: 'demo.hello' }));
@@ -48,7 +64,12 @@ export function configRuleCases(fixture: FixtureOf): void {
   test('renaming onto a name in use fails with VIA_ERR_OBJECT_EXISTS', async () => {
     const f = fixture();
     await f.writer.commit((draft) => draft.create(API_KEY, { name: 'partner-key', key: 'k' }));
-    await assertRejectedUnchanged(f, (draft) => draft.edit(API_KEY, 'partner-key', { new_name: 'crm-auth' }), 'VIA_ERR_OBJECT_EXISTS', /crm-auth/);
+    await assertRejectedUnchanged(
+      f,
+      (draft) => draft.edit(API_KEY, 'partner-key', { new_name: 'crm-auth' }),
+      'VIA_ERR_OBJECT_EXISTS',
+      /crm-auth/,
+    );
   });
 
   test('a REST channel naming an unknown service fails with VIA_ERR_UNKNOWN_REFERENCE naming the channel', async () => {
@@ -63,7 +84,8 @@ export function configRuleCases(fixture: FixtureOf): void {
   test('a REST channel naming an unknown security definition fails with VIA_ERR_UNKNOWN_REFERENCE', async () => {
     await assertRejectedUnchanged(
       fixture(),
-      (draft) => draft.create(REST, { name: 'locked', path: '/locked', service: 'demo.hello', security: 'no-such-auth' }),
+      (draft) =>
+        draft.create(REST, { name: 'locked', path: '/locked', service: 'demo.hello', security: 'no-such-auth' }),
       'VIA_ERR_UNKNOWN_REFERENCE',
       /locked.*no-such-auth/,
     );
@@ -71,33 +93,76 @@ export function configRuleCases(fixture: FixtureOf): void {
 
   test('deleting a security definition a channel uses fails with VIA_ERR_OBJECT_IN_USE; with the channel it succeeds', async () => {
     const f = fixture();
-    await assertRejectedUnchanged(f, (draft) => draft.remove(BASIC_AUTH, 'crm-auth'), 'VIA_ERR_OBJECT_IN_USE', /crm-auth.*orders/);
+    await assertRejectedUnchanged(
+      f,
+      (draft) => draft.remove(BASIC_AUTH, 'crm-auth'),
+      'VIA_ERR_OBJECT_IN_USE',
+      /crm-auth.*orders/,
+    );
     const { changes } = await f.writer.commit((draft) => {
       draft.remove(REST, 'orders');
       draft.remove(BASIC_AUTH, 'crm-auth');
     });
-    assert.deepEqual(changes.map((c) => [c.op, c.name]).sort(), [['deleted', 'crm-auth'], ['deleted', 'orders']]);
+    assert.deepEqual(changes.map((c) => [c.op, c.name]).sort(), [
+      ['deleted', 'crm-auth'],
+      ['deleted', 'orders'],
+    ]);
     assert.deepEqual(await f.repository.loadAll(f.db), []);
   });
 
   test('renaming a security definition a channel uses fails with VIA_ERR_OBJECT_IN_USE', async () => {
     const f = fixture();
-    await assertRejectedUnchanged(f, (draft) => draft.edit(BASIC_AUTH, 'crm-auth', { new_name: 'crm-auth-2' }), 'VIA_ERR_OBJECT_IN_USE', /crm-auth.*orders/);
+    await assertRejectedUnchanged(
+      f,
+      (draft) => draft.edit(BASIC_AUTH, 'crm-auth', { new_name: 'crm-auth-2' }),
+      'VIA_ERR_OBJECT_IN_USE',
+      /crm-auth.*orders/,
+    );
   });
 
   test('a second channel on the same path and method fails with VIA_ERR_DUPLICATE_PATH', async () => {
     const f = fixture();
-    const channel = (name: string, path: string, method?: string) => ({ name, path, service: 'demo.hello', ...(method === undefined ? {} : { method }) });
-    await assertRejectedUnchanged(f, (draft) => draft.create(REST, channel('orders-copy', '/orders/{id}', 'GET')), 'VIA_ERR_DUPLICATE_PATH', /orders-copy.*orders/);
+    const channel = (name: string, path: string, method?: string) => ({
+      name,
+      path,
+      service: 'demo.hello',
+      ...(method === undefined ? {} : { method }),
+    });
+    await assertRejectedUnchanged(
+      f,
+      (draft) => draft.create(REST, channel('orders-copy', '/orders/{id}', 'GET')),
+      'VIA_ERR_DUPLICATE_PATH',
+      /orders-copy.*orders/,
+    );
     // Parameter names do not make a different route.
-    await assertRejectedUnchanged(f, (draft) => draft.create(REST, channel('by-name', '/orders/{name}', 'get')), 'VIA_ERR_DUPLICATE_PATH', /by-name/);
+    await assertRejectedUnchanged(
+      f,
+      (draft) => draft.create(REST, channel('by-name', '/orders/{name}', 'get')),
+      'VIA_ERR_DUPLICATE_PATH',
+      /by-name/,
+    );
     // A channel without a method serves every method, GET included.
-    await assertRejectedUnchanged(f, (draft) => draft.create(REST, channel('any-method', '/orders/{key}')), 'VIA_ERR_DUPLICATE_PATH', /any-method/);
+    await assertRejectedUnchanged(
+      f,
+      (draft) => draft.create(REST, channel('any-method', '/orders/{key}')),
+      'VIA_ERR_DUPLICATE_PATH',
+      /any-method/,
+    );
 
     await f.writer.commit((draft) => draft.create(REST, channel('items', '/items')));
-    await assertRejectedUnchanged(f, (draft) => draft.create(REST, channel('items-get', '/items', 'GET')), 'VIA_ERR_DUPLICATE_PATH', /items-get/);
+    await assertRejectedUnchanged(
+      f,
+      (draft) => draft.create(REST, channel('items-get', '/items', 'GET')),
+      'VIA_ERR_DUPLICATE_PATH',
+      /items-get/,
+    );
     // Moving a channel onto a taken path is a conflict too.
-    await assertRejectedUnchanged(f, (draft) => draft.edit(REST, 'items', { path: '/orders/{x}' }), 'VIA_ERR_DUPLICATE_PATH', /items/);
+    await assertRejectedUnchanged(
+      f,
+      (draft) => draft.edit(REST, 'items', { path: '/orders/{x}' }),
+      'VIA_ERR_DUPLICATE_PATH',
+      /items/,
+    );
 
     // Another method on the same path is a different route.
     await f.writer.commit((draft) => draft.create(REST, channel('create-order', '/orders/{id}', 'POST')));
@@ -107,13 +172,48 @@ export function configRuleCases(fixture: FixtureOf): void {
   test('invalid input fails with VIA_ERR_VALIDATION', async () => {
     const f = fixture();
     const valid = { name: 'fine', path: '/fine', service: 'demo.hello' };
-    await assertRejectedUnchanged(f, (draft) => draft.create(REST, { ...valid, path: 'no-slash' }), 'VIA_ERR_VALIDATION', /path/);
-    await assertRejectedUnchanged(f, (draft) => draft.create(REST, { ...valid, path: '/viaduct/api' }), 'VIA_ERR_VALIDATION', /reserved/);
-    await assertRejectedUnchanged(f, (draft) => draft.create(REST, { ...valid, name: 'has space' }), 'VIA_ERR_VALIDATION', /name/);
-    await assertRejectedUnchanged(f, (draft) => draft.create(REST, { ...valid, colour: 'red' }), 'VIA_ERR_VALIDATION', /colour/);
-    await assertRejectedUnchanged(f, (draft) => draft.create(BASIC_AUTH, { name: 'no-password', username: 'u' }), 'VIA_ERR_VALIDATION', /password/);
-    await assertRejectedUnchanged(f, (draft) => draft.edit(REST, 'orders', { method: 'FETCH' }), 'VIA_ERR_VALIDATION', /method/);
-    await assertRejectedUnchanged(f, (draft) => draft.create('channel.carrier-pigeon', valid), 'VIA_ERR_VALIDATION', /carrier-pigeon/);
+    await assertRejectedUnchanged(
+      f,
+      (draft) => draft.create(REST, { ...valid, path: 'no-slash' }),
+      'VIA_ERR_VALIDATION',
+      /path/,
+    );
+    await assertRejectedUnchanged(
+      f,
+      (draft) => draft.create(REST, { ...valid, path: '/viaduct/api' }),
+      'VIA_ERR_VALIDATION',
+      /reserved/,
+    );
+    await assertRejectedUnchanged(
+      f,
+      (draft) => draft.create(REST, { ...valid, name: 'has space' }),
+      'VIA_ERR_VALIDATION',
+      /name/,
+    );
+    await assertRejectedUnchanged(
+      f,
+      (draft) => draft.create(REST, { ...valid, colour: 'red' }),
+      'VIA_ERR_VALIDATION',
+      /colour/,
+    );
+    await assertRejectedUnchanged(
+      f,
+      (draft) => draft.create(BASIC_AUTH, { name: 'no-password', username: 'u' }),
+      'VIA_ERR_VALIDATION',
+      /password/,
+    );
+    await assertRejectedUnchanged(
+      f,
+      (draft) => draft.edit(REST, 'orders', { method: 'FETCH' }),
+      'VIA_ERR_VALIDATION',
+      /method/,
+    );
+    await assertRejectedUnchanged(
+      f,
+      (draft) => draft.create('channel.carrier-pigeon', valid),
+      'VIA_ERR_VALIDATION',
+      /carrier-pigeon/,
+    );
   });
 
   test('a batch whose last object is invalid applies nothing', async () => {
@@ -126,12 +226,33 @@ export function configRuleCases(fixture: FixtureOf): void {
       draft.upsert(REST, last);
     };
     // Rejected while parsing the last object ...
-    await assertRejectedUnchanged(f, batch({ name: 'batch-two', path: 'batch/two', service: 'demo.hello' }), 'VIA_ERR_VALIDATION', /batch-two/);
+    await assertRejectedUnchanged(
+      f,
+      batch({ name: 'batch-two', path: 'batch/two', service: 'demo.hello' }),
+      'VIA_ERR_VALIDATION',
+      /batch-two/,
+    );
     // ... and when the whole draft is checked, after every mutation applied to it.
-    await assertRejectedUnchanged(f, batch({ name: 'batch-two', path: '/batch/two', service: 'no.such.service' }), 'VIA_ERR_UNKNOWN_REFERENCE', /batch-two/);
-    await assertRejectedUnchanged(f, batch({ name: 'batch-two', path: '/batch/one', service: 'demo.hello' }), 'VIA_ERR_DUPLICATE_PATH', /batch/);
+    await assertRejectedUnchanged(
+      f,
+      batch({ name: 'batch-two', path: '/batch/two', service: 'no.such.service' }),
+      'VIA_ERR_UNKNOWN_REFERENCE',
+      /batch-two/,
+    );
+    await assertRejectedUnchanged(
+      f,
+      batch({ name: 'batch-two', path: '/batch/one', service: 'demo.hello' }),
+      'VIA_ERR_DUPLICATE_PATH',
+      /batch/,
+    );
 
     const { changes } = await f.writer.commit(batch({ name: 'batch-two', path: '/batch/two', service: 'demo.hello' }));
-    assert.deepEqual(changes.map((c) => [c.op, c.name]).sort(), [['created', 'batch-key'], ['created', 'batch-one'], ['created', 'batch-two'], ['deleted', 'crm-auth'], ['updated', 'orders']]);
+    assert.deepEqual(changes.map((c) => [c.op, c.name]).sort(), [
+      ['created', 'batch-key'],
+      ['created', 'batch-one'],
+      ['created', 'batch-two'],
+      ['deleted', 'crm-auth'],
+      ['updated', 'orders'],
+    ]);
   });
 }

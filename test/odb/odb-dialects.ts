@@ -67,7 +67,10 @@ export const testDialects: readonly TestDialect[] = [
         url: `postgresql://postgres@127.0.0.1:5432/${name}`,
         baseDir: os.tmpdir(),
         drop: () => onPostgres(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
-        endSessions: () => onPostgres(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${name}' AND pid <> pg_backend_pid()`),
+        endSessions: () =>
+          onPostgres(
+            `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${name}' AND pid <> pg_backend_pid()`,
+          ),
       };
     },
   },
@@ -84,7 +87,10 @@ export const testDialects: readonly TestDialect[] = [
         endSessions: async () => {
           const connection = await mysql.createConnection(MARIADB);
           try {
-            const [rows] = await connection.query<mysql.RowDataPacket[]>('SELECT id FROM information_schema.processlist WHERE db = ? AND id <> CONNECTION_ID()', [name]);
+            const [rows] = await connection.query<mysql.RowDataPacket[]>(
+              'SELECT id FROM information_schema.processlist WHERE db = ? AND id <> CONNECTION_ID()',
+              [name],
+            );
             for (const row of rows) await connection.query(`KILL ${Number(row.id)}`);
           } finally {
             await connection.end();

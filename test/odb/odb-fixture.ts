@@ -56,8 +56,17 @@ async function writtenState(db: Odb): Promise<unknown> {
 }
 
 /** The commit fails with `code` (and a message matching `message`), and nothing of it is left written. */
-export async function assertRejectedUnchanged(fixture: OdbFixture, mutate: (draft: ConfigDraft) => unknown, code: ErrorCode, message?: RegExp): Promise<void> {
+export async function assertRejectedUnchanged(
+  fixture: OdbFixture,
+  mutate: (draft: ConfigDraft) => unknown,
+  code: ErrorCode,
+  message?: RegExp,
+): Promise<void> {
   const before = await writtenState(fixture.db);
-  await assert.rejects(fixture.writer.commit(mutate), { name: 'ViaductError', code, ...(message === undefined ? {} : { message }) });
+  await assert.rejects(fixture.writer.commit(mutate), {
+    name: 'ViaductError',
+    code,
+    ...(message === undefined ? {} : { message }),
+  });
   assert.deepEqual(await writtenState(fixture.db), before, 'a failed commit must leave the ODB as it was');
 }

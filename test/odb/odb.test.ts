@@ -52,9 +52,13 @@ testDialects.forEach((dialect, index) => {
       configRuleCases(fixture);
     });
 
-    describe('lost sessions', { skip: dialect.server === undefined ? 'an embedded database has no sessions to lose' : undefined }, () => {
-      lostSessionCases(() => database ?? assert.fail(`the ${dialect.name} database was not set up`));
-    });
+    describe(
+      'lost sessions',
+      { skip: dialect.server === undefined ? 'an embedded database has no sessions to lose' : undefined },
+      () => {
+        lostSessionCases(() => database ?? assert.fail(`the ${dialect.name} database was not set up`));
+      },
+    );
   });
 });
 

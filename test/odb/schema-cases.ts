@@ -26,7 +26,11 @@ export function migrationCases(fixture: FixtureOf): void {
 
     assert.deepEqual(await migrateToLatest(db, location.dialect), []);
     assert.deepEqual(await pendingMigrations(db, location.dialect), []);
-    assert.deepEqual(await db.selectFrom('write_lock').selectAll().execute(), [{ id: 1, counter: 0 }], 'the second run must not insert the lock row again');
+    assert.deepEqual(
+      await db.selectFrom('write_lock').selectAll().execute(),
+      [{ id: 1, counter: 0 }],
+      'the second run must not insert the lock row again',
+    );
   });
 
   test('migrateDownAll drops what the migrations made, and migrateToLatest makes it again', async () => {
@@ -47,7 +51,10 @@ export function writeLockCases(fixture: FixtureOf): void {
     const { db } = fixture();
     const now = new Date().toISOString();
     await db.deleteFrom('server').execute();
-    await db.insertInto('server').values({ name: 'counter', host: 'localhost', port: 0, pid: 0, started_at: now, last_seen: now }).execute();
+    await db
+      .insertInto('server')
+      .values({ name: 'counter', host: 'localhost', port: 0, pid: 0, started_at: now, last_seen: now })
+      .execute();
     const lockBefore = await lockCounter(db);
 
     let inside = 0;
@@ -55,10 +62,18 @@ export function writeLockCases(fixture: FixtureOf): void {
     const increment = () =>
       withWriteLock(db, async (trx) => {
         mostInside = Math.max(mostInside, ++inside);
-        const row = await trx.selectFrom('server').select('port').where('name', '=', 'counter').executeTakeFirstOrThrow();
+        const row = await trx
+          .selectFrom('server')
+          .select('port')
+          .where('name', '=', 'counter')
+          .executeTakeFirstOrThrow();
         // Long enough for an unserialized writer to read the same value.
         await delay(50);
-        await trx.updateTable('server').set({ port: Number(row.port) + 1 }).where('name', '=', 'counter').execute();
+        await trx
+          .updateTable('server')
+          .set({ port: Number(row.port) + 1 })
+          .where('name', '=', 'counter')
+          .execute();
         inside--;
       });
     await Promise.all([increment(), increment(), increment()]);
@@ -76,12 +91,18 @@ export function writeLockCases(fixture: FixtureOf): void {
     const now = new Date().toISOString();
     await assert.rejects(
       withWriteLock(db, async (trx) => {
-        await trx.insertInto('server').values({ name: 'doomed', host: 'localhost', port: 1, pid: 1, started_at: now, last_seen: now }).execute();
+        await trx
+          .insertInto('server')
+          .values({ name: 'doomed', host: 'localhost', port: 1, pid: 1, started_at: now, last_seen: now })
+          .execute();
         throw new Error('changed my mind');
       }),
       /changed my mind/,
     );
-    assert.equal(await db.selectFrom('server').select('name').where('name', '=', 'doomed').executeTakeFirst(), undefined);
+    assert.equal(
+      await db.selectFrom('server').select('name').where('name', '=', 'doomed').executeTakeFirst(),
+      undefined,
+    );
     assert.equal(await lockCounter(db), lockBefore);
     // The lock was released: the next writer gets it.
     await withWriteLock(db, async () => undefined);
@@ -96,7 +117,10 @@ export function lostSessionCases(database: () => TestDatabase): void {
     assert.ok(endSessions, 'the dialect has no sessions to end');
     // Opened here, so that an error of its connections belongs to this test.
     const idleErrors: Error[] = [];
-    const { db, location, close } = openOdb(parseOdbUrl(url, baseDir), { poolSize: 3, onIdleError: (error) => idleErrors.push(error) });
+    const { db, location, close } = openOdb(parseOdbUrl(url, baseDir), {
+      poolSize: 3,
+      onIdleError: (error) => idleErrors.push(error),
+    });
     try {
       await migrateToLatest(db, location.dialect);
       // Several connections at once, so that the pool holds more than one idle.
@@ -105,7 +129,8 @@ export function lostSessionCases(database: () => TestDatabase): void {
       // The idle connections learn of it from the server; give them the time to.
       await delay(200);
       if (location.dialect === 'postgresql') assert.ok(idleErrors.length > 0, 'the pool reports what it dropped');
-      for (let i = 0; i < 3; i++) await Promise.all([1, 2, 3].map(() => db.selectFrom('write_lock').select('counter').execute()));
+      for (let i = 0; i < 3; i++)
+        await Promise.all([1, 2, 3].map(() => db.selectFrom('write_lock').select('counter').execute()));
       await withWriteLock(db, async () => undefined);
     } finally {
       await close();

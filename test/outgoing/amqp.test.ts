@@ -19,7 +19,12 @@ runOutgoingConformance({
     const skip = await serverReachable('RabbitMQ', 5672);
     return skip === undefined ? { host: '127.0.0.1', port: 5672 } : { skip };
   },
-  config: (name, address) => ({ name, url: `amqp://${address.host}:${address.port}/`, username: 'guest', password: 'guest' }),
+  config: (name, address) => ({
+    name,
+    url: `amqp://${address.host}:${address.port}/`,
+    username: 'guest',
+    password: 'guest',
+  }),
   edit: { heartbeat: 10 },
   // Publishing to amq.topic with no binding still waits for the broker's confirm: a real round trip.
   use: `await conn.publish('amq.topic', 'viaduct.conformance.nobody', { hello: 'world' });
@@ -49,7 +54,12 @@ describe('outgoing.amqp', () => {
     await channel.assertQueue(otherQueue, { durable: false, expires });
     await channel.bindQueue(otherQueue, exchange, 'invoices.#');
     // Holds one message and refuses the next one: the broker nacks it.
-    await channel.assertQueue(fullQueue, { durable: false, expires, maxLength: 1, arguments: { 'x-overflow': 'reject-publish' } });
+    await channel.assertQueue(fullQueue, {
+      durable: false,
+      expires,
+      maxLength: 1,
+      arguments: { 'x-overflow': 'reject-publish' },
+    });
   });
 
   after(async () => {
@@ -70,7 +80,15 @@ describe('outgoing.amqp', () => {
 
   test('the schema fills in defaults and keeps credentials out of the URL', () => {
     const parsed = amqpConnectionSchema.parse({ name: 'x' });
-    assert.deepEqual(parsed, { name: 'x', is_active: true, url: 'amqp://127.0.0.1:5672/', heartbeat: 30, frame_max: 131072, connect_timeout: 5000, publish_timeout: 10000 });
+    assert.deepEqual(parsed, {
+      name: 'x',
+      is_active: true,
+      url: 'amqp://127.0.0.1:5672/',
+      heartbeat: 30,
+      frame_max: 131072,
+      connect_timeout: 5000,
+      publish_timeout: 10000,
+    });
     assert.equal(amqpConnectionSchema.safeParse({ name: 'x', url: 'amqp://guest:guest@127.0.0.1/' }).success, false);
     assert.equal(amqpConnectionSchema.safeParse({ name: 'x', url: 'http://127.0.0.1/' }).success, false);
     assert.equal(amqpConnectionSchema.safeParse({ name: 'x', url: 'amqps://broker.example.com/prod' }).success, true);
@@ -80,7 +98,12 @@ describe('outgoing.amqp', () => {
   test('a JSON publish is routed by its key and arrives persistent, with headers and content type', async (t) => {
     if (skip !== undefined) return t.skip(skip);
     const { client } = openDirect(t, amqpConnectionType, connect);
-    await client.publish(exchange, 'orders.created', { order: 17 }, { headers: { 'x-tenant': 'acme', attempt: 2 }, messageId: 'm-1', correlationId: 'c-1' });
+    await client.publish(
+      exchange,
+      'orders.created',
+      { order: 17 },
+      { headers: { 'x-tenant': 'acme', attempt: 2 }, messageId: 'm-1', correlationId: 'c-1' },
+    );
     const message = await take(queue);
     assert.deepEqual(JSON.parse(message.content.toString()), { order: 17 });
     assert.equal(message.fields.routingKey, 'orders.created');
@@ -101,7 +124,10 @@ describe('outgoing.amqp', () => {
     assert.equal(text.content.toString(), 'plain text');
     assert.equal(text.properties.contentType, 'text/plain; charset=utf-8');
     assert.notEqual(text.properties.deliveryMode, 2);
-    await client.publish(exchange, 'invoices.raw', Buffer.from([0, 1, 2, 255]), { contentType: 'application/x-custom', expiration: 60_000 });
+    await client.publish(exchange, 'invoices.raw', Buffer.from([0, 1, 2, 255]), {
+      contentType: 'application/x-custom',
+      expiration: 60_000,
+    });
     const raw = await take(otherQueue);
     assert.deepEqual([...raw.content], [0, 1, 2, 255]);
     assert.equal(raw.properties.contentType, 'application/x-custom');
@@ -133,7 +159,10 @@ describe('outgoing.amqp', () => {
     const proxy = new TcpProxy('127.0.0.1', 5672);
     await proxy.start();
     t.after(() => proxy.stop());
-    const { client, connection } = openDirect(t, amqpConnectionType, { ...connect, url: `amqp://127.0.0.1:${proxy.port}/` });
+    const { client, connection } = openDirect(t, amqpConnectionType, {
+      ...connect,
+      url: `amqp://127.0.0.1:${proxy.port}/`,
+    });
     await client.publish(exchange, 'orders.before', { n: 1 });
     await take(queue);
     await proxy.stop();
@@ -145,7 +174,15 @@ describe('outgoing.amqp', () => {
     }
     assert.equal((await rejection(connection.ping())).code, 'VIA_ERR_OUTGOING_UNAVAILABLE');
     await proxy.start();
-    await waitFor(async () => client.publish(exchange, 'orders.after', { n: 9 }).then(() => true, () => false), 10_000, 100);
+    await waitFor(
+      async () =>
+        client.publish(exchange, 'orders.after', { n: 9 }).then(
+          () => true,
+          () => false,
+        ),
+      10_000,
+      100,
+    );
     await connection.ping();
     assert.deepEqual(JSON.parse((await take(queue)).content.toString()), { n: 9 });
   });
@@ -166,17 +203,26 @@ describe('outgoing.amqp', () => {
     assert.equal(error.code, 'VIA_ERR_OUTGOING_UNAVAILABLE');
     assert.match(error.message, /the broker refused the login \(.*ACCESS_REFUSED.*\); reconnecting in the background$/);
     const ping = await rejection(connection.ping());
-    for (const text of [error.message, ping.message, JSON.stringify(error), log.text]) assert.ok(!text.includes(password), text);
+    for (const text of [error.message, ping.message, JSON.stringify(error), log.text])
+      assert.ok(!text.includes(password), text);
     assert.ok(log.lines.length > 0, 'the failure was logged');
   });
 
   test('a virtual host that does not exist is named in the error', async (t) => {
     if (skip !== undefined) return t.skip(skip);
     const vhost = `no-such-vhost-${randomSuffix()}`;
-    const { client } = openDirect(t, amqpConnectionType, { ...connect, url: `${connect.url.replace(/\/[^/]*$/, '')}/${vhost}` });
+    const { client } = openDirect(t, amqpConnectionType, {
+      ...connect,
+      url: `${connect.url.replace(/\/[^/]*$/, '')}/${vhost}`,
+    });
     const error = await rejection(client.publish('amq.topic', 'x', { n: 1 }));
     assert.equal(error.code, 'VIA_ERR_OUTGOING_UNAVAILABLE');
-    assert.match(error.message, new RegExp(`the broker refused to open the virtual host '${vhost}': it does not exist, or the user may not use it; reconnecting`));
+    assert.match(
+      error.message,
+      new RegExp(
+        `the broker refused to open the virtual host '${vhost}': it does not exist, or the user may not use it; reconnecting`,
+      ),
+    );
   });
 
   test('close lets a publish in flight finish before the connection goes', async (t) => {
@@ -188,6 +234,9 @@ describe('outgoing.amqp', () => {
     await connection.close();
     await published;
     assert.deepEqual(JSON.parse((await take(queue)).content.toString()), { n: 1 });
-    assert.equal((await rejection(client.publish(exchange, 'orders.late', { n: 2 }))).code, 'VIA_ERR_OUTGOING_UNAVAILABLE');
+    assert.equal(
+      (await rejection(client.publish(exchange, 'orders.late', { n: 2 }))).code,
+      'VIA_ERR_OUTGOING_UNAVAILABLE',
+    );
   });
 });

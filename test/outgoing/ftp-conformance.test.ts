@@ -18,7 +18,15 @@ runOutgoingConformance({
     server = await startFtpServer();
     return { host: server.host, port: server.port };
   },
-  config: (name, address) => ({ name, host: address.host, port: address.port, username: server!.username, password: server!.password, connect_timeout: 3000, timeout: 5000 }),
+  config: (name, address) => ({
+    name,
+    host: address.host,
+    port: address.port,
+    username: server!.username,
+    password: server!.password,
+    connect_timeout: 3000,
+    timeout: 5000,
+  }),
   edit: { pool_size: 3 },
   use: `await conn.put('conformance ' + Date.now(), 'conformance.txt');
     const text = (await conn.get('conformance.txt')).toString('utf8');

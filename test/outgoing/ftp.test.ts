@@ -13,7 +13,12 @@ import { openDirect, rejection } from './messaging-fixture.js';
 
 describe('outgoing.ftp', () => {
   let server: TestFtpServer;
-  const login = (): Record<string, unknown> => ({ host: server.host, port: server.port, username: server.username, password: server.password });
+  const login = (): Record<string, unknown> => ({
+    host: server.host,
+    port: server.port,
+    username: server.username,
+    password: server.password,
+  });
 
   before(async () => {
     server = await startFtpServer();
@@ -25,8 +30,19 @@ describe('outgoing.ftp', () => {
 
   test('the schema fills in defaults; the password is a secret', () => {
     assert.deepEqual(ftpConnectionSchema.parse({ name: 'x', host: 'ftp.example.com' }), {
-      name: 'x', is_active: true, host: 'ftp.example.com', port: 21, username: 'anonymous', secure: false, tls_verify: true,
-      passive_mode: 'auto', allow_separate_transfer_host: false, connect_timeout: 10_000, timeout: 30_000, pool_size: 2, idle_timeout: 60_000,
+      name: 'x',
+      is_active: true,
+      host: 'ftp.example.com',
+      port: 21,
+      username: 'anonymous',
+      secure: false,
+      tls_verify: true,
+      passive_mode: 'auto',
+      allow_separate_transfer_host: false,
+      connect_timeout: 10_000,
+      timeout: 30_000,
+      pool_size: 2,
+      idle_timeout: 60_000,
     });
     assert.equal(ftpConnectionSchema.parse({ name: 'x', host: 'h', secure: 'implicit' }).secure, 'implicit');
     assert.equal(ftpConnectionSchema.safeParse({ name: 'x', host: 'h', secure: 'explicit' }).success, false);
@@ -45,14 +61,29 @@ describe('outgoing.ftp', () => {
     assert.equal((await client.get('text.txt')).toString('utf8'), 'héllo wörld');
 
     await mkdir(path.join(server.root, 'sub'));
-    const listed = (await client.list()).filter((f) => ['binary.bin', 'text.txt', 'sub'].includes(f.name)).sort((a, b) => a.name.localeCompare(b.name));
-    assert.deepEqual(listed.map((f) => [f.name, f.type]), [['binary.bin', 'file'], ['sub', 'directory'], ['text.txt', 'file']]);
+    const listed = (await client.list())
+      .filter((f) => ['binary.bin', 'text.txt', 'sub'].includes(f.name))
+      .sort((a, b) => a.name.localeCompare(b.name));
+    assert.deepEqual(
+      listed.map((f) => [f.name, f.type]),
+      [
+        ['binary.bin', 'file'],
+        ['sub', 'directory'],
+        ['text.txt', 'file'],
+      ],
+    );
     assert.equal(listed[0]!.size, bytes.length);
-    assert.ok((await client.list()).every((f) => f.name !== '.' && f.name !== '..'), 'no . or .. entries');
+    assert.ok(
+      (await client.list()).every((f) => f.name !== '.' && f.name !== '..'),
+      'no . or .. entries',
+    );
 
     await client.rename('text.txt', 'sub/renamed.txt');
     assert.equal(await readFile(path.join(server.root, 'sub', 'renamed.txt'), 'utf8'), 'héllo wörld');
-    assert.deepEqual((await client.list('sub')).map((f) => f.name), ['renamed.txt']);
+    assert.deepEqual(
+      (await client.list('sub')).map((f) => f.name),
+      ['renamed.txt'],
+    );
     await client.delete('sub/renamed.txt');
     await client.delete('binary.bin');
     await assert.rejects(stat(path.join(server.root, 'binary.bin')), { code: 'ENOENT' });
@@ -64,7 +95,11 @@ describe('outgoing.ftp', () => {
     await client.mkdir('single');
     assert.ok((await stat(path.join(server.root, 'single'))).isDirectory());
     await writeFile(path.join(server.root, 'a-file'), '');
-    assert.equal((await rejection(client.mkdir('a-file/child'))).code, 'VIA_ERR_OUTGOING_FAILED', 'the server refuses it (a file is in the way)');
+    assert.equal(
+      (await rejection(client.mkdir('a-file/child'))).code,
+      'VIA_ERR_OUTGOING_FAILED',
+      'the server refuses it (a file is in the way)',
+    );
     await rm(path.join(server.root, 'a-file'));
     await client.mkdir('deep/er/still', { recursive: true });
     assert.ok((await stat(path.join(server.root, 'deep', 'er', 'still'))).isDirectory());
@@ -99,7 +134,10 @@ describe('outgoing.ftp', () => {
     const names = Array.from({ length: 8 }, (_, i) => `parallel-${i}.txt`);
     await Promise.all(names.map((name, i) => client.put(`content ${i}`, name)));
     const read = await Promise.all(names.map((name) => client.get(name)));
-    assert.deepEqual(read.map((b) => b.toString()), names.map((_, i) => `content ${i}`));
+    assert.deepEqual(
+      read.map((b) => b.toString()),
+      names.map((_, i) => `content ${i}`),
+    );
     assert.equal(server.peakConnections(), 2);
     await Promise.all(names.map((name) => client.delete(name)));
   });
@@ -147,7 +185,12 @@ describe('outgoing.ftp', () => {
   });
 
   test('nothing listening: VIA_ERR_OUTGOING_UNAVAILABLE at once, and ping says the same', async (t) => {
-    const { client, connection } = openDirect(t, ftpConnectionType, { host: '127.0.0.1', port: await freePort(), username: 'u', password: 'p' });
+    const { client, connection } = openDirect(t, ftpConnectionType, {
+      host: '127.0.0.1',
+      port: await freePort(),
+      username: 'u',
+      password: 'p',
+    });
     const started = Date.now();
     assert.equal((await rejection(client.list())).code, 'VIA_ERR_OUTGOING_UNAVAILABLE');
     // While the pool backs off, calls fail straight away with the same coded error.
@@ -157,7 +200,11 @@ describe('outgoing.ftp', () => {
   });
 
   test('a server that accepts but never greets: VIA_ERR_OUTGOING_TIMEOUT after connect_timeout', async (t) => {
-    const { client } = openDirect(t, ftpConnectionType, { host: '127.0.0.1', port: await silentServer(t), connect_timeout: 500 });
+    const { client } = openDirect(t, ftpConnectionType, {
+      host: '127.0.0.1',
+      port: await silentServer(t),
+      connect_timeout: 500,
+    });
     const started = Date.now();
     assert.equal((await rejection(client.list())).code, 'VIA_ERR_OUTGOING_TIMEOUT');
     assert.ok(Date.now() - started < 3000);
@@ -169,14 +216,28 @@ describe('outgoing.ftp', () => {
       socket.write('220 ready\r\n');
       socket.on('data', (data) => {
         for (const line of data.toString().split('\r\n').filter(Boolean)) {
-          const reply = ({ USER: '331 password', PASS: '230 in', FEAT: '211 end', TYPE: '200 ok', STRU: '200 ok', OPTS: '200 ok', PWD: '257 "/"' } as Record<string, string>)[line.split(' ')[0]!];
+          const reply = (
+            {
+              USER: '331 password',
+              PASS: '230 in',
+              FEAT: '211 end',
+              TYPE: '200 ok',
+              STRU: '200 ok',
+              OPTS: '200 ok',
+              PWD: '257 "/"',
+            } as Record<string, string>
+          )[line.split(' ')[0]!];
           if (reply !== undefined) socket.write(`${reply}\r\n`);
         }
       });
     });
     await new Promise<void>((resolve) => stalling.listen(0, '127.0.0.1', resolve));
     t.after(() => new Promise((resolve) => stalling.close(resolve)));
-    const { connection } = openDirect(t, ftpConnectionType, { host: '127.0.0.1', port: (stalling.address() as { port: number }).port, timeout: 500 });
+    const { connection } = openDirect(t, ftpConnectionType, {
+      host: '127.0.0.1',
+      port: (stalling.address() as { port: number }).port,
+      timeout: 500,
+    });
     const started = Date.now();
     assert.equal((await rejection(connection.ping())).code, 'VIA_ERR_OUTGOING_TIMEOUT');
     assert.ok(Date.now() - started < 3000);
@@ -187,7 +248,12 @@ describe('outgoing.ftp over TLS (FTPS) with a self-signed certificate', () => {
   let certificate: TestCertificate;
   let explicit: TestFtpServer;
   let implicit: TestFtpServer;
-  const login = (server: TestFtpServer): Record<string, unknown> => ({ host: server.host, port: server.port, username: server.username, password: server.password });
+  const login = (server: TestFtpServer): Record<string, unknown> => ({
+    host: server.host,
+    port: server.port,
+    username: server.username,
+    password: server.password,
+  });
 
   before(async () => {
     certificate = await selfSignedCertificate();
@@ -202,17 +268,28 @@ describe('outgoing.ftp over TLS (FTPS) with a self-signed certificate', () => {
   });
 
   test('explicit FTPS (AUTH TLS) with the certificate as the custom CA: control and data connections work', async (t) => {
-    const { client, connection } = openDirect(t, ftpConnectionType, { ...login(explicit), secure: true, ca_file: certificate.certFile });
+    const { client, connection } = openDirect(t, ftpConnectionType, {
+      ...login(explicit),
+      secure: true,
+      ca_file: certificate.certFile,
+    });
     await connection.ping();
     await client.put('over tls', 'secure.txt');
     assert.equal(await readFile(path.join(explicit.root, 'secure.txt'), 'utf8'), 'over tls');
     assert.equal((await client.get('secure.txt')).toString(), 'over tls');
-    assert.deepEqual((await client.list()).map((f) => f.name), ['secure.txt']);
+    assert.deepEqual(
+      (await client.list()).map((f) => f.name),
+      ['secure.txt'],
+    );
     await client.delete('secure.txt');
   });
 
   test('implicit FTPS with the custom CA works', async (t) => {
-    const { client } = openDirect(t, ftpConnectionType, { ...login(implicit), secure: 'implicit', ca_file: certificate.certFile });
+    const { client } = openDirect(t, ftpConnectionType, {
+      ...login(implicit),
+      secure: 'implicit',
+      ca_file: certificate.certFile,
+    });
     await client.put('implicit', 'implicit.txt');
     assert.equal((await client.get('implicit.txt')).toString(), 'implicit');
     await client.delete('implicit.txt');
@@ -238,12 +315,23 @@ describe('outgoing.ftp over TLS (FTPS) with a self-signed certificate', () => {
     const { client } = openDirect(t, ftpConnectionType, { ...login(plain), secure: 'implicit', tls_verify: false });
     const error = await rejection(client.list());
     assert.equal(error.code, 'VIA_ERR_OUTGOING_FAILED');
-    assert.match(error.message, /: the TLS handshake failed \(wrong version number\): the other end does not speak TLS on this port/);
+    assert.match(
+      error.message,
+      /: the TLS handshake failed \(wrong version number\): the other end does not speak TLS on this port/,
+    );
     assert.doesNotMatch(error.message, /SSL routines/);
   });
 
   test('a CA file that cannot be read is a coded error when the connection is built', () => {
-    const data = ftpConnectionSchema.parse({ name: 'bad-ca', host: '127.0.0.1', secure: true, ca_file: 'no/such/ca.pem' });
-    assert.throws(() => ftpConnectionType.create(data, { name: 'bad-ca', logger: undefined as never, baseDir: explicit.root }), { code: 'VIA_ERR_OUTGOING_FAILED' });
+    const data = ftpConnectionSchema.parse({
+      name: 'bad-ca',
+      host: '127.0.0.1',
+      secure: true,
+      ca_file: 'no/such/ca.pem',
+    });
+    assert.throws(
+      () => ftpConnectionType.create(data, { name: 'bad-ca', logger: undefined as never, baseDir: explicit.root }),
+      { code: 'VIA_ERR_OUTGOING_FAILED' },
+    );
   });
 });

@@ -2,7 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { Socket } from 'node:net';
 import type { TestContext } from 'node:test';
 import { createLogger } from '../../src/log.js';
-import type { OutgoingBase, OutgoingConnection, OutgoingConnectionType } from '../../src/outgoing/outgoing-connection.js';
+import type {
+  OutgoingBase,
+  OutgoingConnection,
+  OutgoingConnectionType,
+} from '../../src/outgoing/outgoing-connection.js';
 
 /** A suffix that keeps this run's queues, keys, topics and streams apart from any other run's. */
 export function randomSuffix(): string {
@@ -13,7 +17,11 @@ export function randomSuffix(): string {
 export class CapturedLog {
   readonly lines: string[] = [];
   // As a server makes its loggers, so that calls are logged the way they are there.
-  readonly logger = createLogger({ name: 'test', level: 'debug', destination: { write: (line: string) => void this.lines.push(line) } });
+  readonly logger = createLogger({
+    name: 'test',
+    level: 'debug',
+    destination: { write: (line: string) => void this.lines.push(line) },
+  });
 
   get text(): string {
     return this.lines.join('');

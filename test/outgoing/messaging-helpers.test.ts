@@ -15,8 +15,14 @@ describe('what the messaging connections (AMQP, MQTT, NATS) share', () => {
   test('messages: JSON for values, UTF-8 for strings, bytes as they are; undefined is refused', () => {
     assert.deepEqual(encodeMessage({ a: 1 }), { bytes: Buffer.from('{"a":1}'), contentType: 'application/json' });
     assert.deepEqual(encodeMessage(null), { bytes: Buffer.from('null'), contentType: 'application/json' });
-    assert.deepEqual(encodeMessage('héllo'), { bytes: Buffer.from('héllo', 'utf8'), contentType: 'text/plain; charset=utf-8' });
-    assert.deepEqual(encodeMessage(new Uint8Array([1, 2])), { bytes: Buffer.from([1, 2]), contentType: 'application/octet-stream' });
+    assert.deepEqual(encodeMessage('héllo'), {
+      bytes: Buffer.from('héllo', 'utf8'),
+      contentType: 'text/plain; charset=utf-8',
+    });
+    assert.deepEqual(encodeMessage(new Uint8Array([1, 2])), {
+      bytes: Buffer.from([1, 2]),
+      contentType: 'application/octet-stream',
+    });
     assert.throws(() => encodeMessage(undefined), TypeError);
   });
 

@@ -40,10 +40,15 @@ interface Received {
 
 /** A separate client, subscribed with QoS 2 to `filter`, collecting what arrives; ended with the test. */
 async function subscriber(t: TestContext, filter: string): Promise<Received[]> {
-  const client = await mqtt.connectAsync(MOSQUITTO, { clientId: `viaduct-test-sub-${randomSuffix()}`, reconnectPeriod: 0 });
+  const client = await mqtt.connectAsync(MOSQUITTO, {
+    clientId: `viaduct-test-sub-${randomSuffix()}`,
+    reconnectPeriod: 0,
+  });
   t.after(() => client.endAsync(true));
   const received: Received[] = [];
-  client.on('message', (topic, payload, packet) => received.push({ topic, payload, qos: packet.qos, retain: packet.retain }));
+  client.on('message', (topic, payload, packet) =>
+    received.push({ topic, payload, qos: packet.qos, retain: packet.retain }),
+  );
   await client.subscribeAsync(filter, { qos: 2 });
   return received;
 }
@@ -54,7 +59,14 @@ async function passwordProtectedMosquitto(t: TestContext, user: string, password
   const port = await freePort();
   execFileSync('mosquitto_passwd', ['-b', '-c', path.join(dir, 'passwd'), user, password]);
   // `user root` keeps a broker started by root from switching to a user that cannot read the temp dir.
-  const conf = [`listener ${port} 127.0.0.1`, 'allow_anonymous false', `password_file ${path.join(dir, 'passwd')}`, 'persistence false', 'user root', ''];
+  const conf = [
+    `listener ${port} 127.0.0.1`,
+    'allow_anonymous false',
+    `password_file ${path.join(dir, 'passwd')}`,
+    'persistence false',
+    'user root',
+    '',
+  ];
   await writeFile(path.join(dir, 'mosquitto.conf'), conf.join('\n'));
   const broker = spawn('mosquitto', ['-c', path.join(dir, 'mosquitto.conf')], { stdio: 'ignore' });
   t.after(async () => {
@@ -71,7 +83,13 @@ describe('outgoing.mqtt', () => {
 
   test('the schema fills in defaults and keeps credentials out of the URL', () => {
     assert.deepEqual(mqttConnectionSchema.parse({ name: 'x' }), {
-      name: 'x', is_active: true, url: 'mqtt://127.0.0.1:1883', keepalive: 30, connect_timeout: 5000, reconnect_period: 1000, publish_timeout: 10000,
+      name: 'x',
+      is_active: true,
+      url: 'mqtt://127.0.0.1:1883',
+      keepalive: 30,
+      connect_timeout: 5000,
+      reconnect_period: 1000,
+      publish_timeout: 10000,
     });
     assert.equal(mqttConnectionSchema.safeParse({ name: 'x', url: 'mqtt://u:p@127.0.0.1:1883' }).success, false);
     assert.equal(mqttConnectionSchema.safeParse({ name: 'x', url: 'http://127.0.0.1' }).success, false);
@@ -106,7 +124,10 @@ describe('outgoing.mqtt', () => {
     const { client } = openDirect(t, mqttConnectionType, local);
     t.after(async () => {
       // Mosquitto keeps retained messages on disk: clear this one even when an assertion failed.
-      const cleaner = await mqtt.connectAsync(MOSQUITTO, { clientId: `viaduct-test-clean-${randomSuffix()}`, reconnectPeriod: 0 });
+      const cleaner = await mqtt.connectAsync(MOSQUITTO, {
+        clientId: `viaduct-test-clean-${randomSuffix()}`,
+        reconnectPeriod: 0,
+      });
       await cleaner.publishAsync(topic, '', { qos: 1, retain: true });
       await cleaner.endAsync();
     });
@@ -135,15 +156,22 @@ describe('outgoing.mqtt', () => {
       await delay(50);
     }
     await waitFor(() => received.length === 10, 5000);
-    assert.ok(!a.log.text.includes('MQTT connection down') && !b.log.text.includes('MQTT connection down'), 'neither was disconnected');
+    assert.ok(
+      !a.log.text.includes('MQTT connection down') && !b.log.text.includes('MQTT connection down'),
+      'neither was disconnected',
+    );
   });
 
   test('wildcard topics and a QoS other than 0, 1, 2 are refused before anything is sent', async (t) => {
     const skip = await reachable();
     if (skip !== undefined) return t.skip(skip);
     const { client, log } = openDirect(t, mqttConnectionType, local);
-    for (const topic of ['a/+/b', 'a/#', '']) assert.equal((await rejection(client.publish(topic, 'x'))).code, 'VIA_ERR_OUTGOING_FAILED');
-    assert.equal((await rejection(client.publish('viaduct-test/x', 'x', { qos: 3 as 2 }))).code, 'VIA_ERR_OUTGOING_FAILED');
+    for (const topic of ['a/+/b', 'a/#', ''])
+      assert.equal((await rejection(client.publish(topic, 'x'))).code, 'VIA_ERR_OUTGOING_FAILED');
+    assert.equal(
+      (await rejection(client.publish('viaduct-test/x', 'x', { qos: 3 as 2 }))).code,
+      'VIA_ERR_OUTGOING_FAILED',
+    );
     await client.publish(`viaduct-test/${randomSuffix()}`, 'still connected', { qos: 1 });
     assert.ok(!log.text.includes('MQTT connection down'));
   });
@@ -156,7 +184,10 @@ describe('outgoing.mqtt', () => {
     t.after(() => proxy.stop());
     const topic = `viaduct-test/${randomSuffix()}`;
     const received = await subscriber(t, topic);
-    const { client, connection } = openDirect(t, mqttConnectionType, { url: `mqtt://127.0.0.1:${proxy.port}`, reconnect_period: 200 });
+    const { client, connection } = openDirect(t, mqttConnectionType, {
+      url: `mqtt://127.0.0.1:${proxy.port}`,
+      reconnect_period: 200,
+    });
     await client.publish(topic, 'before', { qos: 1 });
     await proxy.stop();
     await delay(50);
@@ -168,7 +199,15 @@ describe('outgoing.mqtt', () => {
     }
     assert.equal((await rejection(connection.ping())).code, 'VIA_ERR_OUTGOING_UNAVAILABLE');
     await proxy.start();
-    await waitFor(async () => client.publish(topic, 'after', { qos: 1 }).then(() => true, () => false), 10_000, 100);
+    await waitFor(
+      async () =>
+        client.publish(topic, 'after', { qos: 1 }).then(
+          () => true,
+          () => false,
+        ),
+      10_000,
+      100,
+    );
     await connection.ping();
     await waitFor(() => received.some((r) => r.payload.toString() === 'after'), 5000);
     assert.ok(!received.some((r) => r.payload.toString() === 'down'), 'nothing published while down arrives later');
@@ -177,7 +216,11 @@ describe('outgoing.mqtt', () => {
   test('a broker that is not there at start does not throw from create; calls fail with a coded error that shows no password', async (t) => {
     const port = await freePort();
     const password = `secret-${randomSuffix()}`;
-    const { client, connection, log } = openDirect(t, mqttConnectionType, { url: `mqtt://127.0.0.1:${port}`, username: 'someone', password });
+    const { client, connection, log } = openDirect(t, mqttConnectionType, {
+      url: `mqtt://127.0.0.1:${port}`,
+      username: 'someone',
+      password,
+    });
     const started = Date.now();
     const error = await rejection(client.publish('viaduct-test/x', 'x', { qos: 1 }));
     assert.equal(error.code, 'VIA_ERR_OUTGOING_UNAVAILABLE');
@@ -187,14 +230,27 @@ describe('outgoing.mqtt', () => {
   });
 
   test('a broker that wants a password: the right one publishes, a wrong one is a coded error that shows no password', async (t) => {
-    const mosquitto = await new Promise<boolean>((resolve) => spawn('mosquitto', ['-h'], { stdio: 'ignore' }).on('error', () => resolve(false)).on('exit', () => resolve(true)));
+    const mosquitto = await new Promise<boolean>((resolve) =>
+      spawn('mosquitto', ['-h'], { stdio: 'ignore' })
+        .on('error', () => resolve(false))
+        .on('exit', () => resolve(true)),
+    );
     if (!mosquitto) return t.skip('the mosquitto program is not installed');
     const password = `right-${randomSuffix()}`;
     const port = await passwordProtectedMosquitto(t, 'viaduct', password);
-    const { client } = openDirect(t, mqttConnectionType, { url: `mqtt://127.0.0.1:${port}`, username: 'viaduct', password });
+    const { client } = openDirect(t, mqttConnectionType, {
+      url: `mqtt://127.0.0.1:${port}`,
+      username: 'viaduct',
+      password,
+    });
     await client.publish('viaduct-test/secured', 'hello', { qos: 1 });
     const wrong = `wrong-${randomSuffix()}`;
-    const bad = openDirect(t, mqttConnectionType, { url: `mqtt://127.0.0.1:${port}`, username: 'viaduct', password: wrong, reconnect_period: 200 });
+    const bad = openDirect(t, mqttConnectionType, {
+      url: `mqtt://127.0.0.1:${port}`,
+      username: 'viaduct',
+      password: wrong,
+      reconnect_period: 200,
+    });
     const error = await rejection(bad.client.publish('viaduct-test/secured', 'hello', { qos: 1 }));
     assert.equal(error.code, 'VIA_ERR_OUTGOING_UNAVAILABLE');
     assert.match(error.message, /Not authorized/i);

@@ -61,7 +61,11 @@ async function ownNatsServer(t: TestContext, args: string[]): Promise<number> {
 }
 
 async function natsServerInstalled(): Promise<boolean> {
-  return new Promise((resolve) => spawn('nats-server', ['--version'], { stdio: 'ignore' }).on('error', () => resolve(false)).on('exit', () => resolve(true)));
+  return new Promise((resolve) =>
+    spawn('nats-server', ['--version'], { stdio: 'ignore' })
+      .on('error', () => resolve(false))
+      .on('exit', () => resolve(true)),
+  );
 }
 
 describe('outgoing.nats', () => {
@@ -77,7 +81,12 @@ describe('outgoing.nats', () => {
     if (skip !== undefined) return;
     raw = await nats.connect({ servers: NATS_SERVER });
     jsm = await raw.jetstreamManager();
-    await jsm.streams.add({ name: stream, subjects: [`${base}.js.>`], storage: nats.StorageType.Memory, duplicate_window: nats.nanos(60_000) });
+    await jsm.streams.add({
+      name: stream,
+      subjects: [`${base}.js.>`],
+      storage: nats.StorageType.Memory,
+      duplicate_window: nats.nanos(60_000),
+    });
   });
 
   after(async () => {
@@ -90,9 +99,17 @@ describe('outgoing.nats', () => {
 
   test('the schema fills in defaults; token and user/password exclude each other; both are secret', () => {
     assert.deepEqual(natsConnectionSchema.parse({ name: 'x' }), {
-      name: 'x', is_active: true, servers: ['nats://127.0.0.1:4222'], connect_timeout: 5000, request_timeout: 5000, ping_interval: 30000,
+      name: 'x',
+      is_active: true,
+      servers: ['nats://127.0.0.1:4222'],
+      connect_timeout: 5000,
+      request_timeout: 5000,
+      ping_interval: 30000,
     });
-    assert.equal(natsConnectionSchema.safeParse({ name: 'x', token: 't', username: 'u', password: 'p' }).success, false);
+    assert.equal(
+      natsConnectionSchema.safeParse({ name: 'x', token: 't', username: 'u', password: 'p' }).success,
+      false,
+    );
     assert.equal(natsConnectionSchema.safeParse({ name: 'x', username: 'u' }).success, false);
     assert.equal(natsConnectionSchema.safeParse({ name: 'x', servers: ['nats://u:p@127.0.0.1:4222'] }).success, false);
     assert.equal(natsConnectionSchema.safeParse({ name: 'x', servers: [] }).success, false);
@@ -144,7 +161,11 @@ describe('outgoing.nats', () => {
   test('a JetStream publish is acknowledged by the stream, and a repeated msgId is a duplicate', async (t) => {
     if (skip !== undefined) return t.skip(skip);
     const { client } = openDirect(t, natsConnectionType, local);
-    const first = await client.jetstreamPublish(`${base}.js.orders`, { order: 1 }, { msgId: 'order-1', headers: { 'x-tenant': 'acme' } });
+    const first = await client.jetstreamPublish(
+      `${base}.js.orders`,
+      { order: 1 },
+      { msgId: 'order-1', headers: { 'x-tenant': 'acme' } },
+    );
     assert.deepEqual(first, { stream, seq: 1, duplicate: false });
     const again = await client.jetstreamPublish(`${base}.js.orders`, { order: 1 }, { msgId: 'order-1' });
     assert.deepEqual(again, { stream, seq: 1, duplicate: true });
@@ -172,7 +193,12 @@ describe('outgoing.nats', () => {
     assert.deepEqual((await client.request(subject, 1)).json(), { echoed: 1, header: null });
     await proxy.stop();
     await delay(100);
-    const calls = [() => client.publish(subject, 'x'), () => client.request(subject, 2), () => client.jetstreamPublish(`${base}.js.away`, 3), () => connection.ping()];
+    const calls = [
+      () => client.publish(subject, 'x'),
+      () => client.request(subject, 2),
+      () => client.jetstreamPublish(`${base}.js.away`, 3),
+      () => connection.ping(),
+    ];
     for (const call of calls) {
       const started = Date.now();
       const error = await rejection(call());
@@ -180,7 +206,15 @@ describe('outgoing.nats', () => {
       assert.ok(Date.now() - started < 1000, `failed fast (${Date.now() - started} ms)`);
     }
     await proxy.start();
-    await waitFor(async () => client.request(subject, 4).then(() => true, () => false), 15_000, 100);
+    await waitFor(
+      async () =>
+        client.request(subject, 4).then(
+          () => true,
+          () => false,
+        ),
+      15_000,
+      100,
+    );
     await connection.ping();
   });
 
@@ -215,17 +249,33 @@ describe('outgoing.nats', () => {
     assert.equal((await rejection(client.publish(`${base}.late`, 'x'))).code, 'VIA_ERR_OUTGOING_UNAVAILABLE');
     assert.ok(Date.now() - started < 500, 'after the first attempt failed, calls fail at once');
     await proxy.start();
-    await waitFor(async () => client.publish(`${base}.late`, 'x').then(() => true, () => false), 15_000, 100);
+    await waitFor(
+      async () =>
+        client.publish(`${base}.late`, 'x').then(
+          () => true,
+          () => false,
+        ),
+      15_000,
+      100,
+    );
   });
 
   test('user and password, and token, log in; wrong ones are coded errors that show no secret', async (t) => {
     if (!(await natsServerInstalled())) return t.skip('the nats-server program is not installed');
     const password = `pw-${randomSuffix()}`;
     const withPassword = await ownNatsServer(t, ['--user', 'viaduct', '--pass', password]);
-    const good = openDirect(t, natsConnectionType, { servers: [`nats://127.0.0.1:${withPassword}`], username: 'viaduct', password });
+    const good = openDirect(t, natsConnectionType, {
+      servers: [`nats://127.0.0.1:${withPassword}`],
+      username: 'viaduct',
+      password,
+    });
     await good.client.publish('viaduct-test.auth', 'x');
     const wrong = `wrong-${randomSuffix()}`;
-    const bad = openDirect(t, natsConnectionType, { servers: [`nats://127.0.0.1:${withPassword}`], username: 'viaduct', password: wrong });
+    const bad = openDirect(t, natsConnectionType, {
+      servers: [`nats://127.0.0.1:${withPassword}`],
+      username: 'viaduct',
+      password: wrong,
+    });
     const error = await rejection(bad.client.publish('viaduct-test.auth', 'x'));
     assert.equal(error.code, 'VIA_ERR_OUTGOING_UNAVAILABLE');
     assert.match(error.message, /AUTHORIZATION_VIOLATION|Authorization/i);
@@ -235,7 +285,10 @@ describe('outgoing.nats', () => {
     const withToken = await ownNatsServer(t, ['--auth', token]);
     const tokenClient = openDirect(t, natsConnectionType, { servers: [`nats://127.0.0.1:${withToken}`], token });
     await tokenClient.client.publish('viaduct-test.auth', 'x');
-    const badToken = openDirect(t, natsConnectionType, { servers: [`nats://127.0.0.1:${withToken}`], token: `not-${token}` });
+    const badToken = openDirect(t, natsConnectionType, {
+      servers: [`nats://127.0.0.1:${withToken}`],
+      token: `not-${token}`,
+    });
     const tokenError = await rejection(badToken.client.publish('viaduct-test.auth', 'x'));
     assert.equal(tokenError.code, 'VIA_ERR_OUTGOING_UNAVAILABLE');
     assert.ok(!tokenError.message.includes(token) && !badToken.log.text.includes(token));

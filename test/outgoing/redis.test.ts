@@ -63,7 +63,14 @@ describe('outgoing.redis', () => {
 
   test('the schema fills in defaults; the password is secret', () => {
     assert.deepEqual(redisConnectionSchema.parse({ name: 'x' }), {
-      name: 'x', is_active: true, host: '127.0.0.1', port: 6379, db: 0, key_prefix: '', connect_timeout: 5000, command_timeout: 5000,
+      name: 'x',
+      is_active: true,
+      host: '127.0.0.1',
+      port: 6379,
+      db: 0,
+      key_prefix: '',
+      connect_timeout: 5000,
+      command_timeout: 5000,
     });
     assert.deepEqual(redisConnectionType.kind.secretFields, ['password']);
     assert.equal(redisConnectionSchema.safeParse({ name: 'x', db: -1 }).success, false);
@@ -103,10 +110,16 @@ describe('outgoing.redis', () => {
     if (skip !== undefined) return t.skip(skip);
     const { client, log } = openDirect(t, redisConnectionType, { ...local, key_prefix: prefix });
     await client.set('counter', '1');
-    assert.deepEqual(await client.pipeline().incr('counter').incr('counter').get('counter').exec(), [[null, 2], [null, 3], [null, '3']]);
+    assert.deepEqual(await client.pipeline().incr('counter').incr('counter').get('counter').exec(), [
+      [null, 2],
+      [null, 3],
+      [null, '3'],
+    ]);
     assert.deepEqual(await client.multi().incrby('counter', 10).exec(), [[null, 13]]);
     assert.equal(await client.call('GET', 'counter'), '13');
-    const viaCallback = await new Promise((resolve, reject) => void client.get('counter', (error, value) => (error ? reject(error) : resolve(value))));
+    const viaCallback = await new Promise(
+      (resolve, reject) => void client.get('counter', (error, value) => (error ? reject(error) : resolve(value))),
+    );
     assert.equal(viaCallback, '13');
     const lines = log.lines.map((line) => JSON.parse(line) as { cid?: string; op?: string; outgoing?: string });
     const ops = lines.filter((l) => l.cid !== undefined).map((l) => l.op);
@@ -121,7 +134,9 @@ describe('outgoing.redis', () => {
     const error = await rejection(client.lpush('a-string', 'y'));
     assert.equal(error.code, 'VIA_ERR_OUTGOING_FAILED');
     assert.match(error.message, /WRONGTYPE/);
-    const viaCallback = await new Promise<Error & { code?: string }>((resolve) => void client.lpush('a-string', 'y', (e) => resolve(e as Error)));
+    const viaCallback = await new Promise<Error & { code?: string }>(
+      (resolve) => void client.lpush('a-string', 'y', (e) => resolve(e as Error)),
+    );
     assert.equal(viaCallback.code, 'VIA_ERR_OUTGOING_FAILED');
   });
 
@@ -139,11 +154,20 @@ describe('outgoing.redis', () => {
 
   test('an ACL user logs in; a wrong password is a coded error that shows no password', async (t) => {
     if (skip !== undefined) return t.skip(skip);
-    const { client } = openDirect(t, redisConnectionType, { ...local, username: user, password: userPassword, key_prefix: prefix });
+    const { client } = openDirect(t, redisConnectionType, {
+      ...local,
+      username: user,
+      password: userPassword,
+      key_prefix: prefix,
+    });
     await client.set('acl', 'yes');
     assert.equal(await client.acl('WHOAMI'), user);
     const wrong = `wrong-${randomSuffix()}`;
-    const { client: bad, connection, log } = openDirect(t, redisConnectionType, { ...local, username: user, password: wrong, key_prefix: prefix });
+    const {
+      client: bad,
+      connection,
+      log,
+    } = openDirect(t, redisConnectionType, { ...local, username: user, password: wrong, key_prefix: prefix });
     // The first command meets the refused login itself; later ones, once the client has retried, its record of it.
     const error = await rejection(bad.get('acl'));
     const ping = await rejection(connection.ping());
@@ -161,7 +185,12 @@ describe('outgoing.redis', () => {
     const proxy = new TcpProxy('127.0.0.1', 6379);
     await proxy.start();
     t.after(() => proxy.stop());
-    const { client, connection } = openDirect(t, redisConnectionType, { host: '127.0.0.1', port: proxy.port, key_prefix: prefix, command_timeout: 3000 });
+    const { client, connection } = openDirect(t, redisConnectionType, {
+      host: '127.0.0.1',
+      port: proxy.port,
+      key_prefix: prefix,
+      command_timeout: 3000,
+    });
     await client.set('before', '1');
     await proxy.stop();
     // The first calls may wait for the first reconnect attempt; once it failed, calls fail at once.

@@ -32,15 +32,29 @@ export interface DirectRest {
 }
 
 /** A REST connection built straight from its factory, outside a server; closed when the test ends. */
-export function openRest(t: TestContext, config: Record<string, unknown>, options: { security?: SecurityDefinitions; baseDir?: string } = {}): DirectRest {
+export function openRest(
+  t: TestContext,
+  config: Record<string, unknown>,
+  options: { security?: SecurityDefinitions; baseDir?: string } = {},
+): DirectRest {
   const log = new CapturedLog();
   const data = restConnectionType.kind.schema.parse({ name: 'crm', ...config });
-  const connection = restConnectionType.create(data, { name: data.name, logger: log.logger, baseDir: options.baseDir ?? process.cwd(), security: options.security?.lookup }) as RestConnection;
+  const connection = restConnectionType.create(data, {
+    name: data.name,
+    logger: log.logger,
+    baseDir: options.baseDir ?? process.cwd(),
+    security: options.security?.lookup,
+  }) as RestConnection;
   t.after(() => connection.close());
   return { connection, client: connection.client({ cid: 'cid-test', logger: log.logger }), log };
 }
 
 /** The echo endpoint's answer, typed. */
-export function echoed(response: RestResponse): { method: string; url: string; headers: Record<string, string>; body: string } {
+export function echoed(response: RestResponse): {
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+  body: string;
+} {
   return response.data as { method: string; url: string; headers: Record<string, string>; body: string };
 }

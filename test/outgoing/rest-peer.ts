@@ -104,7 +104,8 @@ export class RestPeer {
         }
         case 'unavailable':
           // Answers 503 (or ?status=) for the first ?times= requests, then echoes.
-          if (attempt <= Number(url.searchParams.get('times') ?? 1)) return json(res, Number(url.searchParams.get('status') ?? 503), { attempt });
+          if (attempt <= Number(url.searchParams.get('times') ?? 1))
+            return json(res, Number(url.searchParams.get('status') ?? 503), { attempt });
           return json(res, 200, { attempt });
         case 'drop':
           // Cuts the connection without an answer for the first ?times= requests.
@@ -125,10 +126,16 @@ export class RestPeer {
         case 'oauth':
           return this.#token(req, res, body.toString('utf8'));
         case 'protected':
-          if (!this.#tokens.has(String(req.headers.authorization ?? '').replace(/^Bearer /, ''))) return json(res, 401, { error: 'invalid_token' });
+          if (!this.#tokens.has(String(req.headers.authorization ?? '').replace(/^Bearer /, '')))
+            return json(res, 401, { error: 'invalid_token' });
           return json(res, 200, { ok: true, authorization: req.headers.authorization });
         default:
-          return json(res, 200, { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: body.toString('utf8') } satisfies Echo);
+          return json(res, 200, {
+            method: req.method ?? '',
+            url: req.url ?? '',
+            headers: req.headers,
+            body: body.toString('utf8'),
+          } satisfies Echo);
       }
     });
   }
@@ -145,10 +152,16 @@ export class RestPeer {
       secret = decodeURIComponent((pass ?? '').replace(/\+/g, ' '));
     }
     if (form.grant_type !== 'client_credentials') return json(res, 400, { error: 'unsupported_grant_type' });
-    if (id === undefined || this.clients.get(id) !== secret) return json(res, 401, { error: 'invalid_client', error_description: `bad secret ${secret}` });
+    if (id === undefined || this.clients.get(id) !== secret)
+      return json(res, 401, { error: 'invalid_client', error_description: `bad secret ${secret}` });
     const token = `token-${++this.#issued}`;
     this.#tokens.add(token);
-    json(res, 200, { access_token: token, token_type: 'Bearer', ...(this.tokenLifetimeS === undefined ? {} : { expires_in: this.tokenLifetimeS }), scope: form.scope });
+    json(res, 200, {
+      access_token: token,
+      token_type: 'Bearer',
+      ...(this.tokenLifetimeS === undefined ? {} : { expires_in: this.tokenLifetimeS }),
+      scope: form.scope,
+    });
   }
 }
 

@@ -29,7 +29,13 @@ describe('outgoing.rest retries', () => {
 
   test('GET, HEAD, OPTIONS, PUT and DELETE are retried after 502, 503 and 504, up to `retries` times', async (t) => {
     const { client } = openRest(t, { address, retries: 2, retry_backoff: 5 });
-    for (const [method, status] of [['GET', 503], ['HEAD', 502], ['OPTIONS', 504], ['PUT', 503], ['DELETE', 502]] as const) {
+    for (const [method, status] of [
+      ['GET', 503],
+      ['HEAD', 502],
+      ['OPTIONS', 504],
+      ['PUT', 503],
+      ['DELETE', 502],
+    ] as const) {
       const path = fresh('unavailable');
       const answer = await client.request(method, path, { query: { times: 2, status } });
       assert.equal(answer.status, 200, method);
@@ -37,9 +43,17 @@ describe('outgoing.rest retries', () => {
     }
     const path = fresh('unavailable');
     const exhausted = await client.get(path, { query: { times: 9 } });
-    assert.deepEqual([exhausted.status, exhausted.data], [503, { attempt: 3 }], 'the last answer is returned once retries run out');
+    assert.deepEqual(
+      [exhausted.status, exhausted.data],
+      [503, { attempt: 3 }],
+      'the last answer is returned once retries run out',
+    );
     const notRetried = fresh('unavailable');
-    assert.equal((await client.get(notRetried, { query: { times: 1, status: 500 } })).status, 500, '500 is not retried');
+    assert.equal(
+      (await client.get(notRetried, { query: { times: 1, status: 500 } })).status,
+      500,
+      '500 is not retried',
+    );
     assert.equal(peer.hits.get(notRetried), 1);
   });
 

@@ -27,9 +27,19 @@ describe('outgoing.rest with security definitions in a running server', () => {
   let peer: RestPeer;
   let address: string;
 
-  const call = async (connection: string, path: string, worker = 0): Promise<{ status: number; body: { status: number; data: Record<string, unknown> } }> => {
-    const response = await fetch(`${cluster.urls[worker]}/call`, { method: 'POST', body: JSON.stringify({ connection, path }) });
-    return { status: response.status, body: (await response.json()) as { status: number; data: Record<string, unknown> } };
+  const call = async (
+    connection: string,
+    path: string,
+    worker = 0,
+  ): Promise<{ status: number; body: { status: number; data: Record<string, unknown> } }> => {
+    const response = await fetch(`${cluster.urls[worker]}/call`, {
+      method: 'POST',
+      body: JSON.stringify({ connection, path }),
+    });
+    return {
+      status: response.status,
+      body: (await response.json()) as { status: number; data: Record<string, unknown> },
+    };
   };
   const authorizationSeen = async (connection: string, worker: number): Promise<unknown> => {
     const { body } = await call(connection, '/echo', worker);
@@ -63,7 +73,11 @@ describe('outgoing.rest with security definitions in a running server', () => {
   });
 
   test('a connection naming an unknown definition is refused; a definition in use cannot be deleted', async () => {
-    const unknown = await cluster.admin<ErrorBody>('viaduct.outgoing.rest.create', { name: 'orphan', address, security: 'no-such-definition' });
+    const unknown = await cluster.admin<ErrorBody>('viaduct.outgoing.rest.create', {
+      name: 'orphan',
+      address,
+      security: 'no-such-definition',
+    });
     assert.equal(unknown.status, 400);
     assert.equal(unknown.body.error.code, 'VIA_ERR_UNKNOWN_REFERENCE');
     const inUse = await cluster.admin<ErrorBody>('viaduct.security.basic-auth.delete', { name: 'crm-auth' });
@@ -75,13 +89,25 @@ describe('outgoing.rest with security definitions in a running server', () => {
   test('OAuth 2 from enmasse: the client secret is stored but never shown; an edited secret is used for the next token', async () => {
     peer.clients.set('rotating-client', 'secret-1');
     const document = {
-      security: { oauth2: [{ name: 'idp', token_url: `${address}/oauth/token`, client_id: 'rotating-client', client_secret: 'secret-1', scopes: ['crm'] }] },
+      security: {
+        oauth2: [
+          {
+            name: 'idp',
+            token_url: `${address}/oauth/token`,
+            client_id: 'rotating-client',
+            client_secret: 'secret-1',
+            scopes: ['crm'],
+          },
+        ],
+      },
       outgoing: { rest: [{ name: 'crm-oauth', address, security: 'idp' }] },
     };
     await ok('viaduct.enmasse.import', { document });
     const listed = await cluster.admin<unknown[]>('viaduct.security.oauth2.get-list');
     assert.equal(listed.status, 200);
-    assert.ok(!JSON.stringify(listed.body).includes('secret-1') && !JSON.stringify(listed.body).includes('client_secret'));
+    assert.ok(
+      !JSON.stringify(listed.body).includes('secret-1') && !JSON.stringify(listed.body).includes('client_secret'),
+    );
 
     for (const worker of [0, 1]) assert.deepEqual((await call('crm-oauth', '/protected', worker)).body.status, 200);
     const grants = peer.grants.filter((g) => g.form.scope === 'crm');
@@ -91,18 +117,38 @@ describe('outgoing.rest with security definitions in a running server', () => {
     peer.clients.set('rotating-client', 'secret-2');
     await ok('viaduct.security.oauth2.edit', { name: 'idp', client_secret: 'secret-2' });
     assert.equal((await call('crm-oauth', '/protected')).body.status, 200);
-    assert.equal(peer.grants.at(-1)!.authorization, `Basic ${Buffer.from('rotating-client:secret-2').toString('base64')}`, 'a new token with the new secret');
+    assert.equal(
+      peer.grants.at(-1)!.authorization,
+      `Basic ${Buffer.from('rotating-client:secret-2').toString('base64')}`,
+      'a new token with the new secret',
+    );
   });
 
   test('a REST channel naming an OAuth 2 definition lets no request in', async () => {
-    await ok('viaduct.channel.rest.create', { name: 'guarded', path: '/guarded', service: 'rest.caller', security: 'idp' });
+    await ok('viaduct.channel.rest.create', {
+      name: 'guarded',
+      path: '/guarded',
+      service: 'rest.caller',
+      security: 'idp',
+    });
     const token = await fetch(`${address}/oauth/token`, {
       method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from('rotating-client:secret-2').toString('base64')}` },
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: `Basic ${Buffer.from('rotating-client:secret-2').toString('base64')}`,
+      },
       body: 'grant_type=client_credentials',
     }).then((r) => r.json() as Promise<{ access_token: string }>);
-    for (const authorization of [`Bearer ${token.access_token}`, `Basic ${Buffer.from('rotating-client:secret-2').toString('base64')}`, undefined]) {
-      const response = await fetch(`${cluster.urls[0]}/guarded`, { method: 'POST', headers: authorization === undefined ? {} : { authorization }, body: '{}' });
+    for (const authorization of [
+      `Bearer ${token.access_token}`,
+      `Basic ${Buffer.from('rotating-client:secret-2').toString('base64')}`,
+      undefined,
+    ]) {
+      const response = await fetch(`${cluster.urls[0]}/guarded`, {
+        method: 'POST',
+        headers: authorization === undefined ? {} : { authorization },
+        body: '{}',
+      });
       assert.equal(response.status, 401);
       assert.equal(((await response.json()) as ErrorBody).error.code, 'VIA_ERR_UNAUTHORIZED');
     }

@@ -12,7 +12,13 @@ describe('outgoing.rest security definitions', () => {
   let address: string;
   let security: SecurityDefinitions;
   const oauth2 = (extra: Record<string, unknown> = {}): void =>
-    security.set('security.oauth2', { name: 'idp', token_url: `${address}/oauth/token`, client_id: 'viaduct-client', client_secret: CLIENT_SECRET, ...extra });
+    security.set('security.oauth2', {
+      name: 'idp',
+      token_url: `${address}/oauth/token`,
+      client_id: 'viaduct-client',
+      client_secret: CLIENT_SECRET,
+      ...extra,
+    });
 
   before(async () => {
     peer = await RestPeer.http();
@@ -32,12 +38,20 @@ describe('outgoing.rest security definitions', () => {
   test('Basic Auth: the Authorization header; a new version of the definition is used from the next call', async (t) => {
     security.set('security.basic-auth', { name: 'crm-auth', username: 'ann', password: 'pw-1' });
     const { client, log } = openRest(t, { address, security: 'crm-auth' }, { security });
-    const basic = (user: string, password: string): string => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+    const basic = (user: string, password: string): string =>
+      `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
     assert.equal(echoed(await client.get('/echo')).headers.authorization, basic('ann', 'pw-1'));
     security.set('security.basic-auth', { name: 'crm-auth', username: 'ann', password: 'pw-2' });
     assert.equal(echoed(await client.get('/echo')).headers.authorization, basic('ann', 'pw-2'));
-    assert.equal(echoed(await client.get('/echo', { headers: { Authorization: 'Bearer mine' } })).headers.authorization, basic('ann', 'pw-2'), 'the definition wins over a call header');
-    assert.ok(!log.text.includes('pw-') && !log.text.includes(Buffer.from('ann:pw').toString('base64').slice(0, 8)), 'no credentials in the log');
+    assert.equal(
+      echoed(await client.get('/echo', { headers: { Authorization: 'Bearer mine' } })).headers.authorization,
+      basic('ann', 'pw-2'),
+      'the definition wins over a call header',
+    );
+    assert.ok(
+      !log.text.includes('pw-') && !log.text.includes(Buffer.from('ann:pw').toString('base64').slice(0, 8)),
+      'no credentials in the log',
+    );
   });
 
   test('API key: the key in its header', async (t) => {
@@ -68,9 +82,16 @@ describe('outgoing.rest security definitions', () => {
     assert.equal(peer.grants.length, 1);
     const [grant] = peer.grants;
     assert.deepEqual(grant!.form, { grant_type: 'client_credentials', scope: 'crm.read crm.write', audience: 'crm' });
-    assert.equal(grant!.authorization, `Basic ${Buffer.from(`viaduct-client:${CLIENT_SECRET}`).toString('base64')}`, 'client_secret_basic by default');
+    assert.equal(
+      grant!.authorization,
+      `Basic ${Buffer.from(`viaduct-client:${CLIENT_SECRET}`).toString('base64')}`,
+      'client_secret_basic by default',
+    );
     assert.match(String((answers[0]!.data as { authorization: string }).authorization), /^Bearer token-\d+$/);
-    assert.ok(!log.text.includes(CLIENT_SECRET) && !log.text.includes('token-'), 'neither the secret nor the token is logged');
+    assert.ok(
+      !log.text.includes(CLIENT_SECRET) && !log.text.includes('token-'),
+      'neither the secret nor the token is logged',
+    );
   });
 
   test('OAuth 2: client_auth body puts the client credentials in the form', async (t) => {
@@ -78,7 +99,11 @@ describe('outgoing.rest security definitions', () => {
     const { client } = openRest(t, { address, security: 'idp' }, { security });
     assert.equal((await client.get('/protected')).status, 200);
     assert.equal(peer.grants[0]!.authorization, undefined);
-    assert.deepEqual(peer.grants[0]!.form, { grant_type: 'client_credentials', client_id: 'viaduct-client', client_secret: CLIENT_SECRET });
+    assert.deepEqual(peer.grants[0]!.form, {
+      grant_type: 'client_credentials',
+      client_id: 'viaduct-client',
+      client_secret: CLIENT_SECRET,
+    });
   });
 
   test('OAuth 2: a token is replaced shortly before it expires', async (t) => {
@@ -132,7 +157,12 @@ describe('outgoing.rest security definitions', () => {
   });
 
   test('OAuth 2: an unreachable token endpoint is VIA_ERR_OUTGOING_UNAVAILABLE naming it', async (t) => {
-    security.set('security.oauth2', { name: 'idp', token_url: `http://127.0.0.1:${await freePort()}/token`, client_id: 'c', client_secret: CLIENT_SECRET });
+    security.set('security.oauth2', {
+      name: 'idp',
+      token_url: `http://127.0.0.1:${await freePort()}/token`,
+      client_id: 'c',
+      client_secret: CLIENT_SECRET,
+    });
     const { client, connection } = openRest(t, { address, security: 'idp' }, { security });
     const error = await rejection(client.get('/protected'));
     assert.equal(error.code, 'VIA_ERR_OUTGOING_UNAVAILABLE');
@@ -143,8 +173,22 @@ describe('outgoing.rest security definitions', () => {
   test('the OAuth 2 definition: schema, secret field, and it never lets a request in', () => {
     assert.deepEqual(oauth2Type.kind.secretFields, ['client_secret']);
     assert.equal(oauth2Type.kind.nameSpace, 'security');
-    const parsed = oauth2Schema.parse({ name: 'x', token_url: 'https://idp.example.com/token', client_id: 'a', client_secret: 'b' });
-    assert.deepEqual(parsed, { name: 'x', token_url: 'https://idp.example.com/token', client_id: 'a', client_secret: 'b', scopes: [], extra_params: {}, client_auth: 'basic', is_active: true });
+    const parsed = oauth2Schema.parse({
+      name: 'x',
+      token_url: 'https://idp.example.com/token',
+      client_id: 'a',
+      client_secret: 'b',
+    });
+    assert.deepEqual(parsed, {
+      name: 'x',
+      token_url: 'https://idp.example.com/token',
+      client_id: 'a',
+      client_secret: 'b',
+      scopes: [],
+      extra_params: {},
+      client_auth: 'basic',
+      is_active: true,
+    });
     assert.equal(oauth2Schema.safeParse({ ...parsed, extra_params: { grant_type: 'password' } }).success, false);
     assert.equal(oauth2Schema.safeParse({ ...parsed, scopes: ['two words'] }).success, false);
     assert.equal(oauth2Schema.safeParse({ ...parsed, token_url: 'https://a:b@idp.example.com/token' }).success, false);

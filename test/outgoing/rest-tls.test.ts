@@ -39,7 +39,10 @@ describe('outgoing.rest over HTTPS', () => {
     const { client } = openRest(t, { address: `https://127.0.0.1:${plain.port}` });
     const error = await rejection(client.get('/echo'));
     assert.equal(error.code, 'VIA_ERR_OUTGOING_FAILED');
-    assert.match(error.message, /: the TLS handshake failed \(wrong version number\): the other end does not speak TLS on this port/);
+    assert.match(
+      error.message,
+      /: the TLS handshake failed \(wrong version number\): the other end does not speak TLS on this port/,
+    );
   });
 
   test('tls_ca as a PEM file relative to the environment directory', async (t) => {
@@ -72,19 +75,38 @@ describe('outgoing.rest over HTTPS', () => {
   });
 
   test('a CA file that cannot be read, or is not PEM: the connection cannot be built, and its callers hear why', async (t) => {
-    assert.throws(() => openRest(t, { address, tls_ca: 'missing.pem' }, { baseDir: cert.dir }), { code: 'VIA_ERR_OUTGOING_FAILED', message: /missing\.pem cannot be read/ });
-    assert.throws(() => openRest(t, { address, tls_ca: '-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydA==\n-----END CERTIFICATE-----\n' }), /not a valid PEM certificate/);
+    assert.throws(() => openRest(t, { address, tls_ca: 'missing.pem' }, { baseDir: cert.dir }), {
+      code: 'VIA_ERR_OUTGOING_FAILED',
+      message: /missing\.pem cannot be read/,
+    });
+    assert.throws(
+      () =>
+        openRest(t, { address, tls_ca: '-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydA==\n-----END CERTIFICATE-----\n' }),
+      /not a valid PEM certificate/,
+    );
     assert.throws(() => openRest(t, { address, tls_ca: '-----BEGIN PRIVATE KEY-----\n' }), /holds no PEM certificate/);
     // In a server the connection manager keeps the error and answers every call with it.
     const manager = new ConnectionManager([restConnectionType], cert.dir, pino({ level: 'silent' }));
     const data = restConnectionType.kind.schema.parse({ name: 'crm', address, tls_ca: 'missing.pem' });
-    manager.onChange({ type: 'outgoing.rest', before: undefined, after: { id: 'id-crm', type: 'outgoing.rest', name: 'crm', version: 1, data } });
-    assert.throws(() => manager.connection('outgoing.rest', 'crm').client({ cid: 'c', logger: pino({ level: 'silent' }) }), { code: 'VIA_ERR_OUTGOING_FAILED', message: /missing\.pem/ });
+    manager.onChange({
+      type: 'outgoing.rest',
+      before: undefined,
+      after: { id: 'id-crm', type: 'outgoing.rest', name: 'crm', version: 1, data },
+    });
+    assert.throws(
+      () => manager.connection('outgoing.rest', 'crm').client({ cid: 'c', logger: pino({ level: 'silent' }) }),
+      { code: 'VIA_ERR_OUTGOING_FAILED', message: /missing\.pem/ },
+    );
   });
 
   test('OAuth 2 over HTTPS: the token endpoint is reached with the same CA', async (t) => {
     const security = new SecurityDefinitions();
-    security.set('security.oauth2', { name: 'idp', token_url: `${address}/oauth/token`, client_id: 'viaduct-client', client_secret: 's3cret-client' });
+    security.set('security.oauth2', {
+      name: 'idp',
+      token_url: `${address}/oauth/token`,
+      client_id: 'viaduct-client',
+      client_secret: 's3cret-client',
+    });
     const { client } = openRest(t, { address, tls_ca: cert.cert, security: 'idp' }, { security });
     assert.equal((await client.get('/protected')).status, 200);
   });

@@ -23,10 +23,23 @@ describe('outgoing.rest', () => {
   test('is registered; the schema fills in defaults and refuses credentials or a query in the address', () => {
     assert.ok(outgoingTypes.some((t) => t.kind.type === 'outgoing.rest'));
     assert.deepEqual(restConnectionSchema.parse({ name: 'x', address: 'https://crm.example.com/api' }), {
-      name: 'x', is_active: true, address: 'https://crm.example.com/api', data_format: 'json', timeout: 30_000, connect_timeout: 5_000,
-      pool_size: 10, tls_verify: true, retries: 0, retry_backoff: 200,
+      name: 'x',
+      is_active: true,
+      address: 'https://crm.example.com/api',
+      data_format: 'json',
+      timeout: 30_000,
+      connect_timeout: 5_000,
+      pool_size: 10,
+      tls_verify: true,
+      retries: 0,
+      retry_backoff: 200,
     });
-    for (const bad of ['ftp://crm.example.com', 'https://user:pw@crm.example.com', 'https://crm.example.com/?a=1', 'crm.example.com']) {
+    for (const bad of [
+      'ftp://crm.example.com',
+      'https://user:pw@crm.example.com',
+      'https://crm.example.com/?a=1',
+      'crm.example.com',
+    ]) {
       assert.equal(restConnectionSchema.safeParse({ name: 'x', address: bad }).success, false, bad);
     }
     assert.equal(restConnectionSchema.safeParse({ name: 'x', address, data_format: 'yaml' }).success, false);
@@ -35,14 +48,21 @@ describe('outgoing.rest', () => {
 
   test('path parameters are filled in URL-encoded, after the base path; the query is encoded, arrays repeated', async (t) => {
     const { client } = openRest(t, { address: `${address}/api/` });
-    const got = await client.get('/echo/customers/{id}/{part}', { params: { id: 'a b/../c?d', part: 7 }, query: { q: 'x&y=z', n: [1, 2], ok: true } });
+    const got = await client.get('/echo/customers/{id}/{part}', {
+      params: { id: 'a b/../c?d', part: 7 },
+      query: { q: 'x&y=z', n: [1, 2], ok: true },
+    });
     assert.equal(got.status, 200);
     assert.equal(echoed(got).url, '/api/echo/customers/a%20b%2F..%2Fc%3Fd/7?q=x%26y%3Dz&n=1&n=2&ok=true');
-    assert.equal(echoed(await client.get('echo', { query: {} })).url, '/api/echo', 'a path without a leading / and an empty query');
+    assert.equal(
+      echoed(await client.get('echo', { query: {} })).url,
+      '/api/echo',
+      'a path without a leading / and an empty query',
+    );
     assert.equal(echoed(await client.get('/echo?a=1', { query: { b: 2 } })).url, '/api/echo?a=1&b=2');
   });
 
-  test('a missing path parameter is the service\'s own mistake: a plain error, and no request is sent', async (t) => {
+  test("a missing path parameter is the service's own mistake: a plain error, and no request is sent", async (t) => {
     const { client } = openRest(t, { address });
     const before = peer.hits.get('/echo/missing/{id}') ?? 0;
     const error = await rejection(client.get('/echo/missing/{id}', { params: { other: 1 } }));
@@ -58,7 +78,11 @@ describe('outgoing.rest', () => {
     assert.equal(echoed(posted).headers.accept, 'application/json');
     assert.deepEqual(JSON.parse(echoed(posted).body), { name: 'Ann', tags: ['a'] });
     assert.equal(echoed(await client.put('/echo', 'text')).body, '"text"', 'a string is a JSON string');
-    assert.equal(echoed(await client.patch('/echo', Buffer.from('{"pre":1}'))).body, '{"pre":1}', 'bytes are taken as serialized JSON');
+    assert.equal(
+      echoed(await client.patch('/echo', Buffer.from('{"pre":1}'))).body,
+      '{"pre":1}',
+      'bytes are taken as serialized JSON',
+    );
     assert.equal(echoed(await client.get('/echo')).headers['content-type'], undefined, 'no body, no content type');
     const html = await client.get('/html');
     assert.deepEqual([html.status, html.data], [502, '<html>Bad gateway</html>']);
@@ -85,12 +109,14 @@ describe('outgoing.rest', () => {
     assert.deepEqual(form.data, { got: 'q=1', tag: ['a', 'b'] });
   });
 
-  test('raw: bytes both ways; a call\'s own content-type wins', async (t) => {
+  test("raw: bytes both ways; a call's own content-type wins", async (t) => {
     const { client } = openRest(t, { address, data_format: 'raw' });
     const answer = await client.post<Buffer>('/raw', Buffer.from([1, 2, 3]));
     assert.ok(Buffer.isBuffer(answer.data));
     assert.deepEqual([...answer.data], [0xff, 0x00, 1, 2, 3]);
-    const echo = await client.post<Buffer>('/echo', Buffer.from('x'), { headers: { 'Content-Type': 'image/png', 'X-Trace': 't1' } });
+    const echo = await client.post<Buffer>('/echo', Buffer.from('x'), {
+      headers: { 'Content-Type': 'image/png', 'X-Trace': 't1' },
+    });
     const seen = JSON.parse(echo.data.toString('utf8')) as { headers: Record<string, string> };
     assert.equal(seen.headers['content-type'], 'image/png');
     assert.equal(seen.headers['x-trace'], 't1');
@@ -109,7 +135,7 @@ describe('outgoing.rest', () => {
     assert.equal(typeof (await client.get('/echo')).headers['content-type'], 'string');
   });
 
-  test('timeout: a call slower than the connection\'s timeout fails with VIA_ERR_OUTGOING_TIMEOUT, in time; a call may override it', async (t) => {
+  test("timeout: a call slower than the connection's timeout fails with VIA_ERR_OUTGOING_TIMEOUT, in time; a call may override it", async (t) => {
     const { client } = openRest(t, { address, timeout: 200 });
     const started = Date.now();
     const error = await rejection(client.get('/slow', { query: { ms: 3000 } }));
@@ -118,7 +144,10 @@ describe('outgoing.rest', () => {
     assert.ok(Date.now() - started < 1500, `took ${Date.now() - started} ms`);
     assert.equal((await client.get('/slow', { query: { ms: 400 }, timeout: 3000 })).status, 200);
     const { client: patient } = openRest(t, { address, timeout: 5000 });
-    assert.equal((await rejection(patient.get('/slow', { query: { ms: 3000 }, timeout: 100 }))).code, 'VIA_ERR_OUTGOING_TIMEOUT');
+    assert.equal(
+      (await rejection(patient.get('/slow', { query: { ms: 3000 }, timeout: 100 }))).code,
+      'VIA_ERR_OUTGOING_TIMEOUT',
+    );
     assert.ok((await rejection(patient.get('/echo', { timeout: -1 }))) instanceof TypeError);
   });
 
@@ -152,7 +181,11 @@ describe('outgoing.rest', () => {
       for (const socket of sockets) socket.destroy();
       silent.close();
     });
-    const { client } = openRest(t, { address: `https://127.0.0.1:${(silent.address() as { port: number }).port}`, connect_timeout: 300, timeout: 10_000 });
+    const { client } = openRest(t, {
+      address: `https://127.0.0.1:${(silent.address() as { port: number }).port}`,
+      connect_timeout: 300,
+      timeout: 10_000,
+    });
     const started = Date.now();
     const error = await rejection(client.get('/'));
     assert.equal(error.code, 'VIA_ERR_OUTGOING_TIMEOUT', error.message);

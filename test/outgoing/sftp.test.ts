@@ -14,7 +14,13 @@ const clientKey = generateUsableKeyPair({ passphrase: PASSPHRASE, cipher: 'aes25
 
 describe('outgoing.sftp', () => {
   let server: TestSftpServer;
-  const login = (): Record<string, unknown> => ({ host: server.host, port: server.port, username: server.username, password: server.password, host_key_fingerprint: server.fingerprint });
+  const login = (): Record<string, unknown> => ({
+    host: server.host,
+    port: server.port,
+    username: server.username,
+    password: server.password,
+    host_key_fingerprint: server.fingerprint,
+  });
 
   before(async () => {
     server = await startSftpServer({ authorizedKey: clientKey.public });
@@ -26,15 +32,63 @@ describe('outgoing.sftp', () => {
 
   test('the schema: defaults, a password or a key is needed, fingerprints in OpenSSH form; three secrets', () => {
     const fingerprint = `SHA256:${'A'.repeat(43)}`;
-    assert.deepEqual(sftpConnectionSchema.parse({ name: 'x', host: 'sftp.example.com', username: 'u', password: 'p' }), {
-      name: 'x', is_active: true, host: 'sftp.example.com', port: 22, username: 'u', password: 'p', accept_any_host_key: false,
-      connect_timeout: 10_000, timeout: 60_000, keepalive_interval: 15_000, pool_size: 2, idle_timeout: 60_000,
-    });
-    assert.equal(sftpConnectionSchema.safeParse({ name: 'x', host: 'h', username: 'u' }).success, false, 'no password and no key');
-    assert.equal(sftpConnectionSchema.safeParse({ name: 'x', host: 'h', username: 'u', password: 'p', passphrase: 'q' }).success, false, 'a passphrase without a key');
-    assert.equal(sftpConnectionSchema.safeParse({ name: 'x', host: 'h', username: 'u', private_key: 'k', host_key_fingerprint: fingerprint }).success, true);
-    assert.equal(sftpConnectionSchema.safeParse({ name: 'x', host: 'h', username: 'u', password: 'p', host_key_fingerprint: [fingerprint, fingerprint] }).success, true);
-    assert.equal(sftpConnectionSchema.safeParse({ name: 'x', host: 'h', username: 'u', password: 'p', host_key_fingerprint: 'ab:cd:ef' }).success, false);
+    assert.deepEqual(
+      sftpConnectionSchema.parse({ name: 'x', host: 'sftp.example.com', username: 'u', password: 'p' }),
+      {
+        name: 'x',
+        is_active: true,
+        host: 'sftp.example.com',
+        port: 22,
+        username: 'u',
+        password: 'p',
+        accept_any_host_key: false,
+        connect_timeout: 10_000,
+        timeout: 60_000,
+        keepalive_interval: 15_000,
+        pool_size: 2,
+        idle_timeout: 60_000,
+      },
+    );
+    assert.equal(
+      sftpConnectionSchema.safeParse({ name: 'x', host: 'h', username: 'u' }).success,
+      false,
+      'no password and no key',
+    );
+    assert.equal(
+      sftpConnectionSchema.safeParse({ name: 'x', host: 'h', username: 'u', password: 'p', passphrase: 'q' }).success,
+      false,
+      'a passphrase without a key',
+    );
+    assert.equal(
+      sftpConnectionSchema.safeParse({
+        name: 'x',
+        host: 'h',
+        username: 'u',
+        private_key: 'k',
+        host_key_fingerprint: fingerprint,
+      }).success,
+      true,
+    );
+    assert.equal(
+      sftpConnectionSchema.safeParse({
+        name: 'x',
+        host: 'h',
+        username: 'u',
+        password: 'p',
+        host_key_fingerprint: [fingerprint, fingerprint],
+      }).success,
+      true,
+    );
+    assert.equal(
+      sftpConnectionSchema.safeParse({
+        name: 'x',
+        host: 'h',
+        username: 'u',
+        password: 'p',
+        host_key_fingerprint: 'ab:cd:ef',
+      }).success,
+      false,
+    );
     assert.deepEqual(sftpConnectionType.kind.secretFields, ['password', 'private_key', 'passphrase']);
   });
 
@@ -52,14 +106,28 @@ describe('outgoing.sftp', () => {
 
     await mkdir(path.join(server.root, 'sub'));
     const listed = (await client.list()).sort((a, b) => a.name.localeCompare(b.name));
-    assert.deepEqual(listed.map((f) => [f.name, f.type, f.size]).filter(([name]) => name !== 'sub'), [['binary.bin', 'file', 7], ['empty.txt', 'file', 0], ['text.txt', 'file', 13]]);
+    assert.deepEqual(
+      listed.map((f) => [f.name, f.type, f.size]).filter(([name]) => name !== 'sub'),
+      [
+        ['binary.bin', 'file', 7],
+        ['empty.txt', 'file', 0],
+        ['text.txt', 'file', 13],
+      ],
+    );
     assert.equal(listed.find((f) => f.name === 'sub')?.type, 'directory');
     const modified = Date.parse(listed[0]!.modifiedAt!);
     assert.ok(Math.abs(modified - Date.now()) < 60_000, `modifiedAt ${listed[0]!.modifiedAt} is now`);
 
     await client.rename('text.txt', 'sub/renamed.txt');
-    assert.deepEqual((await client.list('sub')).map((f) => f.name), ['renamed.txt']);
-    assert.equal((await rejection(client.rename('binary.bin', 'empty.txt'))).code, 'VIA_ERR_OUTGOING_FAILED', 'no silent overwrite');
+    assert.deepEqual(
+      (await client.list('sub')).map((f) => f.name),
+      ['renamed.txt'],
+    );
+    assert.equal(
+      (await rejection(client.rename('binary.bin', 'empty.txt'))).code,
+      'VIA_ERR_OUTGOING_FAILED',
+      'no silent overwrite',
+    );
     for (const file of ['sub/renamed.txt', 'binary.bin', 'empty.txt']) await client.delete(file);
     await assert.rejects(stat(path.join(server.root, 'binary.bin')), { code: 'ENOENT' });
     await rm(path.join(server.root, 'sub'), { recursive: true });
@@ -93,19 +161,37 @@ describe('outgoing.sftp', () => {
   });
 
   test('a private key with its passphrase logs in without a password', async (t) => {
-    const { client, log } = openDirect(t, sftpConnectionType, { ...login(), password: undefined, private_key: clientKey.private, passphrase: PASSPHRASE });
+    const { client, log } = openDirect(t, sftpConnectionType, {
+      ...login(),
+      password: undefined,
+      private_key: clientKey.private,
+      passphrase: PASSPHRASE,
+    });
     await client.put('by key', 'key.txt');
     assert.equal(await readFile(path.join(server.root, 'key.txt'), 'utf8'), 'by key');
     await client.delete('key.txt');
 
-    const wrong = openDirect(t, sftpConnectionType, { ...login(), password: undefined, private_key: clientKey.private, passphrase: 'wrong passphrase' });
+    const wrong = openDirect(t, sftpConnectionType, {
+      ...login(),
+      password: undefined,
+      private_key: clientKey.private,
+      passphrase: 'wrong passphrase',
+    });
     const error = await rejection(wrong.client.list());
     assert.equal(error.code, 'VIA_ERR_OUTGOING_FAILED');
     assert.doesNotMatch(error.message + log.text + wrong.log.text, /correct horse|wrong passphrase|PRIVATE KEY/);
 
     const stranger = generateUsableKeyPair();
-    const unknownKey = openDirect(t, sftpConnectionType, { ...login(), password: undefined, private_key: stranger.private });
-    assert.match((await rejection(unknownKey.client.list())).message, /authentication/i, 'a key the server does not know is refused');
+    const unknownKey = openDirect(t, sftpConnectionType, {
+      ...login(),
+      password: undefined,
+      private_key: stranger.private,
+    });
+    assert.match(
+      (await rejection(unknownKey.client.list())).message,
+      /authentication/i,
+      'a key the server does not know is refused',
+    );
   });
 
   describe('host key verification', () => {
@@ -127,12 +213,19 @@ describe('outgoing.sftp', () => {
     });
 
     test('one of several fingerprints matching is enough (key rotation)', async (t) => {
-      const { connection } = openDirect(t, sftpConnectionType, { ...login(), host_key_fingerprint: [`SHA256:${'x'.repeat(43)}`, server.fingerprint] });
+      const { connection } = openDirect(t, sftpConnectionType, {
+        ...login(),
+        host_key_fingerprint: [`SHA256:${'x'.repeat(43)}`, server.fingerprint],
+      });
       await connection.ping();
     });
 
     test('accept_any_host_key connects without a fingerprint and warns in the log', async (t) => {
-      const { connection, log } = openDirect(t, sftpConnectionType, { ...login(), host_key_fingerprint: undefined, accept_any_host_key: true });
+      const { connection, log } = openDirect(t, sftpConnectionType, {
+        ...login(),
+        host_key_fingerprint: undefined,
+        accept_any_host_key: true,
+      });
       await connection.ping();
       assert.match(log.text, /accepts any host key/);
     });
@@ -146,7 +239,10 @@ describe('outgoing.sftp', () => {
     const names = Array.from({ length: 8 }, (_, i) => `parallel-${i}.txt`);
     await Promise.all(names.map((name, i) => client.put(`content ${i}`, name)));
     const read = await Promise.all(names.map((name) => client.get(name)));
-    assert.deepEqual(read.map((b) => b.toString()), names.map((_, i) => `content ${i}`));
+    assert.deepEqual(
+      read.map((b) => b.toString()),
+      names.map((_, i) => `content ${i}`),
+    );
     assert.equal(server.peakConnections(), 2);
     await Promise.all(names.map((name) => client.delete(name)));
   });
@@ -185,7 +281,11 @@ describe('outgoing.sftp', () => {
   });
 
   test('a server that accepts but never speaks SSH: VIA_ERR_OUTGOING_TIMEOUT after connect_timeout', async (t) => {
-    const { client } = openDirect(t, sftpConnectionType, { ...login(), port: await silentServer(t), connect_timeout: 500 });
+    const { client } = openDirect(t, sftpConnectionType, {
+      ...login(),
+      port: await silentServer(t),
+      connect_timeout: 500,
+    });
     const started = Date.now();
     assert.equal((await rejection(client.list())).code, 'VIA_ERR_OUTGOING_TIMEOUT');
     assert.ok(Date.now() - started < 3000);
@@ -204,7 +304,15 @@ describe('outgoing.sftp: a request the server never answers', () => {
   });
 
   test('fails with VIA_ERR_OUTGOING_TIMEOUT after timeout; the next call gets a fresh connection', async (t) => {
-    const { client } = openDirect(t, sftpConnectionType, { host: server.host, port: server.port, username: server.username, password: server.password, host_key_fingerprint: server.fingerprint, timeout: 500, pool_size: 1 });
+    const { client } = openDirect(t, sftpConnectionType, {
+      host: server.host,
+      port: server.port,
+      username: server.username,
+      password: server.password,
+      host_key_fingerprint: server.fingerprint,
+      timeout: 500,
+      pool_size: 1,
+    });
     await client.put('fine', 'fine.txt');
     const started = Date.now();
     assert.equal((await rejection(client.get('stalled.txt'))).code, 'VIA_ERR_OUTGOING_TIMEOUT');

@@ -12,7 +12,14 @@ import { silentServer } from '../helpers/silent-server.js';
 import { openDirect, rejection } from './messaging-fixture.js';
 
 /** A plain-text server (no STARTTLS offered), so the connection must be told not to require it. */
-const plain = (server: TestSmtpServer): Record<string, unknown> => ({ host: server.host, port: server.port, username: server.username, password: server.password, starttls: 'never', from: 'Billing <billing@example.com>' });
+const plain = (server: TestSmtpServer): Record<string, unknown> => ({
+  host: server.host,
+  port: server.port,
+  username: server.username,
+  password: server.password,
+  starttls: 'never',
+  from: 'Billing <billing@example.com>',
+});
 
 describe('outgoing.smtp', () => {
   let server: TestSmtpServer;
@@ -29,10 +36,23 @@ describe('outgoing.smtp', () => {
 
   test('the schema fills in defaults; STARTTLS is required unless said otherwise; the password is a secret', () => {
     assert.deepEqual(smtpConnectionSchema.parse({ name: 'x', host: 'smtp.example.com' }), {
-      name: 'x', is_active: true, host: 'smtp.example.com', secure: false, starttls: 'required', tls_verify: true,
-      connect_timeout: 10_000, timeout: 60_000, pool_size: 2, max_messages: 100, idle_timeout: 60_000,
+      name: 'x',
+      is_active: true,
+      host: 'smtp.example.com',
+      secure: false,
+      starttls: 'required',
+      tls_verify: true,
+      connect_timeout: 10_000,
+      timeout: 60_000,
+      pool_size: 2,
+      max_messages: 100,
+      idle_timeout: 60_000,
     });
-    assert.equal(smtpConnectionSchema.safeParse({ name: 'x', host: 'h', password: 'p' }).success, false, 'a password without a username');
+    assert.equal(
+      smtpConnectionSchema.safeParse({ name: 'x', host: 'h', password: 'p' }).success,
+      false,
+      'a password without a username',
+    );
     assert.equal(smtpConnectionSchema.safeParse({ name: 'x', host: 'h', starttls: 'maybe' }).success, false);
     assert.deepEqual(smtpConnectionType.kind.secretFields, ['password']);
   });
@@ -70,12 +90,17 @@ describe('outgoing.smtp', () => {
     assert.equal(message.headers.get('message-id'), sent.messageId);
 
     const parts = leaves(message);
-    const text = parts.find((p) => /^text\/plain/.test(p.headers.get('content-type') ?? '') && !p.headers.has('content-disposition'));
+    const text = parts.find(
+      (p) => /^text\/plain/.test(p.headers.get('content-type') ?? '') && !p.headers.has('content-disposition'),
+    );
     const html = parts.find((p) => /^text\/html/.test(p.headers.get('content-type') ?? ''));
     assert.equal(text?.body.toString('utf8'), 'Dear customer,\r\nyour invoice is attached. Grüße');
     assert.equal(html?.body.toString('utf8'), mail.html);
     const attachments = parts.filter((p) => /^attachment/.test(p.headers.get('content-disposition') ?? ''));
-    assert.deepEqual(attachments.map((p) => headerParam(p.headers.get('content-disposition'), 'filename')), ['invoice.pdf', 'notes.txt']);
+    assert.deepEqual(
+      attachments.map((p) => headerParam(p.headers.get('content-disposition'), 'filename')),
+      ['invoice.pdf', 'notes.txt'],
+    );
     assert.match(attachments[0]!.headers.get('content-type')!, /^application\/pdf/);
     assert.deepEqual(attachments[0]!.body, pdf);
     assert.match(attachments[1]!.headers.get('content-type')!, /^text\/plain/);
@@ -121,14 +146,18 @@ describe('outgoing.smtp', () => {
     assert.equal(error.code, 'VIA_ERR_OUTGOING_FAILED');
     assert.match(error.message, /STARTTLS/);
     const relaxed = openDirect(t, smtpConnectionType, { ...plain(server), starttls: 'opportunistic' });
-    assert.deepEqual((await relaxed.client.send({ to: 'x@example.com', subject: 's', text: 't' })).accepted, ['x@example.com']);
+    assert.deepEqual((await relaxed.client.send({ to: 'x@example.com', subject: 's', text: 't' })).accepted, [
+      'x@example.com',
+    ]);
   });
 
   test('the pool sends over at most pool_size connections and reuses them', async (t) => {
     const { client } = openDirect(t, smtpConnectionType, { ...plain(server), pool_size: 2 });
     server.resetPeak();
     const before = server.received.length;
-    await Promise.all(Array.from({ length: 6 }, (_, i) => client.send({ to: `r${i}@example.com`, subject: `s${i}`, text: 't' })));
+    await Promise.all(
+      Array.from({ length: 6 }, (_, i) => client.send({ to: `r${i}@example.com`, subject: `s${i}`, text: 't' })),
+    );
     await client.send({ to: 'again@example.com', subject: 'again', text: 't' });
     assert.equal(server.received.length - before, 7);
     assert.equal(server.peakConnections(), 2);
@@ -145,42 +174,71 @@ describe('outgoing.smtp', () => {
   test('a server that stops answering mid-mail: VIA_ERR_OUTGOING_TIMEOUT after timeout', async (t) => {
     const { client } = openDirect(t, smtpConnectionType, { ...plain(server), timeout: 500 });
     const started = Date.now();
-    assert.equal((await rejection(client.send({ to: 'blackhole@example.com', subject: 's', text: 't' }))).code, 'VIA_ERR_OUTGOING_TIMEOUT');
+    assert.equal(
+      (await rejection(client.send({ to: 'blackhole@example.com', subject: 's', text: 't' }))).code,
+      'VIA_ERR_OUTGOING_TIMEOUT',
+    );
     assert.ok(Date.now() - started < 3000);
   });
 
   test('close() lets a send in flight finish, and later sends are refused', async (t) => {
     const { client, connection } = openDirect(t, smtpConnectionType, plain(server));
     const before = server.received.length;
-    const sending = client.send({ to: 'x@example.com', subject: 'in flight', text: 't', attachments: [{ filename: 'big.bin', content: Buffer.alloc(2 * 1024 * 1024, 1) }] });
+    const sending = client.send({
+      to: 'x@example.com',
+      subject: 'in flight',
+      text: 't',
+      attachments: [{ filename: 'big.bin', content: Buffer.alloc(2 * 1024 * 1024, 1) }],
+    });
     const closed = connection.close();
     assert.deepEqual((await sending).accepted, ['x@example.com']);
     await closed;
     assert.equal(server.received.length, before + 1);
-    assert.equal((await rejection(client.send({ to: 'x@example.com', subject: 's', text: 't' }))).code, 'VIA_ERR_OUTGOING_UNAVAILABLE');
+    assert.equal(
+      (await rejection(client.send({ to: 'x@example.com', subject: 's', text: 't' }))).code,
+      'VIA_ERR_OUTGOING_UNAVAILABLE',
+    );
   });
 
   test('an attachment cannot make the connection read a local file', async (t) => {
     const { client } = openDirect(t, smtpConnectionType, plain(server));
-    const sneaky = { filename: 'passwd', content: 'harmless', path: '/etc/passwd' } as Mail['attachments'] extends readonly (infer A)[] | undefined ? A : never;
+    const sneaky = { filename: 'passwd', content: 'harmless', path: '/etc/passwd' } as Mail['attachments'] extends
+      readonly (infer A)[] | undefined
+      ? A
+      : never;
     await client.send({ to: 'x@example.com', subject: 's', text: 't', attachments: [sneaky] });
-    const attachment = leaves(parseMime(lastMail().raw)).find((p) => /passwd/.test(p.headers.get('content-disposition') ?? ''));
+    const attachment = leaves(parseMime(lastMail().raw)).find((p) =>
+      /passwd/.test(p.headers.get('content-disposition') ?? ''),
+    );
     assert.equal(attachment?.body.toString(), 'harmless');
   });
 
   test('nothing listening: VIA_ERR_OUTGOING_UNAVAILABLE at once, again at once while backing off, and ping says the same', async (t) => {
     const { client, connection } = openDirect(t, smtpConnectionType, { ...plain(server), port: await freePort() });
     const started = Date.now();
-    assert.equal((await rejection(client.send({ to: 'x@example.com', subject: 's', text: 't' }))).code, 'VIA_ERR_OUTGOING_UNAVAILABLE');
-    assert.equal((await rejection(client.send({ to: 'x@example.com', subject: 's', text: 't' }))).code, 'VIA_ERR_OUTGOING_UNAVAILABLE');
+    assert.equal(
+      (await rejection(client.send({ to: 'x@example.com', subject: 's', text: 't' }))).code,
+      'VIA_ERR_OUTGOING_UNAVAILABLE',
+    );
+    assert.equal(
+      (await rejection(client.send({ to: 'x@example.com', subject: 's', text: 't' }))).code,
+      'VIA_ERR_OUTGOING_UNAVAILABLE',
+    );
     assert.equal((await rejection(connection.ping())).code, 'VIA_ERR_OUTGOING_UNAVAILABLE');
     assert.ok(Date.now() - started < 2000);
   });
 
   test('a server that accepts but never greets: VIA_ERR_OUTGOING_TIMEOUT after connect_timeout', async (t) => {
-    const { client } = openDirect(t, smtpConnectionType, { ...plain(server), port: await silentServer(t), connect_timeout: 500 });
+    const { client } = openDirect(t, smtpConnectionType, {
+      ...plain(server),
+      port: await silentServer(t),
+      connect_timeout: 500,
+    });
     const started = Date.now();
-    assert.equal((await rejection(client.send({ to: 'x@example.com', subject: 's', text: 't' }))).code, 'VIA_ERR_OUTGOING_TIMEOUT');
+    assert.equal(
+      (await rejection(client.send({ to: 'x@example.com', subject: 's', text: 't' }))).code,
+      'VIA_ERR_OUTGOING_TIMEOUT',
+    );
     assert.ok(Date.now() - started < 3000);
   });
 });
@@ -189,7 +247,13 @@ describe('outgoing.smtp over TLS with a self-signed certificate', () => {
   let certificate: TestCertificate;
   let starttls: TestSmtpServer;
   let implicit: TestSmtpServer;
-  const login = (server: TestSmtpServer): Record<string, unknown> => ({ host: server.host, port: server.port, username: server.username, password: server.password, from: 'viaduct@example.com' });
+  const login = (server: TestSmtpServer): Record<string, unknown> => ({
+    host: server.host,
+    port: server.port,
+    username: server.username,
+    password: server.password,
+    from: 'viaduct@example.com',
+  });
   const mail: Mail = { to: 'x@example.com', subject: 'over TLS', text: 'secret contents' };
 
   before(async () => {
@@ -205,14 +269,21 @@ describe('outgoing.smtp over TLS with a self-signed certificate', () => {
   });
 
   test('STARTTLS with the certificate as the custom CA delivers, and ping logs in', async (t) => {
-    const { client, connection } = openDirect(t, smtpConnectionType, { ...login(starttls), ca_file: certificate.certFile });
+    const { client, connection } = openDirect(t, smtpConnectionType, {
+      ...login(starttls),
+      ca_file: certificate.certFile,
+    });
     await connection.ping();
     assert.deepEqual((await client.send(mail)).accepted, ['x@example.com']);
     assert.match(starttls.received.at(-1)!.raw.toString(), /secret contents/);
   });
 
   test('implicit TLS (secure) with the custom CA delivers', async (t) => {
-    const { client } = openDirect(t, smtpConnectionType, { ...login(implicit), secure: true, ca_file: certificate.certFile });
+    const { client } = openDirect(t, smtpConnectionType, {
+      ...login(implicit),
+      secure: true,
+      ca_file: certificate.certFile,
+    });
     assert.deepEqual((await client.send(mail)).accepted, ['x@example.com']);
   });
 

@@ -65,7 +65,13 @@ export async function postgresPeer(): Promise<SqlPeer | { skip: string }> {
     p: (index) => `$${index}`,
     sleep: (seconds) => `SELECT pg_sleep(${seconds})`,
     connectionId: 'SELECT pg_backend_pid() AS id',
-    killSessions: () => admin((c) => c.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [database])).then(() => undefined),
+    killSessions: () =>
+      admin((c) =>
+        c.query(
+          'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()',
+          [database],
+        ),
+      ).then(() => undefined),
     drop: () => admin((c) => c.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`)).then(() => undefined),
   };
 }
@@ -85,7 +91,11 @@ export async function mariadbPeer(): Promise<SqlPeer | { skip: string }> {
       await connection.end();
     }
   };
-  await admin([`CREATE DATABASE ${database}`, `CREATE USER '${user}'@'%' IDENTIFIED BY '${password}'`, `GRANT ALL ON ${database}.* TO '${user}'@'%'`]);
+  await admin([
+    `CREATE DATABASE ${database}`,
+    `CREATE USER '${user}'@'%' IDENTIFIED BY '${password}'`,
+    `GRANT ALL ON ${database}.* TO '${user}'@'%'`,
+  ]);
   const address = { host: '127.0.0.1', port: 3306 };
   return {
     dialect: 'mysql',
@@ -99,7 +109,10 @@ export async function mariadbPeer(): Promise<SqlPeer | { skip: string }> {
     async killSessions() {
       const connection = await mysql.createConnection({ host: '127.0.0.1', port: 3306, user: 'root' });
       try {
-        const [rows] = await connection.query<mysql.RowDataPacket[]>('SELECT id FROM information_schema.processlist WHERE user = ?', [user]);
+        const [rows] = await connection.query<mysql.RowDataPacket[]>(
+          'SELECT id FROM information_schema.processlist WHERE user = ?',
+          [user],
+        );
         for (const row of rows) await connection.query(`KILL ${Number(row.id)}`).catch(() => undefined);
       } finally {
         await connection.end();
@@ -138,7 +151,9 @@ let tables = 0;
 /** A fresh table for one test, so tests share nothing but the database. */
 export async function itemTable(client: { query(sql: string): Promise<unknown> }): Promise<string> {
   const table = `item_${++tables}`;
-  await client.query(`CREATE TABLE ${table} (id INTEGER PRIMARY KEY, name VARCHAR(100) NOT NULL, qty INTEGER NOT NULL)`);
+  await client.query(
+    `CREATE TABLE ${table} (id INTEGER PRIMARY KEY, name VARCHAR(100) NOT NULL, qty INTEGER NOT NULL)`,
+  );
   return table;
 }
 
@@ -151,8 +166,17 @@ export interface DirectSql {
 /** An SQL connection built straight from its factory, outside a server; closed when the test ends. */
 export function openSql(t: TestContext, peer: SqlPeer, config: Record<string, unknown> = {}): DirectSql {
   const log = new CapturedLog();
-  const data = sqlConnectionType.kind.schema.parse({ name: 'billing', url: peer.url(), password: peer.password, ...config });
-  const connection = sqlConnectionType.create(data, { name: data.name, logger: log.logger, baseDir: peer.baseDir }) as SqlConnection;
+  const data = sqlConnectionType.kind.schema.parse({
+    name: 'billing',
+    url: peer.url(),
+    password: peer.password,
+    ...config,
+  });
+  const connection = sqlConnectionType.create(data, {
+    name: data.name,
+    logger: log.logger,
+    baseDir: peer.baseDir,
+  }) as SqlConnection;
   t.after(() => connection.close());
   // As in a service: the base logger, each call's line carrying the cid as a field.
   return { connection, client: connection.client({ cid: 'cid-sql-test', logger: log.logger }), log };

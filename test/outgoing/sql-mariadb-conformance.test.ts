@@ -14,7 +14,13 @@ runOutgoingConformance({
     peer = made;
     return made.address;
   },
-  config: (name, address) => ({ name, url: peer!.url(address), password: peer!.password, connect_timeout_ms: 3_000, query_timeout_ms: 5_000 }),
+  config: (name, address) => ({
+    name,
+    url: peer!.url(address),
+    password: peer!.password,
+    connect_timeout_ms: 3_000,
+    query_timeout_ms: 5_000,
+  }),
   edit: { pool_size: 3, query_timeout_ms: 8_000 },
   use: `
     const [row] = await conn.query<{ n: number }>('SELECT ? + 1 AS n', [41]);

@@ -46,7 +46,10 @@ describe('outgoing.sql specifics', () => {
     await client.query('CREATE TABLE flags (on_off INTEGER, at TEXT)');
     const at = new Date('2024-05-06T07:08:09.000Z');
     await client.query('INSERT INTO flags VALUES (?, ?)', [true, at]);
-    assert.deepEqual((await client.query('SELECT on_off, at FROM flags')).map((r) => ({ ...r })), [{ on_off: 1, at: at.toISOString() }]);
+    assert.deepEqual(
+      (await client.query('SELECT on_off, at FROM flags')).map((r) => ({ ...r })),
+      [{ on_off: 1, at: at.toISOString() }],
+    );
     const order: string[] = [];
     const tx = client.transaction(async (trx) => {
       await trx.query('INSERT INTO flags VALUES (0, ?)', ['tx']);
@@ -66,8 +69,26 @@ describe('outgoing.sql specifics', () => {
     const parse = (data: Record<string, unknown>) => sqlConnectionKind.schema.safeParse({ name: 'x', ...data });
     const ok = parse({ url: 'postgresql://app@db.example:5433/billing', password: 's3cret' });
     assert.ok(ok.success);
-    assert.deepEqual({ ...ok.data, url: undefined, name: undefined, password: undefined }, { name: undefined, url: undefined, password: undefined, is_active: true, pool_size: 10, connect_timeout_ms: 5_000, query_timeout_ms: 30_000 });
-    for (const url of ['mysql://root@127.0.0.1/app', 'mariadb://root@[::1]:3307/app', 'postgres://u@h', 'sqlite:data/app.db', 'sqlite:///var/lib/app.db', 'sqlite::memory:']) {
+    assert.deepEqual(
+      { ...ok.data, url: undefined, name: undefined, password: undefined },
+      {
+        name: undefined,
+        url: undefined,
+        password: undefined,
+        is_active: true,
+        pool_size: 10,
+        connect_timeout_ms: 5_000,
+        query_timeout_ms: 30_000,
+      },
+    );
+    for (const url of [
+      'mysql://root@127.0.0.1/app',
+      'mariadb://root@[::1]:3307/app',
+      'postgres://u@h',
+      'sqlite:data/app.db',
+      'sqlite:///var/lib/app.db',
+      'sqlite::memory:',
+    ]) {
       assert.ok(parse({ url }).success, url);
     }
     const withPassword = parse({ url: 'postgresql://app:hunter22@db/billing' });

@@ -6,7 +6,16 @@ import { after, before, describe, test, type TestContext } from 'node:test';
 import Database from 'better-sqlite3';
 import { waitFor } from '../helpers/env.js';
 import { TcpProxy } from '../helpers/tcp-proxy.js';
-import { itemTable, mariadbPeer, openSql, postgresPeer, rejection, sqlitePeer, type Item, type SqlPeer } from './sql-fixture.js';
+import {
+  itemTable,
+  mariadbPeer,
+  openSql,
+  postgresPeer,
+  rejection,
+  sqlitePeer,
+  type Item,
+  type SqlPeer,
+} from './sql-fixture.js';
 
 // SQLite is a file in the worker: it has no remote end to go away, so those tests are for the servers only.
 const DIALECTS: ReadonlyArray<{ name: string; make: () => Promise<SqlPeer | { skip: string }>; remote: boolean }> = [
@@ -31,16 +40,33 @@ for (const { name, make, remote } of DIALECTS) {
     });
     after(async () => peer?.drop());
 
-    test('query binds parameters in the database\'s own placeholder style and returns rows', async (t) => {
+    test("query binds parameters in the database's own placeholder style and returns rows", async (t) => {
       if (!ready(t)) return;
       const { client } = openSql(t, peer);
       assert.equal(client.dialect, peer.dialect);
       const table = await itemTable(client);
       const hostile = "O'Brien'); DROP TABLE x; --";
-      await client.query(`INSERT INTO ${table} (id, name, qty) VALUES (${peer.p(1)}, ${peer.p(2)}, ${peer.p(3)})`, [1, hostile, 5]);
-      await client.query(`INSERT INTO ${table} (id, name, qty) VALUES (${peer.p(1)}, ${peer.p(2)}, ${peer.p(3)})`, [2, 'plain', 7]);
-      const rows = await client.query<Item>(`SELECT id, name, qty FROM ${table} WHERE qty >= ${peer.p(1)} ORDER BY id`, [5]);
-      assert.deepEqual(rows.map((r) => ({ ...r })), [{ id: 1, name: hostile, qty: 5 }, { id: 2, name: 'plain', qty: 7 }]);
+      await client.query(`INSERT INTO ${table} (id, name, qty) VALUES (${peer.p(1)}, ${peer.p(2)}, ${peer.p(3)})`, [
+        1,
+        hostile,
+        5,
+      ]);
+      await client.query(`INSERT INTO ${table} (id, name, qty) VALUES (${peer.p(1)}, ${peer.p(2)}, ${peer.p(3)})`, [
+        2,
+        'plain',
+        7,
+      ]);
+      const rows = await client.query<Item>(
+        `SELECT id, name, qty FROM ${table} WHERE qty >= ${peer.p(1)} ORDER BY id`,
+        [5],
+      );
+      assert.deepEqual(
+        rows.map((r) => ({ ...r })),
+        [
+          { id: 1, name: hostile, qty: 5 },
+          { id: 2, name: 'plain', qty: 7 },
+        ],
+      );
       assert.deepEqual(await client.query(`SELECT id FROM ${table} WHERE id = ${peer.p(1)}`, [99]), []);
     });
 
@@ -62,7 +88,11 @@ for (const { name, make, remote } of DIALECTS) {
       const table = await itemTable(client);
       const result = await client.transaction(async (tx) => {
         const [first] = await tx.query<{ id: unknown }>(peer.connectionId);
-        await tx.query(`INSERT INTO ${table} (id, name, qty) VALUES (${peer.p(1)}, ${peer.p(2)}, ${peer.p(3)})`, [1, 'a', 1]);
+        await tx.query(`INSERT INTO ${table} (id, name, qty) VALUES (${peer.p(1)}, ${peer.p(2)}, ${peer.p(3)})`, [
+          1,
+          'a',
+          1,
+        ]);
         if (peer.dialect !== 'sqlite') {
           // Not committed yet: another pooled connection does not see the row.
           assert.deepEqual(await client.query(`SELECT id FROM ${table}`), []);
@@ -73,7 +103,10 @@ for (const { name, make, remote } of DIALECTS) {
         return 'done';
       });
       assert.equal(result, 'done');
-      assert.deepEqual((await client.query<Item>(`SELECT qty FROM ${table}`)).map((r) => r.qty), [2]);
+      assert.deepEqual(
+        (await client.query<Item>(`SELECT qty FROM ${table}`)).map((r) => r.qty),
+        [2],
+      );
     });
 
     test('transaction: rolls back when the function throws, and the caller gets that same error', async (t) => {
@@ -83,7 +116,11 @@ for (const { name, make, remote } of DIALECTS) {
       const mine = new Error('the service changed its mind');
       const thrown = await rejection(
         client.transaction(async (tx) => {
-          await tx.query(`INSERT INTO ${table} (id, name, qty) VALUES (${peer.p(1)}, ${peer.p(2)}, ${peer.p(3)})`, [1, 'a', 1]);
+          await tx.query(`INSERT INTO ${table} (id, name, qty) VALUES (${peer.p(1)}, ${peer.p(2)}, ${peer.p(3)})`, [
+            1,
+            'a',
+            1,
+          ]);
           throw mine;
         }),
       );
@@ -92,8 +129,16 @@ for (const { name, make, remote } of DIALECTS) {
       // A failing statement inside is a coded error the function can let through: rolled back too.
       const failed = await rejection(
         client.transaction(async (tx) => {
-          await tx.query(`INSERT INTO ${table} (id, name, qty) VALUES (${peer.p(1)}, ${peer.p(2)}, ${peer.p(3)})`, [1, 'a', 1]);
-          await tx.query(`INSERT INTO ${table} (id, name, qty) VALUES (${peer.p(1)}, ${peer.p(2)}, ${peer.p(3)})`, [1, 'duplicate', 1]);
+          await tx.query(`INSERT INTO ${table} (id, name, qty) VALUES (${peer.p(1)}, ${peer.p(2)}, ${peer.p(3)})`, [
+            1,
+            'a',
+            1,
+          ]);
+          await tx.query(`INSERT INTO ${table} (id, name, qty) VALUES (${peer.p(1)}, ${peer.p(2)}, ${peer.p(3)})`, [
+            1,
+            'duplicate',
+            1,
+          ]);
         }),
       );
       assert.equal(failed.code, 'VIA_ERR_OUTGOING_FAILED');
@@ -115,13 +160,27 @@ for (const { name, make, remote } of DIALECTS) {
     test('kysely: typed queries and transactions over the same pool, each statement logged', async (t) => {
       if (!ready(t)) return;
       const { client, log } = openSql(t, peer);
-      await client.query('CREATE TABLE stock (id INTEGER PRIMARY KEY, name VARCHAR(100) NOT NULL, qty INTEGER NOT NULL)');
+      await client.query(
+        'CREATE TABLE stock (id INTEGER PRIMARY KEY, name VARCHAR(100) NOT NULL, qty INTEGER NOT NULL)',
+      );
       const db = client.kysely<{ stock: Item }>();
-      await db.insertInto('stock').values([{ id: 1, name: 'bolt', qty: 10 }, { id: 2, name: 'nut', qty: 3 }]).execute();
+      await db
+        .insertInto('stock')
+        .values([
+          { id: 1, name: 'bolt', qty: 10 },
+          { id: 2, name: 'nut', qty: 3 },
+        ])
+        .execute();
       const updated = await db.updateTable('stock').set({ qty: 0 }).where('qty', '<', 5).executeTakeFirstOrThrow();
       assert.equal(updated.numUpdatedRows, 1n);
       const rows = await db.selectFrom('stock').select(['name', 'qty']).orderBy('id').execute();
-      assert.deepEqual(rows.map((r) => ({ ...r })), [{ name: 'bolt', qty: 10 }, { name: 'nut', qty: 0 }]);
+      assert.deepEqual(
+        rows.map((r) => ({ ...r })),
+        [
+          { name: 'bolt', qty: 10 },
+          { name: 'nut', qty: 0 },
+        ],
+      );
 
       await db.transaction().execute(async (trx) => {
         await trx.insertInto('stock').values({ id: 3, name: 'washer', qty: 1 }).execute();
@@ -137,17 +196,28 @@ for (const { name, make, remote } of DIALECTS) {
         undo,
       );
       const names = await db.selectFrom('stock').select('name').orderBy('id').execute();
-      assert.deepEqual(names.map((r) => r.name), ['bolt', 'nut', 'washer']);
+      assert.deepEqual(
+        names.map((r) => r.name),
+        ['bolt', 'nut', 'washer'],
+      );
 
-      const missing = await rejection(db.selectFrom('no_such_table' as 'stock').selectAll().execute());
+      const missing = await rejection(
+        db
+          .selectFrom('no_such_table' as 'stock')
+          .selectAll()
+          .execute(),
+      );
       assert.equal(missing.code, 'VIA_ERR_OUTGOING_FAILED');
-      assert.ok(log.lines.filter((l) => l.includes('"op":"kysely"')).length >= 8, 'each Kysely statement is an outgoing call');
+      assert.ok(
+        log.lines.filter((l) => l.includes('"op":"kysely"')).length >= 8,
+        'each Kysely statement is an outgoing call',
+      );
       // The Kysely instance of one invocation cannot end the connection's pool.
       await db.destroy();
       assert.deepEqual(await client.query('SELECT 1 AS one').then((r) => r.length), 1);
     });
 
-    test('an SQL error is VIA_ERR_OUTGOING_FAILED with the database\'s message and code', async (t) => {
+    test("an SQL error is VIA_ERR_OUTGOING_FAILED with the database's message and code", async (t) => {
       if (!ready(t)) return;
       const { client, log } = openSql(t, peer);
       const error = await rejection(client.query('SELECT * FROM no_such_table'));
@@ -157,7 +227,9 @@ for (const { name, make, remote } of DIALECTS) {
       const table = await itemTable(client);
       await client.query(`INSERT INTO ${table} (id, name, qty) VALUES (1, 'a', 1)`);
       const duplicate = await rejection(client.query(`INSERT INTO ${table} (id, name, qty) VALUES (1, 'b', 2)`));
-      const expected = { postgresql: '23505', mysql: 'ER_DUP_ENTRY', sqlite: 'SQLITE_CONSTRAINT_PRIMARYKEY' }[peer.dialect];
+      const expected = { postgresql: '23505', mysql: 'ER_DUP_ENTRY', sqlite: 'SQLITE_CONSTRAINT_PRIMARYKEY' }[
+        peer.dialect
+      ];
       assert.deepEqual(duplicate.details, { sqlCode: expected }, 'a service can tell a duplicate from other failures');
       const syntax = await rejection(client.query('SELEC 1'));
       assert.equal(syntax.code, 'VIA_ERR_OUTGOING_FAILED');
@@ -196,7 +268,11 @@ for (const { name, make, remote } of DIALECTS) {
     test('a pool busy for longer than the wait limit fails the waiting call with VIA_ERR_OUTGOING_TIMEOUT', async (t) => {
       if (!ready(t)) return;
       // SQLite's one connection is waited for up to query_timeout_ms; a pool's up to connect_timeout_ms.
-      const { client } = openSql(t, peer, { pool_size: 1, connect_timeout_ms: 300, query_timeout_ms: peer.dialect === 'sqlite' ? 300 : 5_000 });
+      const { client } = openSql(t, peer, {
+        pool_size: 1,
+        connect_timeout_ms: 300,
+        query_timeout_ms: peer.dialect === 'sqlite' ? 300 : 5_000,
+      });
       let release: () => void = () => undefined;
       const held = client.transaction(() => new Promise<void>((r) => (release = r)));
       await new Promise((r) => setTimeout(r, 50));
@@ -221,7 +297,10 @@ for (const { name, make, remote } of DIALECTS) {
           : client.query(`${peer.sleep(0.3)}`).then(() => [{ two: 2 }]);
       await new Promise((r) => setTimeout(r, 50));
       const closed = connection.close();
-      assert.deepEqual((await slow).map((r) => Number(r.two)), [2]);
+      assert.deepEqual(
+        (await slow).map((r) => Number(r.two)),
+        [2],
+      );
       await closed;
       const refused = await rejection(client.query('SELECT 1'));
       assert.equal(refused.code, 'VIA_ERR_OUTGOING_UNAVAILABLE');
@@ -238,13 +317,19 @@ for (const { name, make, remote } of DIALECTS) {
         assert.equal((await rejection(client.query('SELECT 1'))).code, 'VIA_ERR_OUTGOING_UNAVAILABLE');
         await rm(path.join(peer.baseDir, 'later'));
         await connection.ping();
-        assert.ok(existsSync(path.join(peer.baseDir, 'later', 'app.db')), 'the relative path resolves against the environment directory');
+        assert.ok(
+          existsSync(path.join(peer.baseDir, 'later', 'app.db')),
+          'the relative path resolves against the environment directory',
+        );
         return;
       }
       const proxy = new TcpProxy(peer.address.host, peer.address.port);
       const port = await proxy.start();
       await proxy.stop();
-      const { client, connection } = openSql(t, peer, { url: peer.url({ host: '127.0.0.1', port }), connect_timeout_ms: 1_000 });
+      const { client, connection } = openSql(t, peer, {
+        url: peer.url({ host: '127.0.0.1', port }),
+        connect_timeout_ms: 1_000,
+      });
       const started = Date.now();
       const down = await rejection(client.query('SELECT 1'));
       assert.equal(down.code, 'VIA_ERR_OUTGOING_UNAVAILABLE', down.message);
@@ -272,7 +357,10 @@ for (const { name, make, remote } of DIALECTS) {
           );
         }
         assert.ok(outcomes.length <= 1, `failures: ${outcomes.join(', ')}`);
-        assert.ok(outcomes.every((c) => c === 'VIA_ERR_OUTGOING_UNAVAILABLE'), outcomes.join(', '));
+        assert.ok(
+          outcomes.every((c) => c === 'VIA_ERR_OUTGOING_UNAVAILABLE'),
+          outcomes.join(', '),
+        );
         assert.notEqual(String(id), String(first!.id), 'a new server session');
       });
 
@@ -282,14 +370,26 @@ for (const { name, make, remote } of DIALECTS) {
         const port = await proxy.start();
         t.after(() => proxy.stop());
         // The client-side limit is query_timeout_ms plus a second: the database's own cancellation comes first when it can.
-        const { client } = openSql(t, peer, { url: peer.url({ host: '127.0.0.1', port }), pool_size: 2, query_timeout_ms: 300 });
+        const { client } = openSql(t, peer, {
+          url: peer.url({ host: '127.0.0.1', port }),
+          pool_size: 2,
+          query_timeout_ms: 300,
+        });
         // Both pooled connections are open before the network falls silent (a new one could not even log in).
-        const before = (await Promise.all([client.query<{ id: unknown }>(peer.connectionId), client.query<{ id: unknown }>(peer.connectionId)])).map(([row]) => String(row!.id));
+        const before = (
+          await Promise.all([
+            client.query<{ id: unknown }>(peer.connectionId),
+            client.query<{ id: unknown }>(peer.connectionId),
+          ])
+        ).map(([row]) => String(row!.id));
         assert.equal(new Set(before).size, 2);
         proxy.silence(true);
         const started = Date.now();
         // A statement of its own, and a transaction's (its BEGIN), on the two connections at once.
-        const [lost, inTransaction] = await Promise.all([rejection(client.query('SELECT 1')), rejection(client.transaction((tx) => tx.query('SELECT 2')))]);
+        const [lost, inTransaction] = await Promise.all([
+          rejection(client.query('SELECT 1')),
+          rejection(client.transaction((tx) => tx.query('SELECT 2'))),
+        ]);
         const waited = Date.now() - started;
         for (const error of [lost, inTransaction]) {
           assert.equal(error.code, 'VIA_ERR_OUTGOING_TIMEOUT', error.message);
@@ -297,8 +397,16 @@ for (const { name, make, remote } of DIALECTS) {
         }
         assert.ok(waited >= 1_200 && waited < 3_000, `gave up after ${waited} ms`);
         proxy.silence(false);
-        const after = (await Promise.all([client.query<{ id: unknown }>(peer.connectionId), client.query<{ id: unknown }>(peer.connectionId)])).map(([row]) => String(row!.id));
-        assert.ok(after.every((id) => !before.includes(id)), `the connections that fell silent were closed, new ones serve: ${before} then ${after}`);
+        const after = (
+          await Promise.all([
+            client.query<{ id: unknown }>(peer.connectionId),
+            client.query<{ id: unknown }>(peer.connectionId),
+          ])
+        ).map(([row]) => String(row!.id));
+        assert.ok(
+          after.every((id) => !before.includes(id)),
+          `the connections that fell silent were closed, new ones serve: ${before} then ${after}`,
+        );
       });
 
       test('the remote end going away mid-way and coming back: coded errors, then service resumes by itself', async (t) => {
@@ -306,7 +414,11 @@ for (const { name, make, remote } of DIALECTS) {
         const proxy = new TcpProxy(peer.address.host, peer.address.port);
         const port = await proxy.start();
         t.after(() => proxy.stop());
-        const { client } = openSql(t, peer, { url: peer.url({ host: '127.0.0.1', port }), pool_size: 2, connect_timeout_ms: 1_000 });
+        const { client } = openSql(t, peer, {
+          url: peer.url({ host: '127.0.0.1', port }),
+          pool_size: 2,
+          connect_timeout_ms: 1_000,
+        });
         await Promise.all([client.query('SELECT 1'), client.query('SELECT 1')]);
         const inFlight = client.query(peer.sleep(1));
         await new Promise((r) => setTimeout(r, 100));
@@ -314,7 +426,15 @@ for (const { name, make, remote } of DIALECTS) {
         assert.equal((await rejection(inFlight)).code, 'VIA_ERR_OUTGOING_UNAVAILABLE');
         assert.equal((await rejection(client.query('SELECT 1'))).code, 'VIA_ERR_OUTGOING_UNAVAILABLE');
         await proxy.start();
-        await waitFor(async () => client.query('SELECT 1').then(() => true, () => false), 5_000, 50);
+        await waitFor(
+          async () =>
+            client.query('SELECT 1').then(
+              () => true,
+              () => false,
+            ),
+          5_000,
+          50,
+        );
         assert.equal((await Promise.all([client.query('SELECT 1'), client.query('SELECT 1')])).length, 2);
       });
     }

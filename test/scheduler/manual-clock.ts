@@ -33,7 +33,8 @@ export class ManualClock implements Clock {
     const end = this.#now + ms;
     for (;;) {
       let earliest: [number, { at: number; callback: () => void }] | undefined;
-      for (const entry of this.#timers) if (entry[1].at <= end && (earliest === undefined || entry[1].at < earliest[1].at)) earliest = entry;
+      for (const entry of this.#timers)
+        if (entry[1].at <= end && (earliest === undefined || entry[1].at < earliest[1].at)) earliest = entry;
       if (earliest === undefined) break;
       this.#timers.delete(earliest[0]);
       this.#now = Math.max(this.#now, earliest[1].at);

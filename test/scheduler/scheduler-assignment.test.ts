@@ -2,7 +2,11 @@ import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { describe, test } from 'node:test';
 import pino from 'pino';
-import { SchedulerAssignment, type AssignableWorker, type WorkerEvents } from '../../src/scheduler/scheduler-assignment.js';
+import {
+  SchedulerAssignment,
+  type AssignableWorker,
+  type WorkerEvents,
+} from '../../src/scheduler/scheduler-assignment.js';
 
 class FakeWorker implements AssignableWorker {
   readonly process: { pid: number };

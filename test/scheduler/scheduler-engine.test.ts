@@ -22,7 +22,15 @@ interface Dispatched extends RunOrder {
 }
 
 /** An engine on a manual clock, with a store and a broker that only record. */
-function harness(options: { progress?: Record<string, Partial<JobProgress>>; random?: () => number; outcome?: (runs: RunOrder[]) => Partial<DispatchOutcome>; aheadMs?: number; tickMs?: number } = {}) {
+function harness(
+  options: {
+    progress?: Record<string, Partial<JobProgress>>;
+    random?: () => number;
+    outcome?: (runs: RunOrder[]) => Partial<DispatchOutcome>;
+    aheadMs?: number;
+    tickMs?: number;
+  } = {},
+) {
   const clock = new ManualClock(T0);
   const dispatched: Dispatched[] = [];
   const saved = new Map<string, number | null>();
@@ -30,7 +38,12 @@ function harness(options: { progress?: Record<string, Partial<JobProgress>>; ran
   let messages = 0;
   const store: EngineStore = {
     loadProgress: async () =>
-      new Map(Object.entries(options.progress ?? {}).map(([id, p]) => [id, { nextRunAt: p.nextRunAt, lastPlannedAt: p.lastPlannedAt, lastRunNumber: p.lastRunNumber }])),
+      new Map(
+        Object.entries(options.progress ?? {}).map(([id, p]) => [
+          id,
+          { nextRunAt: p.nextRunAt, lastPlannedAt: p.lastPlannedAt, lastRunNumber: p.lastRunNumber },
+        ]),
+      ),
     saveNext: async (updates) => {
       for (const u of updates) saved.set(u.jobId, u.nextRunAt);
     },
@@ -70,7 +83,10 @@ describe('scheduler engine', () => {
     await h.engine.start(7, () => jobs);
     assert.ok(h.clock.pendingTimers <= 2, 'one run timer (and one flush timer)');
     await h.clock.advance(10_000);
-    assert.deepEqual(h.plannedOf('every-1s'), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map((s) => s * 1000));
+    assert.deepEqual(
+      h.plannedOf('every-1s'),
+      [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map((s) => s * 1000),
+    );
     assert.deepEqual(h.plannedOf('every-3s'), [0, 3_000, 6_000, 9_000]);
     assert.deepEqual(h.plannedOf('once'), [2_500]);
     assert.deepEqual(h.plannedOf('cron-5s'), [0, 5_000, 10_000]);
@@ -79,10 +95,25 @@ describe('scheduler engine', () => {
       assert.equal(run.generation, 7);
       assert.equal(run.trigger, 'schedule');
     }
-    assert.deepEqual(h.runsOf('every-1s').map((r) => r.runNumber), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11], 'without a start date, runs are counted');
-    assert.deepEqual(h.runsOf('cron-5s').map((r) => r.runNumber), [1, 2, 3], 'cron runs are counted');
-    assert.deepEqual(h.runsOf('from-start').map((r) => r.runNumber), [6, 7, 8, 9, 10, 11], 'with a start date, a run\'s number is its place in the schedule');
-    assert.deepEqual(h.runsOf('once').map((r) => r.runNumber), [1]);
+    assert.deepEqual(
+      h.runsOf('every-1s').map((r) => r.runNumber),
+      [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11],
+      'without a start date, runs are counted',
+    );
+    assert.deepEqual(
+      h.runsOf('cron-5s').map((r) => r.runNumber),
+      [1, 2, 3],
+      'cron runs are counted',
+    );
+    assert.deepEqual(
+      h.runsOf('from-start').map((r) => r.runNumber),
+      [6, 7, 8, 9, 10, 11],
+      "with a start date, a run's number is its place in the schedule",
+    );
+    assert.deepEqual(
+      h.runsOf('once').map((r) => r.runNumber),
+      [1],
+    );
     await h.engine.stop();
   });
 
@@ -98,7 +129,13 @@ describe('scheduler engine', () => {
 
   test('thousands of jobs: the heap hands out each due run once, in time order', async () => {
     const h = harness();
-    const jobs = Array.from({ length: 2_000 }, (_, i) => job(`j${i}`, { type: 'interval', interval: { seconds: 1 + (i % 7) }, start_date: new Date(T0 + (i % 1000)).toISOString() }));
+    const jobs = Array.from({ length: 2_000 }, (_, i) =>
+      job(`j${i}`, {
+        type: 'interval',
+        interval: { seconds: 1 + (i % 7) },
+        start_date: new Date(T0 + (i % 1000)).toISOString(),
+      }),
+    );
     await h.engine.start(1, () => jobs);
     await h.clock.advance(20_999);
     let expected = 0;
@@ -119,22 +156,37 @@ describe('scheduler engine', () => {
     ];
     await h.engine.start(1, () => jobs);
     await h.clock.advance(5_000);
-    assert.deepEqual(h.plannedOf('a'), [0, 1, 2, 3, 4, 5].map((s) => s * 1000), 'the same fire times as without sending ahead');
+    assert.deepEqual(
+      h.plannedOf('a'),
+      [0, 1, 2, 3, 4, 5].map((s) => s * 1000),
+      'the same fire times as without sending ahead',
+    );
     assert.deepEqual(h.plannedOf('b'), [3, 1_003, 2_003, 3_003, 4_003, 5_003]);
     assert.deepEqual(h.plannedOf('j'), [0, 2_000, 4_000]);
     for (const run of h.dispatched) {
       const due = Date.parse(run.plannedAt) + (run.job === 'j' ? 500 : 0);
-      if (run.startAt === undefined) assert.equal(run.sentAt, due, `${run.job}@${run.plannedAt}: due when sent, it starts at once`);
+      if (run.startAt === undefined)
+        assert.equal(run.sentAt, due, `${run.job}@${run.plannedAt}: due when sent, it starts at once`);
       else {
         assert.equal(run.startAt, due, `${run.job}@${run.plannedAt} starts at its fire time plus jitter`);
         // Sent 190 to 200 ms ahead (a wake every 10 ms), or at the start for those due sooner.
         const earliest = Math.max(T0, due - 200);
-        assert.ok(run.sentAt >= earliest && run.sentAt <= Math.max(T0, due - 190), `${run.job}@${run.plannedAt} sent ${due - run.sentAt} ms ahead`);
+        assert.ok(
+          run.sentAt >= earliest && run.sentAt <= Math.max(T0, due - 190),
+          `${run.job}@${run.plannedAt} sent ${due - run.sentAt} ms ahead`,
+        );
       }
     }
-    assert.equal(new Set(h.dispatched.map((d) => `${d.job}@${d.plannedAt}`)).size, h.dispatched.length, 'no fire time twice');
+    assert.equal(
+      new Set(h.dispatched.map((d) => `${d.job}@${d.plannedAt}`)).size,
+      h.dispatched.length,
+      'no fire time twice',
+    );
     const wakes = [...new Set(h.dispatched.map((d) => d.sentAt))].sort((x, y) => x - y);
-    assert.ok(wakes.every((t, i) => i === 0 || t - wakes[i - 1]! >= 10), 'at most one wake every 10 ms');
+    assert.ok(
+      wakes.every((t, i) => i === 0 || t - wakes[i - 1]! >= 10),
+      'at most one wake every 10 ms',
+    );
     await h.engine.stop();
   });
 
@@ -143,7 +195,10 @@ describe('scheduler engine', () => {
     await h.engine.start(1, () => [job('jittery', { type: 'interval', interval: { seconds: 10 }, jitter_ms: 1_000 })]);
     await h.clock.advance(25_000);
     assert.deepEqual(h.plannedOf('jittery'), [0, 10_000, 20_000]);
-    assert.deepEqual(h.runsOf('jittery').map((r) => r.sentAt - Date.parse(r.plannedAt)), [500, 500, 500]);
+    assert.deepEqual(
+      h.runsOf('jittery').map((r) => r.sentAt - Date.parse(r.plannedAt)),
+      [500, 500, 500],
+    );
     await h.engine.stop();
   });
 
@@ -174,7 +229,10 @@ describe('scheduler engine', () => {
     await h.engine.start(1, () => [active]);
     await h.clock.advance(2_000);
     assert.deepEqual(h.plannedOf('p'), [0, 1_000, 2_000]);
-    h.engine.onChange(active, job('p', { type: 'interval', interval: { seconds: 1 }, catch_up: 'all', is_active: false }, 2));
+    h.engine.onChange(
+      active,
+      job('p', { type: 'interval', interval: { seconds: 1 }, catch_up: 'all', is_active: false }, 2),
+    );
     await h.clock.advance(5_000);
     assert.deepEqual(h.plannedOf('p'), [0, 1_000, 2_000], 'nothing while paused');
     assert.equal(h.saved.get('id-p'), null, 'a paused job has no next run');
@@ -190,7 +248,7 @@ describe('scheduler engine', () => {
     await h.engine.stop();
   });
 
-  test('taking over: fire times missed since the stored next run follow each job\'s policy', async () => {
+  test("taking over: fire times missed since the stored next run follow each job's policy", async () => {
     // The previous scheduler stored next runs 30 s ago and then vanished.
     const past = T0 - 30_000;
     const h = harness({
@@ -201,32 +259,64 @@ describe('scheduler engine', () => {
         'id-cron': { nextRunAt: null, lastPlannedAt: past - 1_000, lastRunNumber: 41 },
       },
     });
-    const every = (name: string, catchUp: string) => job(name, { type: 'interval', interval: { seconds: 10 }, catch_up: catchUp });
-    await h.engine.start(2, () => [every('one', 'one'), every('all', 'all'), every('none', 'none'), job('cron', { type: 'cron', cron: '*/10 * * * * *' })]);
-    await settle();
-    assert.deepEqual(h.runsOf('one').map((r) => [Date.parse(r.plannedAt) - T0, r.trigger]), [[-10_000, 'catch-up']]);
-    assert.deepEqual(h.runsOf('all').map((r) => [Date.parse(r.plannedAt) - T0, r.trigger]), [
-      [-30_000, 'catch-up'],
-      [-20_000, 'catch-up'],
-      [-10_000, 'catch-up'],
+    const every = (name: string, catchUp: string) =>
+      job(name, { type: 'interval', interval: { seconds: 10 }, catch_up: catchUp });
+    await h.engine.start(2, () => [
+      every('one', 'one'),
+      every('all', 'all'),
+      every('none', 'none'),
+      job('cron', { type: 'cron', cron: '*/10 * * * * *' }),
     ]);
+    await settle();
+    assert.deepEqual(
+      h.runsOf('one').map((r) => [Date.parse(r.plannedAt) - T0, r.trigger]),
+      [[-10_000, 'catch-up']],
+    );
+    assert.deepEqual(
+      h.runsOf('all').map((r) => [Date.parse(r.plannedAt) - T0, r.trigger]),
+      [
+        [-30_000, 'catch-up'],
+        [-20_000, 'catch-up'],
+        [-10_000, 'catch-up'],
+      ],
+    );
     assert.deepEqual(h.runsOf('none'), []);
-    assert.deepEqual(h.runsOf('cron'), [], 'a state row saying nothing was pending: planned afresh, nothing to catch up');
+    assert.deepEqual(
+      h.runsOf('cron'),
+      [],
+      'a state row saying nothing was pending: planned afresh, nothing to catch up',
+    );
     await h.clock.advance(10_000);
     // T0 itself is within the grace: it runs on schedule, as does 10 s.
     assert.deepEqual(h.plannedOf('one'), [-10_000, 0, 10_000]);
-    assert.deepEqual(h.runsOf('one').slice(1).map((r) => r.trigger), ['schedule', 'schedule']);
-    assert.deepEqual(h.runsOf('cron').map((r) => r.runNumber), [42, 43], 'the run count goes on from the ODB');
+    assert.deepEqual(
+      h
+        .runsOf('one')
+        .slice(1)
+        .map((r) => r.trigger),
+      ['schedule', 'schedule'],
+    );
+    assert.deepEqual(
+      h.runsOf('cron').map((r) => r.runNumber),
+      [42, 43],
+      'the run count goes on from the ODB',
+    );
     await h.engine.stop();
   });
 
   test('a one-time job that ran is not run again by the next scheduler; one that was missed runs once', async () => {
     const when = new Date(T0 - 60_000).toISOString();
     const h = harness({ progress: { 'id-ran': { nextRunAt: null, lastPlannedAt: T0 - 60_000 } } });
-    await h.engine.start(3, () => [job('ran', { type: 'one_time', start_date: when }), job('missed', { type: 'one_time', start_date: when })]);
+    await h.engine.start(3, () => [
+      job('ran', { type: 'one_time', start_date: when }),
+      job('missed', { type: 'one_time', start_date: when }),
+    ]);
     await h.clock.advance(60_000);
     assert.deepEqual(h.runsOf('ran'), []);
-    assert.deepEqual(h.runsOf('missed').map((r) => [r.plannedAt, r.trigger, r.runNumber]), [[when, 'catch-up', 1]]);
+    assert.deepEqual(
+      h.runsOf('missed').map((r) => [r.plannedAt, r.trigger, r.runNumber]),
+      [[when, 'catch-up', 1]],
+    );
     await h.engine.stop();
   });
 
@@ -235,18 +325,23 @@ describe('scheduler engine', () => {
     await h.engine.start(1, () => [job('steady', { type: 'interval', interval: { seconds: 1 } })]);
     await h.clock.advance(2_000);
     await h.clock.stall(10_500);
-    assert.deepEqual(h.runsOf('steady').map((r) => [Date.parse(r.plannedAt) - T0, r.trigger]), [
-      [0, 'schedule'],
-      [1_000, 'schedule'],
-      [2_000, 'schedule'],
-      [11_000, 'catch-up'],
-      [12_000, 'schedule'],
-    ]);
+    assert.deepEqual(
+      h.runsOf('steady').map((r) => [Date.parse(r.plannedAt) - T0, r.trigger]),
+      [
+        [0, 'schedule'],
+        [1_000, 'schedule'],
+        [2_000, 'schedule'],
+        [11_000, 'catch-up'],
+        [12_000, 'schedule'],
+      ],
+    );
     await h.engine.stop();
   });
 
   test('the store learns where a schedule was planned (new to it, edited, paused), not every fire time', async () => {
-    const h = harness({ progress: { 'id-known': { nextRunAt: T0 + 5_000, lastPlannedAt: undefined, lastRunNumber: undefined } } });
+    const h = harness({
+      progress: { 'id-known': { nextRunAt: T0 + 5_000, lastPlannedAt: undefined, lastRunNumber: undefined } },
+    });
     const fresh = job('fresh', { type: 'interval', interval: { seconds: 5 } });
     await h.engine.start(1, () => [fresh, job('known', { type: 'interval', interval: { seconds: 5 } })]);
     await h.clock.advance(100);
@@ -261,7 +356,11 @@ describe('scheduler engine', () => {
     assert.equal(h.engine.nextRunOf('id-fresh'), T0 + 15_000);
     h.engine.onChange(fresh, job('fresh', { type: 'interval', interval: { seconds: 7 } }, 2));
     await h.clock.advance(100);
-    assert.equal(h.saved.get('id-fresh'), Math.ceil((T0 + 10_100) / 7_000) * 7_000, 'edited: the new schedule\'s first fire time');
+    assert.equal(
+      h.saved.get('id-fresh'),
+      Math.ceil((T0 + 10_100) / 7_000) * 7_000,
+      "edited: the new schedule's first fire time",
+    );
     h.engine.onChange(fresh, job('fresh', { type: 'interval', interval: { seconds: 7 }, is_active: false }, 3));
     await h.engine.stop();
     assert.equal(h.saved.get('id-fresh'), null, 'paused (written on stop at the latest): nothing pending');

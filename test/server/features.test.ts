@@ -54,7 +54,10 @@ describe('the action table', () => {
   test('an action claimed by two features is an error', () => {
     const table = new ActionTable();
     table.add('deployment', 'service.deploy', () => undefined);
-    assert.throws(() => table.add('other', 'service.deploy', () => undefined), /service\.deploy is claimed by both deployment and other/);
+    assert.throws(
+      () => table.add('other', 'service.deploy', () => undefined),
+      /service\.deploy is claimed by both deployment and other/,
+    );
   });
 
   test('a message naming an action nothing claimed is answered with VIA_ERR_UNKNOWN_ACTION', async () => {
@@ -62,7 +65,10 @@ describe('the action table', () => {
     table.add('scheduler', 'scheduler.run', () => 'ran');
     table.close();
     assert.equal(await table.handle({ action: 'scheduler.run' }), 'ran');
-    await assert.rejects(table.handle({ action: 'scheduler.rnu' }), { code: 'VIA_ERR_UNKNOWN_ACTION', message: /scheduler\.rnu/ });
+    await assert.rejects(table.handle({ action: 'scheduler.rnu' }), {
+      code: 'VIA_ERR_UNKNOWN_ACTION',
+      message: /scheduler\.rnu/,
+    });
   });
 
   test('is closed once built', () => {
@@ -76,18 +82,32 @@ describe('the feature list', () => {
   test('every configuration kind and admin service comes from a feature, each once', () => {
     const registry = configRegistryOf(FEATURES);
     const types = registry.all().map((kind) => kind.type);
-    assert.deepEqual(types.slice(0, 4), ['admin.basic-auth', 'security.basic-auth', 'security.api-key', 'security.oauth2']);
+    assert.deepEqual(types.slice(0, 4), [
+      'admin.basic-auth',
+      'security.basic-auth',
+      'security.api-key',
+      'security.oauth2',
+    ]);
     assert.ok(types.includes('channel.rest') && types.includes('scheduler.job') && types.includes('outgoing.sql'));
     const names = adminServicesOf(FEATURES, registry).map(serviceNameOf);
     assert.equal(new Set(names).size, names.length);
-    for (const name of ['viaduct.channel.rest.create', 'viaduct.service.deploy', 'viaduct.lb.drain', 'viaduct.outgoing.sql.ping', 'viaduct.enmasse.import', 'viaduct.scheduler.job.get']) {
+    for (const name of [
+      'viaduct.channel.rest.create',
+      'viaduct.service.deploy',
+      'viaduct.lb.drain',
+      'viaduct.outgoing.sql.ping',
+      'viaduct.enmasse.import',
+      'viaduct.scheduler.job.get',
+    ]) {
       assert.ok(names.includes(name), name);
     }
   });
 
   test("a feature's own admin service replaces the admin core's generic one of the same name", () => {
     const registry = configRegistryOf(FEATURES);
-    const services = adminServicesOf(FEATURES, registry).filter((cls) => serviceNameOf(cls) === 'viaduct.scheduler.job.get');
+    const services = adminServicesOf(FEATURES, registry).filter(
+      (cls) => serviceNameOf(cls) === 'viaduct.scheduler.job.get',
+    );
     assert.equal(services.length, 1);
     assert.ok(schedulerAdminServices.includes(services[0]!));
   });
@@ -95,12 +115,18 @@ describe('the feature list', () => {
   test('two features defining the same admin service is an error', () => {
     const twice: Feature = { name: 'copycat', adminServices: () => [CountNotes] };
     const features = [...FEATURES, notesFeature, twice];
-    assert.throws(() => adminServicesOf(features, configRegistryOf(features)), /viaduct\.note\.count is defined by both notes and copycat/);
+    assert.throws(
+      () => adminServicesOf(features, configRegistryOf(features)),
+      /viaduct\.note\.count is defined by both notes and copycat/,
+    );
   });
 
   test('two features handling the same broker action stop a worker from starting', async () => {
     const thief: Feature = { name: 'thief', attach: () => ({ actions: { 'service.deploy': () => undefined } }) };
-    await assert.rejects(bootWorkers(1, { features: [...FEATURES, thief] }), /service\.deploy is claimed by both deployment and thief/);
+    await assert.rejects(
+      bootWorkers(1, { features: [...FEATURES, thief] }),
+      /service\.deploy is claimed by both deployment and thief/,
+    );
   });
 });
 
@@ -112,11 +138,19 @@ describe('a new feature, added by the recipe', () => {
   after(() => cluster?.close());
 
   test('brings its configuration kind with the generic admin services, its own admin service, its HTTP prefix and its broker action', async () => {
-    const created = await cluster.admin<{ name: string; text: string }>('viaduct.note.create', { name: 'first', text: 'hello' });
+    const created = await cluster.admin<{ name: string; text: string }>('viaduct.note.create', {
+      name: 'first',
+      text: 'hello',
+    });
     assert.equal(created.status, 200);
     assert.equal(created.body.text, 'hello');
     // The change reached the other worker before the admin call returned.
-    assert.deepEqual((await cluster.admin('viaduct.note.get', { name: 'first' }, 1)).body, { id: (created.body as unknown as { id: string }).id, name: 'first', text: 'hello', version: 1 });
+    assert.deepEqual((await cluster.admin('viaduct.note.get', { name: 'first' }, 1)).body, {
+      id: (created.body as unknown as { id: string }).id,
+      name: 'first',
+      text: 'hello',
+      version: 1,
+    });
     assert.deepEqual((await cluster.admin('viaduct.note.count', {}, 1)).body, { count: 1 });
 
     const page = await fetch(`${cluster.urls[1]}/notes/anything`);
@@ -127,7 +161,10 @@ describe('a new feature, added by the recipe', () => {
     // Other paths still go to the REST channels, which answer that nothing serves them.
     assert.equal((await fetch(`${cluster.urls[0]}/elsewhere`)).status, 404);
 
-    assert.deepEqual(await cluster.hub.dispatch({ action: 'note.echo', text: 'ping' }), { echoed: 'ping', seen: ['first'] });
+    assert.deepEqual(await cluster.hub.dispatch({ action: 'note.echo', text: 'ping' }), {
+      echoed: 'ping',
+      seen: ['first'],
+    });
   });
 
   test('a broker message naming an action that no feature handles is answered with a coded error', async () => {

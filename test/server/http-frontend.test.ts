@@ -12,12 +12,22 @@ async function frontend(): Promise<{ frontend: HttpFrontend; port: number }> {
     req.resume();
     setTimeout(() => res.end('done'), ms).unref();
   };
-  const front = new HttpFrontend([{ prefix: '/viaduct/', handle: handler }, { prefix: '', handle: handler }], pino({ level: 'silent' }));
+  const front = new HttpFrontend(
+    [
+      { prefix: '/viaduct/', handle: handler },
+      { prefix: '', handle: handler },
+    ],
+    pino({ level: 'silent' }),
+  );
   await front.listen(0, '127.0.0.1');
   return { frontend: front, port: (front.server.address() as AddressInfo).port };
 }
 
-function get(port: number, path: string, agent: Agent): Promise<{ status: number; connection: string | undefined; body: string }> {
+function get(
+  port: number,
+  path: string,
+  agent: Agent,
+): Promise<{ status: number; connection: string | undefined; body: string }> {
   return new Promise((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port, path, agent }, (res) => {
       let body = '';
@@ -42,7 +52,13 @@ describe('HTTP frontend drain', () => {
       await front.drain(5_000);
       const took = Date.now() - started;
       const answers = await Promise.all(slow);
-      assert.deepEqual(answers.map((a) => [a.status, a.body]), [[200, 'done'], [200, 'done']]);
+      assert.deepEqual(
+        answers.map((a) => [a.status, a.body]),
+        [
+          [200, 'done'],
+          [200, 'done'],
+        ],
+      );
       assert.ok(took >= 250 && took < 2_000, `the drain took ${took} ms`);
       assert.equal(front.server.listening, false);
     } finally {

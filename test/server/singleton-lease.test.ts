@@ -26,7 +26,14 @@ for (const dialect of testDialects) {
 
     const contender = (holder: string): Contender => {
       const events: string[] = [];
-      const lease = new SingletonLease(odb.db, holder, TIMING, { acquired: (g) => events.push(`acquired ${g}`), lost: (g) => events.push(`lost ${g}`) }, silent, now);
+      const lease = new SingletonLease(
+        odb.db,
+        holder,
+        TIMING,
+        { acquired: (g) => events.push(`acquired ${g}`), lost: (g) => events.push(`lost ${g}`) },
+        silent,
+        now,
+      );
       return { lease, events };
     };
 
@@ -36,7 +43,11 @@ for (const dialect of testDialects) {
       for (const c of live) await c.lease.tick();
     };
 
-    const history = async () => (await odb.db.selectFrom('singleton_history').selectAll().orderBy('generation').execute()).map((r) => [Number(r.generation), r.holder]);
+    const history = async () =>
+      (await odb.db.selectFrom('singleton_history').selectAll().orderBy('generation').execute()).map((r) => [
+        Number(r.generation),
+        r.holder,
+      ]);
 
     before(async () => {
       if (dialect.server !== undefined) skip = await serverReachable(dialect.name, dialect.server.port);
@@ -81,7 +92,10 @@ for (const dialect of testDialects) {
       await a.lease.tick();
       assert.equal(a.lease.isSingleton(), false);
       assert.deepEqual(a.events, ['acquired 1', 'lost 1']);
-      assert.deepEqual(await history(), [[1, 'server-a'], [2, 'server-b']]);
+      assert.deepEqual(await history(), [
+        [1, 'server-a'],
+        [2, 'server-b'],
+      ]);
       await b.lease.stop();
       await a.lease.stop();
     });

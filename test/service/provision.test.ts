@@ -17,14 +17,21 @@ class ReadsClock extends Service {
   }
 }
 
-const request: ServiceRequest = { payload: undefined, raw: undefined, http: undefined, channel: { type: 'invoke', name: undefined } };
+const request: ServiceRequest = {
+  payload: undefined,
+  raw: undefined,
+  http: undefined,
+  channel: { type: 'invoke', name: undefined },
+};
 
 test('what the invoker provides reaches a service through its invocation, and only there', async () => {
   const store = new ServiceStore();
   store.addInternal({ name: ReadsClock.serviceName, cls: ReadsClock, file: undefined, timeout: undefined });
   const invoker = new Invoker(store, pino({ level: 'silent' }), 1_000);
 
-  await assert.rejects(invoker.invoke(ReadsClock.serviceName, request, { cid: 'cid-1' }), { message: 'Not available outside a running server: the test clock' });
+  await assert.rejects(invoker.invoke(ReadsClock.serviceName, request, { cid: 'cid-1' }), {
+    message: 'Not available outside a running server: the test clock',
+  });
 
   invoker.provide(clock, { now: () => 42 });
   assert.deepEqual((await invoker.invoke(ReadsClock.serviceName, request, { cid: 'cid-2' })).payload, { now: 42 });

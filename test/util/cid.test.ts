@@ -9,7 +9,8 @@ test('cids: a per-process prefix of 12 hex digits and a counter of at least 6 ba
     const cid = newCid();
     assert.match(cid, /^[0-9a-f]{12}[0-9a-z]{6,}$/);
     assert.equal(cid.slice(0, 12), (previous || cid).slice(0, 12));
-    if (previous !== '') assert.ok(parseInt(cid.slice(12), 36) === parseInt(previous.slice(12), 36) + 1, `${cid} follows ${previous}`);
+    if (previous !== '')
+      assert.ok(parseInt(cid.slice(12), 36) === parseInt(previous.slice(12), 36) + 1, `${cid} follows ${previous}`);
     seen.add(cid);
     previous = cid;
   }

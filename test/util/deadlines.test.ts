@@ -41,7 +41,10 @@ describe('deadlines', () => {
     for (const work of [late, other]) {
       assert.ok(work.expiredAt !== undefined, `the ${work.timeoutMs} ms entry expired`);
       const after = work.expiredAt - work.startedAt;
-      assert.ok(after >= work.timeoutMs - 1 && after < work.timeoutMs + 100, `expired after ${after} ms, timeout ${work.timeoutMs}`);
+      assert.ok(
+        after >= work.timeoutMs - 1 && after < work.timeoutMs + 100,
+        `expired after ${after} ms, timeout ${work.timeoutMs}`,
+      );
     }
     assert.equal(deadlines.size, 0);
   });
@@ -83,7 +86,10 @@ describe('deadlines', () => {
       class W extends Deadline { constructor(d) { super(); this.setDeadline(d, 20000); } expired() { console.log('expired'); } }
       new W(new Deadlines());`;
     const started = Date.now();
-    const result = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 15_000 });
+    const result = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      timeout: 15_000,
+    });
     assert.equal(result.status, 0, result.stderr);
     assert.equal(result.stdout, '');
     assert.ok(Date.now() - started < 10_000, `took ${Date.now() - started} ms`);

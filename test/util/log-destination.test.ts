@@ -10,7 +10,12 @@ const MODULE = fileURLToPath(new URL('../../src/util/log-destination.js', import
  * parent reads its stdout only after `readAfterMs`. Touching process.stdout makes the pipe
  * non-blocking in the child, so a reader that does not read gives the writer EAGAIN.
  */
-function run(count: number, readAfterMs: number, extra = '', options = '{ batchChars: 8192, flushEveryMs: 100 }'): Promise<{ lines: string[]; code: number | null; stderr: string }> {
+function run(
+  count: number,
+  readAfterMs: number,
+  extra = '',
+  options = '{ batchChars: 8192, flushEveryMs: 100 }',
+): Promise<{ lines: string[]; code: number | null; stderr: string }> {
   const script = `
     import { BatchedDestination } from ${JSON.stringify(MODULE)};
     void process.stdout;
@@ -42,15 +47,25 @@ test('every line arrives, in order, also when the reader is slow to take them (E
 
 test('past its limit of bytes held back, lines are dropped, counted and reported', async () => {
   // The reader starts late; the child waits for it before it exits, with 64 KB held back at most.
-  const { lines, code, stderr } = await run(5_000, 800, 'await new Promise((r) => setTimeout(r, 1_500)); out.flush();', '{ batchChars: 8192, flushEveryMs: 100, maxPendingBytes: 65536 }');
+  const { lines, code, stderr } = await run(
+    5_000,
+    800,
+    'await new Promise((r) => setTimeout(r, 1_500)); out.flush();',
+    '{ batchChars: 8192, flushEveryMs: 100, maxPendingBytes: 65536 }',
+  );
   assert.equal(code, 0, stderr);
   const report = lines.find((line) => line.includes('log lines were dropped'));
   assert.ok(report !== undefined, 'the drop is reported');
   const dropped = Number(/(\d+) log lines were dropped/.exec(report)![1]);
-  const numbered = lines.filter((line) => !line.includes('dropped')).map((line) => (JSON.parse(line) as { i: number }).i);
+  const numbered = lines
+    .filter((line) => !line.includes('dropped'))
+    .map((line) => (JSON.parse(line) as { i: number }).i);
   assert.ok(dropped > 0);
   assert.equal(numbered.length + dropped, 5_000);
-  assert.deepEqual(numbered, [...numbered].sort((a, b) => a - b));
+  assert.deepEqual(
+    numbered,
+    [...numbered].sort((a, b) => a - b),
+  );
 });
 
 test('a reader that goes away ends the logging, not the process', async () => {

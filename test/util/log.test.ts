@@ -20,7 +20,9 @@ function run(exit: string): Promise<{ stdout: string; code: number | null }> {
     ${exit}
   `;
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
     let stdout = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     child.on('error', reject);
@@ -29,7 +31,10 @@ function run(exit: string): Promise<{ stdout: string; code: number | null }> {
 }
 
 function lines(stdout: string): Array<Record<string, unknown>> {
-  return stdout.split('\n').filter((line) => line !== '').map((line) => JSON.parse(line) as Record<string, unknown>);
+  return stdout
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
 }
 
 test('buffered log lines are all written when the process exits at once, on an uncaught error and on SIGTERM', async () => {
@@ -40,20 +45,37 @@ test('buffered log lines are all written when the process exits at once, on an u
   ]) {
     const { stdout } = await run(exit);
     const written = lines(stdout);
-    assert.deepEqual(written.map((line) => line.i), [0, 1, 2], `after ${exit}: ${stdout}`);
+    assert.deepEqual(
+      written.map((line) => line.i),
+      [0, 1, 2],
+      `after ${exit}: ${stdout}`,
+    );
     assert.ok(written.every((line) => line.password === '[redacted]' && line.component === 'viaduct'));
   }
 });
 
 test('a quiet process still writes its lines within a fraction of a second', async () => {
   const { stdout } = await run("setTimeout(() => process.kill(process.pid, 'SIGKILL'), 400);");
-  assert.deepEqual(lines(stdout).map((line) => line.i), [0, 1, 2]);
+  assert.deepEqual(
+    lines(stdout).map((line) => line.i),
+    [0, 1, 2],
+  );
 });
 
 test('writeInfoLine writes the very line pino writes for the same fields, on a createLogger logger and its children; any other logger is left to pino', () => {
   const written: string[] = [];
-  const logger = createLogger({ name: 'viaduct', level: 'info', destination: { write: (line: string) => void written.push(line) }, base: { server: 'server1', worker: 1 } });
-  const child = logger.child({ service: 'crm.get-customer', outgoing: 'CRM "main"', type: 'outgoing.rest', op: 'GET /customers/{id}' });
+  const logger = createLogger({
+    name: 'viaduct',
+    level: 'info',
+    destination: { write: (line: string) => void written.push(line) },
+    base: { server: 'server1', worker: 1 },
+  });
+  const child = logger.child({
+    service: 'crm.get-customer',
+    outgoing: 'CRM "main"',
+    type: 'outgoing.rest',
+    op: 'GET /customers/{id}',
+  });
   assert.equal(writeInfoLine(child, '"cid":"abc123","ms":2.5', '"Outgoing call"'), true);
   child.info({ cid: 'abc123', ms: 2.5 }, 'Outgoing call');
   assert.equal(written.length, 2);
@@ -63,7 +85,11 @@ test('writeInfoLine writes the very line pino writes for the same fields, on a c
   assert.deepEqual(JSON.parse(ours!).outgoing, 'CRM "main"');
 
   // Below its level, nothing; a logger made elsewhere is refused, for pino to log.
-  const quiet = createLogger({ name: 'viaduct', level: 'warn', destination: { write: (line: string) => void written.push(line) } });
+  const quiet = createLogger({
+    name: 'viaduct',
+    level: 'warn',
+    destination: { write: (line: string) => void written.push(line) },
+  });
   assert.equal(writeInfoLine(quiet.child({ a: 1 }), '"cid":"x"', '"m"'), true);
   assert.equal(written.length, 2);
   assert.equal(writeInfoLine(pino({}, { write: () => undefined }), '"cid":"x"', '"m"'), false);
@@ -93,7 +119,11 @@ test('secret fields are redacted at every depth and in arrays; other fields and 
   const { logger, lines } = capture();
   const logged = {
     password: 'p0',
-    user: { name: 'ann', password: 'p1', profile: { token: 't2', settings: { api_key: 'k3', deeper: { secret: 's4', keep: 4 } } } },
+    user: {
+      name: 'ann',
+      password: 'p1',
+      profile: { token: 't2', settings: { api_key: 'k3', deeper: { secret: 's4', keep: 4 } } },
+    },
     accounts: [{ id: 1, access_token: 'a1' }, [{ private_key: 'pk' }], 'plain', null],
     headers: { authorization: 'Basic eA==', cookie: 'c=1', 'x-api-key': 'xk', accept: 'json' },
     payload: { source: 'src', passphrase: 'pp', items: [{ client_secret: 'cs' }] },
@@ -103,7 +133,11 @@ test('secret fields are redacted at every depth and in arrays; other fields and 
   logger.info(logged, 'deep');
   const line = lines[0]!;
   assert.equal(line.password, CENSOR);
-  assert.deepEqual(line.user, { name: 'ann', password: CENSOR, profile: { token: CENSOR, settings: { api_key: CENSOR, deeper: { secret: CENSOR, keep: 4 } } } });
+  assert.deepEqual(line.user, {
+    name: 'ann',
+    password: CENSOR,
+    profile: { token: CENSOR, settings: { api_key: CENSOR, deeper: { secret: CENSOR, keep: 4 } } },
+  });
   assert.deepEqual(line.accounts, [{ id: 1, access_token: CENSOR }, [{ private_key: CENSOR }], 'plain', null]);
   assert.deepEqual(line.headers, { authorization: CENSOR, cookie: CENSOR, 'x-api-key': CENSOR, accept: 'json' });
   assert.deepEqual(line.payload, { source: CENSOR, passphrase: CENSOR, items: [{ client_secret: CENSOR }] });
@@ -117,7 +151,10 @@ test('secret fields are redacted at every depth and in arrays; other fields and 
 
 test('a line without secrets is written as pino writes it, values serialized by toJSON included', () => {
   const { logger, raw } = capture();
-  const plain = pino({ base: { pid: process.pid, component: 'viaduct' } }, { write: (line: string) => void raw.push(line) });
+  const plain = pino(
+    { base: { pid: process.pid, component: 'viaduct' } },
+    { write: (line: string) => void raw.push(line) },
+  );
   const fields = { a: 1, nested: { b: [1, { c: 'x' }] }, when: new Date(0), bytes: Buffer.from('hi'), tokens: 2 };
   for (const log of [logger, plain]) {
     log.info(fields, 'same');
@@ -131,7 +168,18 @@ test('a line without secrets is written as pino writes it, values serialized by 
 
 test('what toJSON returns, errors, and values formatted into the message are redacted too', () => {
   const { logger, lines } = capture();
-  logger.info({ wrapped: { toJSON: () => ({ inner: { password: 'p' } }) }, itself: { password: 'p', toJSON() { return this; } } }, 'toJSON');
+  logger.info(
+    {
+      wrapped: { toJSON: () => ({ inner: { password: 'p' } }) },
+      itself: {
+        password: 'p',
+        toJSON() {
+          return this;
+        },
+      },
+    },
+    'toJSON',
+  );
   assert.deepEqual(lines[0]!.wrapped, { inner: { password: CENSOR } });
   assert.deepEqual(lines[0]!.itself, { password: CENSOR });
 
@@ -182,7 +230,10 @@ test('cycles neither loop nor lead back to a secret; nesting past 100 levels is 
 
 test('child bindings are redacted at every depth; the service logger that services get redacts as well', async () => {
   const { logger, lines } = capture();
-  logger.child({ account: { password: 'p', name: 'n' } }).child({ list: [{ token: 't' }] }).info('child');
+  logger
+    .child({ account: { password: 'p', name: 'n' } })
+    .child({ list: [{ token: 't' }] })
+    .info('child');
   assert.deepEqual(lines[0]!.account, { password: CENSOR, name: 'n' });
   assert.deepEqual(lines[0]!.list, [{ token: CENSOR }]);
 
@@ -195,7 +246,11 @@ test('child bindings are redacted at every depth; the service logger that servic
   }
   const store = new ServiceStore();
   store.addInternal({ name: 'test.logs', cls: Logs, file: undefined, timeout: undefined });
-  await new Invoker(store, logger, 1_000).invoke('test.logs', { payload: undefined, raw: undefined, http: undefined, channel: { type: 'invoke', name: undefined } }, { cid: 'cid1' });
+  await new Invoker(store, logger, 1_000).invoke(
+    'test.logs',
+    { payload: undefined, raw: undefined, http: undefined, channel: { type: 'invoke', name: undefined } },
+    { cid: 'cid1' },
+  );
   const [signedIn, child] = lines.slice(1);
   assert.equal(signedIn!.service, 'test.logs');
   assert.equal(signedIn!.cid, 'cid1');

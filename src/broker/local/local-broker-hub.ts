@@ -77,7 +77,15 @@ export class LocalBrokerHub {
     return new Promise((done) => {
       const timer = setTimeout(() => {
         if (!this.#deliveries.delete(delivery)) return;
-        done({ result: undefined, errors: [{ code: 'VIA_ERR_CONFIG_APPLY', message: `No acknowledgement from ${delivery.waiting.size} worker(s) within ${ACK_TIMEOUT_MS} ms` }] });
+        done({
+          result: undefined,
+          errors: [
+            {
+              code: 'VIA_ERR_CONFIG_APPLY',
+              message: `No acknowledgement from ${delivery.waiting.size} worker(s) within ${ACK_TIMEOUT_MS} ms`,
+            },
+          ],
+        });
       }, ACK_TIMEOUT_MS);
       timer.unref();
       const delivery: Delivery = { waiting: new Set(), errors: [], result: undefined, message, mode, done, timer };
@@ -96,7 +104,10 @@ export class LocalBrokerHub {
     if (ids.length === 0) {
       this.#deliveries.delete(delivery);
       clearTimeout(delivery.timer);
-      delivery.done({ result: undefined, errors: [{ code: 'VIA_ERR_SERVICE_UNAVAILABLE', message: 'No worker is running to take the message' }] });
+      delivery.done({
+        result: undefined,
+        errors: [{ code: 'VIA_ERR_SERVICE_UNAVAILABLE', message: 'No worker is running to take the message' }],
+      });
       return;
     }
     this.#deliver(delivery, ids[this.#roundRobin++ % ids.length]!);
@@ -105,10 +116,13 @@ export class LocalBrokerHub {
   #deliver(delivery: Delivery, workerId: string): void {
     delivery.waiting.add(workerId);
     // The request's own clock only frees its place in the link; the delivery's above decides.
-    this.#workers.get(workerId)!.request(BROKER_DELIVER, { message: delivery.message }, { timeoutMs: ACK_TIMEOUT_MS }).then(
-      (result) => this.#acknowledged(delivery, workerId, { result }),
-      (error: unknown) => this.#acknowledged(delivery, workerId, { error: toSerialized(error) }),
-    );
+    this.#workers
+      .get(workerId)!
+      .request(BROKER_DELIVER, { message: delivery.message }, { timeoutMs: ACK_TIMEOUT_MS })
+      .then(
+        (result) => this.#acknowledged(delivery, workerId, { result }),
+        (error: unknown) => this.#acknowledged(delivery, workerId, { error: toSerialized(error) }),
+      );
   }
 
   #acknowledged(delivery: Delivery, workerId: string, ack: { result?: unknown; error?: SerializedError }): void {
@@ -128,5 +142,9 @@ export class LocalBrokerHub {
 }
 
 function toSerialized(error: unknown): SerializedError {
-  return (error instanceof ViaductError ? error : new ViaductError('VIA_ERR_INTERNAL', error instanceof Error ? error.message : String(error))).toJSON();
+  return (
+    error instanceof ViaductError
+      ? error
+      : new ViaductError('VIA_ERR_INTERNAL', error instanceof Error ? error.message : String(error))
+  ).toJSON();
 }

@@ -60,7 +60,9 @@ export class BroadcastTracker {
 
   /** The broadcasts still waiting for `member`, to send again to it after it reconnected. */
   waitingFor(member: string): Array<{ id: string; message: BrokerMessage }> {
-    return [...this.#pending].filter(([, p]) => p.waiting?.has(member) === true).map(([id, p]) => ({ id, message: p.message }));
+    return [...this.#pending]
+      .filter(([, p]) => p.waiting?.has(member) === true)
+      .map(([id, p]) => ({ id, message: p.message }));
   }
 
   /** Every unfinished broadcast, to publish again after this member's own reconnection. */

@@ -36,7 +36,10 @@ export function resolveOptions(options: RedisBrokerOptions): ResolvedOptions {
   // A member refreshes its liveness and its entries' idle time once a heartbeat: a limit within
   // two heartbeats would call healthy members dead.
   if (deadAfterMs < 2 * heartbeatMs || claimIdleMs < 2 * heartbeatMs) {
-    throw new ViaductError('VIA_ERR_ENV_CONFIG', `The Redis broker's deadAfterMs and claimIdleMs must be at least two heartbeats (${2 * heartbeatMs} ms)`);
+    throw new ViaductError(
+      'VIA_ERR_ENV_CONFIG',
+      `The Redis broker's deadAfterMs and claimIdleMs must be at least two heartbeats (${2 * heartbeatMs} ms)`,
+    );
   }
   return {
     heartbeatMs,

@@ -2,7 +2,12 @@ import type { Logger } from 'pino';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { ViaductError } from '../../errors.js';
 import type { Broker, BrokerHandler, BrokerMessage } from '../broker.js';
-import { resolveOptions, type RedisBrokerIdentity, type RedisBrokerOptions, type ResolvedOptions } from './redis-broker-options.js';
+import {
+  resolveOptions,
+  type RedisBrokerIdentity,
+  type RedisBrokerOptions,
+  type ResolvedOptions,
+} from './redis-broker-options.js';
 import { BroadcastTracker } from './redis-broadcast-tracker.js';
 import { closeConnections, openConnections, within, type RedisConnections } from './redis-connections.js';
 import { DispatchConsumer } from './redis-dispatch-consumer.js';
@@ -112,12 +117,31 @@ export class RedisBroker implements Broker {
 
   /** The parts of a member, around its connections. */
   #assemble(connections: RedisConnections): Connected {
-    const stream = new DispatchStream(connections.command, connections.reader, this.#keys.dispatch, this.#keys.members, this.#member);
+    const stream = new DispatchStream(
+      connections.command,
+      connections.reader,
+      this.#keys.dispatch,
+      this.#keys.members,
+      this.#member,
+    );
     const { concurrency, blockMs, claimIdleMs, deadAfterMs } = this.#options;
     const membership = new RedisMembership(connections.command, this.#keys.members, this.#member, deadAfterMs);
-    const consumer = new DispatchConsumer(stream, (entry) => this.#onEntry(entry), { concurrency, blockMs, claimIdleMs }, this.#logger);
+    const consumer = new DispatchConsumer(
+      stream,
+      (entry) => this.#onEntry(entry),
+      { concurrency, blockMs, claimIdleMs },
+      this.#logger,
+    );
     const heartbeat = new RedisHeartbeat(
-      { command: connections.command, member: this.#member, membership, broadcasts: this.#broadcasts, recent: this.#recent, stream, consumer },
+      {
+        command: connections.command,
+        member: this.#member,
+        membership,
+        broadcasts: this.#broadcasts,
+        recent: this.#recent,
+        stream,
+        consumer,
+      },
       deadAfterMs,
       this.#logger,
     );
@@ -226,7 +250,12 @@ export class RedisBroker implements Broker {
   async #applyBroadcast(id: string, from: string, message: BrokerMessage): Promise<void> {
     const outcome = await this.#once(id, message);
     if (outcome === undefined) return;
-    await this.#publish(this.#keys.inbox(from), { kind: 'ack', id, member: this.#member, ...(outcome.error && { error: outcome.error }) }).catch((error: Error) =>
+    await this.#publish(this.#keys.inbox(from), {
+      kind: 'ack',
+      id,
+      member: this.#member,
+      ...(outcome.error && { error: outcome.error }),
+    }).catch((error: Error) =>
       this.#logger.warn({ action: message.action, reason: error.message }, 'Could not acknowledge a broadcast'),
     );
   }
@@ -257,20 +286,30 @@ export class RedisBroker implements Broker {
     }
     const outcome = await this.#run(entry.message);
     const wire = encode({ kind: 'result', id: entry.id, member: this.#member, ...outcome });
-    await stream.finish(entryId, { key: this.#keys.result(entry.id), channel: this.#keys.inbox(entry.from), wire, keepMs: this.#options.timeoutMs });
+    await stream.finish(entryId, {
+      key: this.#keys.result(entry.id),
+      channel: this.#keys.inbox(entry.from),
+      wire,
+      keepMs: this.#options.timeoutMs,
+    });
   }
 
   async #run(message: BrokerMessage): Promise<Outcome> {
     try {
       return { result: await this.#handler!(message) };
     } catch (error) {
-      const coded = error instanceof ViaductError ? error : new ViaductError('VIA_ERR_INTERNAL', error instanceof Error ? error.message : String(error));
+      const coded =
+        error instanceof ViaductError
+          ? error
+          : new ViaductError('VIA_ERR_INTERNAL', error instanceof Error ? error.message : String(error));
       return { error: coded.toJSON() };
     }
   }
 
   #track(running: Promise<unknown>): void {
-    const tracked = running.catch((error: Error) => this.#logger.error({ reason: error.message }, 'A broker delivery failed'));
+    const tracked = running.catch((error: Error) =>
+      this.#logger.error({ reason: error.message }, 'A broker delivery failed'),
+    );
     this.#running.add(tracked);
     void tracked.finally(() => this.#running.delete(tracked));
   }
@@ -285,12 +324,15 @@ export class RedisBroker implements Broker {
 
   async #resync(): Promise<void> {
     const outcome = await this.#run({ action: BROKER_RESYNC });
-    if (outcome.error !== undefined) this.#logger.error({ reason: outcome.error.message }, 'Resynchronising after a reconnection failed');
+    if (outcome.error !== undefined)
+      this.#logger.error({ reason: outcome.error.message }, 'Resynchronising after a reconnection failed');
   }
 }
 
 /** What Redis threw, as a coded error for the caller. */
 function brokerFailure(error: unknown): ViaductError {
   if (error instanceof ViaductError) return error;
-  return new ViaductError('VIA_ERR_SERVICE_UNAVAILABLE', `The Redis broker failed: ${(error as Error).message}`, { cause: error });
+  return new ViaductError('VIA_ERR_SERVICE_UNAVAILABLE', `The Redis broker failed: ${(error as Error).message}`, {
+    cause: error,
+  });
 }

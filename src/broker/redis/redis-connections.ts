@@ -48,7 +48,11 @@ export async function openConnections(options: ConnectOptions): Promise<RedisCon
     await Promise.all(ROLES.map((role) => connections[role].connect()));
   } catch (error) {
     for (const role of ROLES) connections[role].disconnect();
-    throw new ViaductError('VIA_ERR_SERVICE_UNAVAILABLE', `The Redis broker cannot reach ${redactUrl(options.url)}: ${(error as Error).message}`, { cause: error });
+    throw new ViaductError(
+      'VIA_ERR_SERVICE_UNAVAILABLE',
+      `The Redis broker cannot reach ${redactUrl(options.url)}: ${(error as Error).message}`,
+      { cause: error },
+    );
   }
   return connections;
 }
@@ -93,7 +97,9 @@ function watch(redis: Redis, role: ConnectionRole, options: ConnectOptions): voi
     lost = true;
     options.logger.warn({ connection: role }, 'Lost the connection to the Redis broker; reconnecting');
   });
-  redis.on('error', (error: Error) => options.logger.debug({ connection: role, reason: error.message }, 'Redis broker connection error'));
+  redis.on('error', (error: Error) =>
+    options.logger.debug({ connection: role, reason: error.message }, 'Redis broker connection error'),
+  );
 }
 
 /** The URL without its password, fit for a log or an error message. */

@@ -25,7 +25,12 @@ export class DispatchConsumer {
   #running = false;
   #loop: Promise<void> | undefined;
 
-  constructor(stream: DispatchStream, handle: (entry: StreamEntry) => Promise<void>, options: DispatchConsumerOptions, logger: Logger) {
+  constructor(
+    stream: DispatchStream,
+    handle: (entry: StreamEntry) => Promise<void>,
+    options: DispatchConsumerOptions,
+    logger: Logger,
+  ) {
     this.#stream = stream;
     this.#handle = handle;
     this.#options = options;
@@ -58,7 +63,10 @@ export class DispatchConsumer {
     this.#running = false;
     this.#stream.stopReading();
     // The loop may itself be waiting for a handler (all slots taken): bound both by the grace.
-    await Promise.race([Promise.allSettled([this.#loop, ...this.#inFlight.values()]), delay(graceMs, undefined, { ref: false })]);
+    await Promise.race([
+      Promise.allSettled([this.#loop, ...this.#inFlight.values()]),
+      delay(graceMs, undefined, { ref: false }),
+    ]);
   }
 
   async #readLoop(): Promise<void> {
@@ -84,12 +92,18 @@ export class DispatchConsumer {
   async #recover(error: Error, failures: number): Promise<void> {
     if (failures === 1) this.#logger.warn({ reason: error.message }, 'Reading the dispatch stream failed; retrying');
     await delay(Math.min(50 * 2 ** failures, 2000));
-    if (this.#running && String(error.message).startsWith('NOGROUP')) await this.#stream.ensureGroup().catch(() => undefined);
+    if (this.#running && String(error.message).startsWith('NOGROUP'))
+      await this.#stream.ensureGroup().catch(() => undefined);
   }
 
   #run(entry: StreamEntry): void {
     const running = this.#handle(entry)
-      .catch((error: Error) => this.#logger.error({ entry: entry.entryId, reason: error.message }, 'A dispatched message could not be finished'))
+      .catch((error: Error) =>
+        this.#logger.error(
+          { entry: entry.entryId, reason: error.message },
+          'A dispatched message could not be finished',
+        ),
+      )
       .finally(() => this.#inFlight.delete(entry.entryId));
     this.#inFlight.set(entry.entryId, running);
   }

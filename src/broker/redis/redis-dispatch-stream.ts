@@ -85,9 +85,18 @@ export class DispatchStream {
 
   /** New entries for this member, waiting up to `blockMs` for the first. */
   async read(count: number, blockMs: number): Promise<StreamEntry[]> {
-    const reply = (await this.#reader.xreadgroup('GROUP', DISPATCH_GROUP, this.#member, 'COUNT', count, 'BLOCK', blockMs, 'STREAMS', this.#key, '>')) as
-      | Array<[string, Array<[string, string[]]>]>
-      | null;
+    const reply = (await this.#reader.xreadgroup(
+      'GROUP',
+      DISPATCH_GROUP,
+      this.#member,
+      'COUNT',
+      count,
+      'BLOCK',
+      blockMs,
+      'STREAMS',
+      this.#key,
+      '>',
+    )) as Array<[string, Array<[string, string[]]>]> | null;
     return reply === null ? [] : reply.flatMap(([, entries]) => entries.map(toStreamEntry));
   }
 
@@ -96,7 +105,15 @@ export class DispatchStream {
    * member's own come back too; the caller skips those it is still working on.
    */
   async claimIdle(minIdleMs: number, count: number): Promise<StreamEntry[]> {
-    const reply = (await this.#command.xautoclaim(this.#key, DISPATCH_GROUP, this.#member, minIdleMs, '0-0', 'COUNT', count)) as [string, Array<[string, string[]] | null>, string[]?];
+    const reply = (await this.#command.xautoclaim(
+      this.#key,
+      DISPATCH_GROUP,
+      this.#member,
+      minIdleMs,
+      '0-0',
+      'COUNT',
+      count,
+    )) as [string, Array<[string, string[]] | null>, string[]?];
     return reply[1].filter((e): e is [string, string[]] => e !== null).map(toStreamEntry);
   }
 
@@ -105,9 +122,13 @@ export class DispatchStream {
    * `keepMs` and published to the sender. A sender that missed the publication finds the kept
    * outcome (see `lookup`) instead of adding the entry again.
    */
-  async finish(entryId: string, reply?: { readonly key: string; readonly channel: string; readonly wire: string; readonly keepMs: number }): Promise<void> {
+  async finish(
+    entryId: string,
+    reply?: { readonly key: string; readonly channel: string; readonly wire: string; readonly keepMs: number },
+  ): Promise<void> {
     const transaction = this.#command.multi().xack(this.#key, DISPATCH_GROUP, entryId).xdel(this.#key, entryId);
-    if (reply !== undefined) transaction.set(reply.key, reply.wire, 'PX', reply.keepMs).publish(reply.channel, reply.wire);
+    if (reply !== undefined)
+      transaction.set(reply.key, reply.wire, 'PX', reply.keepMs).publish(reply.channel, reply.wire);
     await transaction.exec();
   }
 
@@ -118,7 +139,10 @@ export class DispatchStream {
       if (error !== null) throw error;
       return value;
     });
-    return { inStream: ((range as unknown[] | undefined)?.length ?? 0) > 0, kept: (kept as string | null | undefined) ?? null };
+    return {
+      inStream: ((range as unknown[] | undefined)?.length ?? 0) > 0,
+      kept: (kept as string | null | undefined) ?? null,
+    };
   }
 
   /** Resets the idle time of entries this member is still working on (see KEEP_CLAIMED). */
@@ -129,7 +153,14 @@ export class DispatchStream {
 
   /** Drops consumers gone for longer than `goneForMs` that own no entry. */
   async dropGoneConsumers(goneForMs: number): Promise<number> {
-    return (await this.#command.eval(DROP_GONE_CONSUMERS, 2, this.#key, this.#membersKey, DISPATCH_GROUP, goneForMs)) as number;
+    return (await this.#command.eval(
+      DROP_GONE_CONSUMERS,
+      2,
+      this.#key,
+      this.#membersKey,
+      DISPATCH_GROUP,
+      goneForMs,
+    )) as number;
   }
 
   /** Ends a blocked read at once (close): the reader's connection is dropped. */

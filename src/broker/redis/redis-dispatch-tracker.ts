@@ -22,7 +22,10 @@ export class DispatchTracker {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         // The entry stays in the stream: at-least-once means the work may still be done.
-        this.fail(entry.id, new ViaductError('VIA_ERR_TIMEOUT', `No member finished ${entry.message.action} within ${timeoutMs} ms`));
+        this.fail(
+          entry.id,
+          new ViaductError('VIA_ERR_TIMEOUT', `No member finished ${entry.message.action} within ${timeoutMs} ms`),
+        );
       }, timeoutMs);
       timer.unref();
       this.#pending.set(entry.id, { entry, entryId: undefined, timer, resolve, reject });
@@ -43,7 +46,9 @@ export class DispatchTracker {
 
   /** Dispatches already in the stream and still without a result. */
   inStream(): Array<{ entry: DispatchEntry; entryId: string }> {
-    return [...this.#pending.values()].filter((p) => p.entryId !== undefined).map((p) => ({ entry: p.entry, entryId: p.entryId! }));
+    return [...this.#pending.values()]
+      .filter((p) => p.entryId !== undefined)
+      .map((p) => ({ entry: p.entry, entryId: p.entryId! }));
   }
 
   fail(id: string, error: Error): void {

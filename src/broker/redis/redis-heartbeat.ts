@@ -60,7 +60,8 @@ export class RedisHeartbeat {
       await consumer.claimAbandoned();
       if (++this.#beats % TIDY_EVERY === 0) await stream.dropGoneConsumers(2 * this.#deadAfterMs);
     } catch (error) {
-      if (this.#timer !== undefined) this.#logger.warn({ reason: (error as Error).message }, 'A broker heartbeat failed');
+      if (this.#timer !== undefined)
+        this.#logger.warn({ reason: (error as Error).message }, 'A broker heartbeat failed');
     } finally {
       this.#beating = false;
     }

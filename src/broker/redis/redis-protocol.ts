@@ -20,7 +20,13 @@ export type Wire =
   /** In an inbox: `member` applied broadcast `id`, or failed to. */
   | { readonly kind: 'ack'; readonly id: string; readonly member: string; readonly error?: SerializedError }
   /** In an inbox: `member` handled dispatch `id`. */
-  | { readonly kind: 'result'; readonly id: string; readonly member: string; readonly result?: unknown; readonly error?: SerializedError };
+  | {
+      readonly kind: 'result';
+      readonly id: string;
+      readonly member: string;
+      readonly result?: unknown;
+      readonly error?: SerializedError;
+    };
 
 /** A dispatched message as stored in the stream's `data` field. */
 export interface DispatchEntry {
@@ -49,7 +55,9 @@ export function decodeWire(raw: string): Wire | undefined {
       return isString(value.member) ? (value as Wire) : undefined;
     case 'ack':
     case 'result':
-      return isString(value.id) && isString(value.member) && (value.error === undefined || isError(value.error)) ? (value as Wire) : undefined;
+      return isString(value.id) && isString(value.member) && (value.error === undefined || isError(value.error))
+        ? (value as Wire)
+        : undefined;
     default:
       return undefined;
   }
@@ -57,7 +65,8 @@ export function decodeWire(raw: string): Wire | undefined {
 
 export function decodeEntry(raw: string): DispatchEntry | undefined {
   const value = parse(raw);
-  if (value === undefined || !isString(value.id) || !isString(value.from) || !isMessage(value.message)) return undefined;
+  if (value === undefined || !isString(value.id) || !isString(value.from) || !isMessage(value.message))
+    return undefined;
   return value as unknown as DispatchEntry;
 }
 
@@ -79,5 +88,10 @@ function isMessage(value: unknown): value is BrokerMessage {
 }
 
 function isError(value: unknown): value is SerializedError {
-  return typeof value === 'object' && value !== null && isString((value as SerializedError).code) && isString((value as SerializedError).message);
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    isString((value as SerializedError).code) &&
+    isString((value as SerializedError).message)
+  );
 }

@@ -1,7 +1,8 @@
 import type { Outcome } from './redis-protocol.js';
 
 /** What a member knows about a delivery it may have seen before. */
-export type Seen = { readonly state: 'new' } | { readonly state: 'running' } | { readonly state: 'done'; readonly outcome: Outcome };
+export type Seen =
+  { readonly state: 'new' } | { readonly state: 'running' } | { readonly state: 'done'; readonly outcome: Outcome };
 
 /**
  * The deliveries this member handled lately, by request id. After a reconnection the same

@@ -44,7 +44,11 @@ export class RedisRecovery {
     this.#chain = this.#chain
       .then(() => this.#recover(role))
       .catch((error: Error) => {
-        if (this.#parts.isOpen()) this.#logger.error({ connection: role, reason: error.message }, 'Recovering after a reconnection to Redis failed');
+        if (this.#parts.isOpen())
+          this.#logger.error(
+            { connection: role, reason: error.message },
+            'Recovering after a reconnection to Redis failed',
+          );
       });
   }
 
@@ -63,7 +67,8 @@ export class RedisRecovery {
       await this.#parts.subscribe();
       // Others send again what waits for this member; this member publishes again what waits for others.
       await publish(keys.broadcast, { kind: 'hello', member });
-      for (const { id, message } of broadcasts.unfinished()) await publish(keys.broadcast, { kind: 'broadcast', id, from: member, message });
+      for (const { id, message } of broadcasts.unfinished())
+        await publish(keys.broadcast, { kind: 'broadcast', id, from: member, message });
       this.#parts.resync();
     } else {
       await stream.ensureGroup();

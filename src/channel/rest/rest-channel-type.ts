@@ -14,7 +14,15 @@ const channelPath = z
   .max(1000)
   .refine((p) => p.startsWith('/'), 'must start with /')
   .refine((p) => p !== '/viaduct' && !p.startsWith('/viaduct/'), 'paths under /viaduct/ are reserved')
-  .refine((p) => p === '/' || p.slice(1).split('/').every((s) => segment.test(s)), 'segments are literal text or {param}; no empty segments, ":" or "*"')
+  .refine(
+    (p) =>
+      p === '/' ||
+      p
+        .slice(1)
+        .split('/')
+        .every((s) => segment.test(s)),
+    'segments are literal text or {param}; no empty segments, ":" or "*"',
+  )
   .refine((p) => {
     const names = [...p.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]);
     return new Set(names).size === names.length;
@@ -24,11 +32,20 @@ export const restChannelSchema = z.strictObject({
   name: objectName,
   path: channelPath,
   method: z.preprocess((m) => (typeof m === 'string' ? m.toUpperCase() : m), z.enum(HTTP_METHODS)).optional(),
-  service: z.string().min(1).max(255).refine((s) => !s.startsWith('viaduct.'), 'the platform\'s own viaduct.* services cannot be exposed on a channel'),
+  service: z
+    .string()
+    .min(1)
+    .max(255)
+    .refine((s) => !s.startsWith('viaduct.'), "the platform's own viaduct.* services cannot be exposed on a channel"),
   data_format: z.enum(DATA_FORMATS).default('json'),
   security: objectName.optional(),
   is_active: z.boolean().default(true),
-  max_body_size: z.number().int().positive().max(1024 * 1024 * 1024).default(DEFAULT_MAX_BODY_SIZE),
+  max_body_size: z
+    .number()
+    .int()
+    .positive()
+    .max(1024 * 1024 * 1024)
+    .default(DEFAULT_MAX_BODY_SIZE),
   timeout: z.number().int().nonnegative().optional(),
 });
 
@@ -57,7 +74,11 @@ export const restChannelKind: ConfigKind<RestChannel> = {
   },
   conflict(channel, others) {
     const shape = routeShape(channel.path);
-    const clash = others.find((o) => routeShape(o.path) === shape && (o.method === undefined || channel.method === undefined || o.method === channel.method));
+    const clash = others.find(
+      (o) =>
+        routeShape(o.path) === shape &&
+        (o.method === undefined || channel.method === undefined || o.method === channel.method),
+    );
     if (clash === undefined) return undefined;
     return `the path ${channel.path}${channel.method ? ` (${channel.method})` : ''} is served already by the channel ${clash.name}`;
   },

@@ -18,7 +18,12 @@ export const restChannelFeature: Feature = {
     return {
       http: {
         prefix: '',
-        handle: createRestPipeline({ router, invoker: worker.invoker, snapshot: () => configManager.snapshot, logger: worker.logger }),
+        handle: createRestPipeline({
+          router,
+          invoker: worker.invoker,
+          snapshot: () => configManager.snapshot,
+          logger: worker.logger,
+        }),
       },
     };
   },

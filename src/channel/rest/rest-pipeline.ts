@@ -30,7 +30,9 @@ export function createRestPipeline(deps: RestPipelineDeps) {
     const match = router.match(method, req.url ?? '/');
     if (match.kind === 'not-found') return respondError(res, new ViaductError('VIA_ERR_NOT_FOUND'), cid, logger);
     if (match.kind === 'method-not-allowed') {
-      return respondError(res, new ViaductError('VIA_ERR_METHOD_NOT_ALLOWED'), cid, logger, { Allow: match.allowed.join(', ') });
+      return respondError(res, new ViaductError('VIA_ERR_METHOD_NOT_ALLOWED'), cid, logger, {
+        Allow: match.allowed.join(', '),
+      });
     }
     const channel = match.channel.data;
     if (channel.security !== undefined) {
@@ -58,7 +60,13 @@ class Exchange implements BodyReceiver, RunReceiver {
   readonly #logger: Logger;
 
   /** `match` (the router's, already made for this request) and `deps` (the pipeline's) bring the rest: nothing more is allocated per request. */
-  constructor(req: IncomingMessage, res: ServerResponse, cid: string, match: RouteMatch & { kind: 'found' }, deps: RestPipelineDeps) {
+  constructor(
+    req: IncomingMessage,
+    res: ServerResponse,
+    cid: string,
+    match: RouteMatch & { kind: 'found' },
+    deps: RestPipelineDeps,
+  ) {
     this.#req = req;
     this.#res = res;
     this.#cid = cid;
@@ -79,13 +87,25 @@ class Exchange implements BodyReceiver, RunReceiver {
       request = {
         payload: parseBody(channel.data_format, raw),
         raw,
-        http: { method: req.method ?? 'GET', path: q < 0 ? url : url.slice(0, q), params: this.#params, query: this.#query, headers: req.headers, remoteAddress: req.socket.remoteAddress },
+        http: {
+          method: req.method ?? 'GET',
+          path: q < 0 ? url : url.slice(0, q),
+          params: this.#params,
+          query: this.#query,
+          headers: req.headers,
+          remoteAddress: req.socket.remoteAddress,
+        },
         channel: { type: 'rest', name: channel.name },
       };
     } catch (error) {
       return this.failed(error);
     }
-    this.#invoker.run(channel.service, request, channel.timeout === undefined ? { cid: this.#cid } : { cid: this.#cid, timeout: channel.timeout }, this);
+    this.#invoker.run(
+      channel.service,
+      request,
+      channel.timeout === undefined ? { cid: this.#cid } : { cid: this.#cid, timeout: channel.timeout },
+      this,
+    );
   }
 
   response(response: ServiceResponse): void {
@@ -109,7 +129,11 @@ class Exchange implements BodyReceiver, RunReceiver {
 }
 
 /** Undefined when the request passes; otherwise the headers of the 401. */
-function checkSecurity(snapshot: ConfigSnapshot, name: string, req: IncomingMessage): Record<string, string> | undefined {
+function checkSecurity(
+  snapshot: ConfigSnapshot,
+  name: string,
+  req: IncomingMessage,
+): Record<string, string> | undefined {
   // Any security type; one that cannot check an incoming request (OAuth 2 client credentials) denies.
   const definition = findSecurity(snapshot, name);
   if (definition === undefined) return {};
@@ -122,9 +146,12 @@ function send(res: ServerResponse, cid: string, channel: RestChannel, response: 
   const { body, contentType } = serializePayload(channel.data_format, response.payload);
   // A flat array is the cheapest form of headers for writeHead.
   const headers: Array<string | number> = [
-    'Content-Type', response.contentType ?? contentType,
-    'Content-Length', typeof body === 'string' ? Buffer.byteLength(body) : body.length,
-    CID_HEADER, cid,
+    'Content-Type',
+    response.contentType ?? contentType,
+    'Content-Length',
+    typeof body === 'string' ? Buffer.byteLength(body) : body.length,
+    CID_HEADER,
+    cid,
   ];
   for (const key in response.headers) headers.push(key, response.headers[key]!);
   res.writeHead(response.status, headers as unknown as OutgoingHttpHeaders);

@@ -3,7 +3,12 @@ import type { ConfigObject } from '../../config/config-kind.js';
 import { HTTP_METHODS, routerPath, type RestChannel } from './rest-channel-type.js';
 
 export type RouteMatch =
-  | { readonly kind: 'found'; readonly channel: ConfigObject<RestChannel>; readonly params: Record<string, string>; readonly query: Record<string, string | string[]> }
+  | {
+      readonly kind: 'found';
+      readonly channel: ConfigObject<RestChannel>;
+      readonly params: Record<string, string>;
+      readonly query: Record<string, string | string[]>;
+    }
   | { readonly kind: 'not-found' }
   | { readonly kind: 'method-not-allowed'; readonly allowed: readonly string[] };
 

@@ -36,7 +36,8 @@ export const checkConfig: Command = {
       const odb = openOdb(location, { poolSize: 1 });
       try {
         const pending = await pendingMigrations(odb.db, location.dialect);
-        if (pending.length > 0) problems.push(`the ODB needs migrations (${pending.join(', ')}); starting a server applies them`);
+        if (pending.length > 0)
+          problems.push(`the ODB needs migrations (${pending.join(', ')}); starting a server applies them`);
         else ok(`ODB ${redactUrl(config.odb)}`);
       } finally {
         await odb.close();

@@ -3,8 +3,10 @@ import { helpOption, intOption, requireString, UsageError, type Command } from '
 
 export const create: Command = {
   name: 'create',
-  usage: 'create server DIR --odb URL --broker redis://HOST:PORT --key FILE [--name NAME] [--port P] [--host H] [--workers N]',
-  details: '--key is the cluster\'s secrets key: secrets/secret.key of an existing server\'s environment, copied over a safe channel.',
+  usage:
+    'create server DIR --odb URL --broker redis://HOST:PORT --key FILE [--name NAME] [--port P] [--host H] [--workers N]',
+  details:
+    "--key is the cluster's secrets key: secrets/secret.key of an existing server's environment, copied over a safe channel.",
   options: {
     ...helpOption,
     odb: { type: 'string' },
@@ -28,7 +30,9 @@ export const create: Command = {
       host: args.values.host as string | undefined,
       workers: intOption(args, 'workers', 1, 64),
     });
-    process.stdout.write(`Created the environment ${paths.dir} for a server joining the cluster\nStart it with: viaduct start ${dir}\n`);
+    process.stdout.write(
+      `Created the environment ${paths.dir} for a server joining the cluster\nStart it with: viaduct start ${dir}\n`,
+    );
     return 0;
   },
 };

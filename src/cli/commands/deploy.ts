@@ -33,7 +33,9 @@ export const undeploy: Command = {
   positionals: [1, 1],
   async run(args) {
     const client = await AdminClient.forEnvironment(requireString(args, 'env'));
-    const result = await client.invoke<{ name: string; file: string }>('viaduct.service.undeploy', { name: args.positionals[0] });
+    const result = await client.invoke<{ name: string; file: string }>('viaduct.service.undeploy', {
+      name: args.positionals[0],
+    });
     process.stdout.write(`Undeployed ${result.name} (from ${result.file})\n`);
     return 0;
   },

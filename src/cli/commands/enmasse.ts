@@ -8,7 +8,8 @@ import { helpOption, requireString, UsageError, type Command } from '../command.
 export const enmasse: Command = {
   name: 'enmasse',
   usage: 'enmasse import FILE --env DIR | enmasse export --env DIR [--file OUT]',
-  details: 'Secrets are written as ${ENV_VAR} placeholders and filled in from the environment on import. See docs/enmasse.md.',
+  details:
+    'Secrets are written as ${ENV_VAR} placeholders and filled in from the environment on import. See docs/enmasse.md.',
   options: { ...helpOption, env: { type: 'string' }, file: { type: 'string' } },
   positionals: [1, 2],
   async run(args) {
@@ -20,18 +21,25 @@ export const enmasse: Command = {
       try {
         document = parse(await readFile(file, 'utf8'));
       } catch (error) {
-        const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message.split('\n')[0];
+        const reason =
+          (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message.split('\n')[0];
         throw new ViaductError('VIA_ERR_ENMASSE', `${file}: ${reason}`);
       }
       const client = await AdminClient.forEnvironment(env);
-      const summary = await client.invoke<{ created: string[]; updated: string[]; unchanged: string[] }>('viaduct.enmasse.import', { document: substituteEnv(document, process.env) });
+      const summary = await client.invoke<{ created: string[]; updated: string[]; unchanged: string[] }>(
+        'viaduct.enmasse.import',
+        { document: substituteEnv(document, process.env) },
+      );
       for (const what of summary.created) process.stdout.write(`created   ${what}\n`);
       for (const what of summary.updated) process.stdout.write(`updated   ${what}\n`);
-      process.stdout.write(`${summary.created.length} created, ${summary.updated.length} updated, ${summary.unchanged.length} unchanged\n`);
+      process.stdout.write(
+        `${summary.created.length} created, ${summary.updated.length} updated, ${summary.unchanged.length} unchanged\n`,
+      );
       return 0;
     }
     if (action === 'export') {
-      if (file !== undefined) throw new UsageError(`unexpected argument ${file}: usage: viaduct enmasse export --env DIR [--file OUT]`);
+      if (file !== undefined)
+        throw new UsageError(`unexpected argument ${file}: usage: viaduct enmasse export --env DIR [--file OUT]`);
       const client = await AdminClient.forEnvironment(env);
       const { document } = await client.invoke<{ document: unknown }>('viaduct.enmasse.export');
       const text = `# Exported by viaduct enmasse export. Secrets are \${ENV_VAR} placeholders.\n${stringify(document ?? {})}`;

@@ -18,7 +18,17 @@ export const info: Command = {
     for (const server of config.servers) {
       const pid = await runningPid(paths, server.name);
       const run = pid === undefined ? undefined : await readRunFile(paths, server.name);
-      servers.push({ name: server.name, host: server.host, port: server.port, running: pid !== undefined, primaryPid: pid ?? null, workers: run?.workers ?? [], spareWorkerPid: run?.spare ?? null, singleton: run?.singleton ?? null, startedAt: run?.startedAt ?? null });
+      servers.push({
+        name: server.name,
+        host: server.host,
+        port: server.port,
+        running: pid !== undefined,
+        primaryPid: pid ?? null,
+        workers: run?.workers ?? [],
+        spareWorkerPid: run?.spare ?? null,
+        singleton: run?.singleton ?? null,
+        startedAt: run?.startedAt ?? null,
+      });
     }
     let services: Array<{ name: string; file: string }> = [];
     let live: ServerInfo | undefined;
@@ -32,26 +42,51 @@ export const info: Command = {
       cluster: config.cluster,
       odb: redactUrl(config.odb),
       broker: config.broker,
-      servers: servers.map((s) => (live !== undefined && live.server === s.name ? { ...s, uptimeSeconds: live.uptimeSeconds, workers: live.workers } : s)),
+      servers: servers.map((s) =>
+        live !== undefined && live.server === s.name
+          ? { ...s, uptimeSeconds: live.uptimeSeconds, workers: live.workers }
+          : s,
+      ),
       services: services.map((s) => ({ name: s.name, file: s.file })),
     };
-    const balancer = config.lb === undefined ? undefined : await environmentLoadBalancer(paths).servers().catch(() => null);
-    Object.assign(result, { loadBalancer: config.lb === undefined ? null : { url: `http://${config.lb.host}:${config.lb.port}`, running: balancer !== null, servers: balancer ?? [] } });
+    const balancer =
+      config.lb === undefined
+        ? undefined
+        : await environmentLoadBalancer(paths)
+            .servers()
+            .catch(() => null);
+    Object.assign(result, {
+      loadBalancer:
+        config.lb === undefined
+          ? null
+          : { url: `http://${config.lb.host}:${config.lb.port}`, running: balancer !== null, servers: balancer ?? [] },
+    });
     if (args.values.json === true) {
       process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
       return 0;
     }
-    const lines = [`Environment ${result.environment} (cluster ${result.cluster})`, `  ODB:    ${result.odb}`, `  broker: ${result.broker}`];
+    const lines = [
+      `Environment ${result.environment} (cluster ${result.cluster})`,
+      `  ODB:    ${result.odb}`,
+      `  broker: ${result.broker}`,
+    ];
     for (const s of result.servers) {
-      const singleton = s.singleton?.holder === true ? `, the singleton (lease generation ${s.singleton.generation})` : '';
+      const singleton =
+        s.singleton?.holder === true ? `, the singleton (lease generation ${s.singleton.generation})` : '';
       const state = s.running ? `running, primary pid ${s.primaryPid}${singleton}` : 'stopped';
-      lines.push(`  server ${s.name}: ${state}, http://${s.host}:${s.port}${'uptimeSeconds' in s ? `, up ${s.uptimeSeconds} s` : ''}`);
+      lines.push(
+        `  server ${s.name}: ${state}, http://${s.host}:${s.port}${'uptimeSeconds' in s ? `, up ${s.uptimeSeconds} s` : ''}`,
+      );
       for (const w of s.workers) lines.push(`    worker ${w.id}: pid ${w.pid}`);
-      if (s.spareWorkerPid !== null) lines.push(`    spare worker: pid ${s.spareWorkerPid} (loaded, replaces a worker that dies)`);
+      if (s.spareWorkerPid !== null)
+        lines.push(`    spare worker: pid ${s.spareWorkerPid} (loaded, replaces a worker that dies)`);
     }
     if (config.lb !== undefined) {
-      lines.push(`  load balancer http://${config.lb.host}:${config.lb.port}: ${balancer === null ? 'stopped' : 'running'}`);
-      for (const s of balancer ?? []) lines.push(`    ${s.name}: ${s.state} (${s.address}:${s.port}, check ${s.checkStatus})`);
+      lines.push(
+        `  load balancer http://${config.lb.host}:${config.lb.port}: ${balancer === null ? 'stopped' : 'running'}`,
+      );
+      for (const s of balancer ?? [])
+        lines.push(`    ${s.name}: ${s.state} (${s.address}:${s.port}, check ${s.checkStatus})`);
     }
     lines.push(`  services deployed: ${result.services.length}`);
     for (const s of result.services) lines.push(`    ${s.name} (${s.file})`);

@@ -11,10 +11,15 @@ export const lb: Command = {
     const [action, server] = args.positionals;
     const client = await AdminClient.forEnvironment(requireString(args, 'env'));
     if (action === 'status') {
-      if (server !== undefined) throw new UsageError(`unexpected argument ${server}: usage: viaduct lb status --env DIR`);
+      if (server !== undefined)
+        throw new UsageError(`unexpected argument ${server}: usage: viaduct lb status --env DIR`);
       const servers = await client.invoke<LbServerStatus[]>('viaduct.lb.get-status');
       if (args.values.json === true) process.stdout.write(`${JSON.stringify(servers, null, 2)}\n`);
-      else for (const s of servers) process.stdout.write(`${s.name.padEnd(16)} ${`${s.address}:${s.port}`.padEnd(22)} ${s.state.padEnd(6)} check: ${s.checkStatus}\n`);
+      else
+        for (const s of servers)
+          process.stdout.write(
+            `${s.name.padEnd(16)} ${`${s.address}:${s.port}`.padEnd(22)} ${s.state.padEnd(6)} check: ${s.checkStatus}\n`,
+          );
       return 0;
     }
     if (action === 'drain' || action === 'ready') {

@@ -19,7 +19,8 @@ export const outgoing: Command = {
     const [type, action] = args.positionals as [string, string];
     const known = outgoingTypes.map((t) => t.kind.type.replace(/^outgoing\./, ''));
     if (!known.includes(type)) throw new UsageError(`unknown connection type ${type}; known: ${known.join(', ')}`);
-    if (!(ACTIONS as readonly string[]).includes(action)) throw new UsageError(`unknown action ${action}; use one of ${ACTIONS.join(', ')}`);
+    if (!(ACTIONS as readonly string[]).includes(action))
+      throw new UsageError(`unknown action ${action}; use one of ${ACTIONS.join(', ')}`);
     const env = requireString(args, 'env');
     const payload = objectPayload(args, action);
     const client = await AdminClient.forEnvironment(env);

@@ -5,7 +5,8 @@ import { findHaproxy, HAPROXY_INSTALL_COMMAND } from '../../lb/index.js';
 
 export const quickstart: Command = {
   name: 'quickstart',
-  usage: 'quickstart DIR [--odb URL] [--workers N] [--port P] [--host H] [--servers N --broker redis://HOST:PORT [--lb-port P]]',
+  usage:
+    'quickstart DIR [--odb URL] [--workers N] [--port P] [--host H] [--servers N --broker redis://HOST:PORT [--lb-port P]]',
   details: [
     'ODB URLs: sqlite:FILE (relative to DIR), postgresql://user@host:5432/db, mysql://user@host:3306/db',
     'Several servers share the ODB and a Redis broker; they listen on --port, --port+1 ... and HAProxy on --lb-port (11223).',
@@ -37,14 +38,22 @@ export const quickstart: Command = {
       try {
         findHaproxy();
       } catch {
-        process.stdout.write(`Note: the load balancer needs HAProxy, which is not installed; install it with: ${HAPROXY_INSTALL_COMMAND}\n`);
+        process.stdout.write(
+          `Note: the load balancer needs HAProxy, which is not installed; install it with: ${HAPROXY_INSTALL_COMMAND}\n`,
+        );
       }
     }
     process.stdout.write(
       [
         `Created the environment ${paths.dir}`,
-        ...Array.from({ length: options.servers ?? 1 }, (_, i) => `  server${i + 1}:         http://${options.host ?? '127.0.0.1'}:${(options.port ?? DEFAULT_PORT) + i}`),
-        ...((options.servers ?? 1) > 1 ? [`  load balancer:   http://${options.host ?? '127.0.0.1'}:${options.lbPort ?? DEFAULT_LB_PORT}`] : []),
+        ...Array.from(
+          { length: options.servers ?? 1 },
+          (_, i) =>
+            `  server${i + 1}:         http://${options.host ?? '127.0.0.1'}:${(options.port ?? DEFAULT_PORT) + i}`,
+        ),
+        ...((options.servers ?? 1) > 1
+          ? [`  load balancer:   http://${options.host ?? '127.0.0.1'}:${options.lbPort ?? DEFAULT_LB_PORT}`]
+          : []),
         `  admin user:      ${ADMIN_USERNAME}`,
         `  admin password:  in ${paths.adminPassword}`,
         `Start it with: viaduct start ${dir}`,

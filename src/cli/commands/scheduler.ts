@@ -23,13 +23,20 @@ export const scheduler: Command = {
     'Example: viaduct scheduler create --data \'{"name": "sync", "service": "crm.sync", "type": "interval", "interval": {"minutes": 15}}\' --env DIR',
     'See docs/scheduler.md.',
   ].join('\n'),
-  options: { ...helpOption, env: { type: 'string' }, name: { type: 'string' }, data: { type: 'string' }, limit: { type: 'string' } },
+  options: {
+    ...helpOption,
+    env: { type: 'string' },
+    name: { type: 'string' },
+    data: { type: 'string' },
+    limit: { type: 'string' },
+  },
   positionals: [1, 1],
   unknownOptionHint: "a job's fields go in --data as one JSON object (see viaduct scheduler --help)",
   async run(args) {
     const action = args.positionals[0]!;
     const service = ACTIONS[action];
-    if (service === undefined) throw new UsageError(`unknown action ${action}; use one of ${Object.keys(ACTIONS).join(', ')}`);
+    if (service === undefined)
+      throw new UsageError(`unknown action ${action}; use one of ${Object.keys(ACTIONS).join(', ')}`);
     const env = requireString(args, 'env');
     const payload = objectPayload(args, action);
     const limit = intOption(args, 'limit', 1, 10_000);
@@ -40,4 +47,3 @@ export const scheduler: Command = {
     return 0;
   },
 };
-

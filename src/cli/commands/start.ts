@@ -5,7 +5,13 @@ import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ViaductError } from '../../errors.js';
-import { ADMIN_USERNAME, pickupDir, readEnvironment, type EnvironmentPaths, type ServerConfig } from '../../config/environment.js';
+import {
+  ADMIN_USERNAME,
+  pickupDir,
+  readEnvironment,
+  type EnvironmentPaths,
+  type ServerConfig,
+} from '../../config/environment.js';
 import { runPrimary } from '../../server/primary.js';
 import { startLoadBalancer } from '../../server/environment-lb.js';
 import { pingServer } from '../admin-client.js';
@@ -27,14 +33,18 @@ export const start: Command = {
     if (args.values.fg === true) {
       const server = config.servers.find((s) => s.name === args.values.server) ?? config.servers[0]!;
       const pid = await runningPid(paths, server.name);
-      if (pid !== undefined && pid !== process.pid) throw new ViaductError('VIA_ERR_ENV_EXISTS', `The server ${server.name} is running already (pid ${pid})`);
+      if (pid !== undefined && pid !== process.pid)
+        throw new ViaductError('VIA_ERR_ENV_EXISTS', `The server ${server.name} is running already (pid ${pid})`);
       process.stdout.write(banner(paths, server));
       await runPrimary(paths.dir, server.name);
       return -1; // keep running: the primary exits the process when it stops
     }
     for (const server of config.servers) await startInBackground(paths, server);
     const lb = await startLoadBalancer(paths, config);
-    if (lb !== undefined) process.stdout.write(`Load balancer ${lb.alreadyRunning ? 'is running already' : 'started'} (pid ${lb.pid}): http://${config.lb!.host}:${config.lb!.port}\n`);
+    if (lb !== undefined)
+      process.stdout.write(
+        `Load balancer ${lb.alreadyRunning ? 'is running already' : 'started'} (pid ${lb.pid}): http://${config.lb!.host}:${config.lb!.port}\n`,
+      );
     process.stdout.write(banner(paths, config.servers[0]!));
     return 0;
   },
@@ -65,7 +75,10 @@ async function startInBackground(paths: EnvironmentPaths, server: ServerConfig):
     return;
   }
   if (!(await portFree(server.host, server.port))) {
-    throw new ViaductError('VIA_ERR_ENV_CONFIG', `Port ${server.port} on ${server.host} is in use by another program; change the server's port in ${paths.config}`);
+    throw new ViaductError(
+      'VIA_ERR_ENV_CONFIG',
+      `Port ${server.port} on ${server.host} is in use by another program; change the server's port in ${paths.config}`,
+    );
   }
   await mkdir(paths.logs, { recursive: true });
   const logFile = path.join(paths.logs, `${server.name}.log`);
@@ -95,5 +108,8 @@ async function startInBackground(paths: EnvironmentPaths, server: ServerConfig):
     }
   }
   const tail = (await readFile(logFile, 'utf8').catch(() => '')).split('\n').slice(-15).join('\n');
-  throw new ViaductError('VIA_ERR_ENV_CONFIG', `The server ${server.name} did not start; the end of ${logFile}:\n${tail}`);
+  throw new ViaductError(
+    'VIA_ERR_ENV_CONFIG',
+    `The server ${server.name} did not start; the end of ${logFile}:\n${tail}`,
+  );
 }

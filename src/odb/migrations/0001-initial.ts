@@ -62,10 +62,14 @@ export function initial(dialect: OdbDialect): Migration {
         .addColumn('id', 'integer', (c) => c.primaryKey())
         .addColumn('counter', 'integer', (c) => c.notNull())
         .execute();
-      await (db as Kysely<{ write_lock: { id: number; counter: number } }>).insertInto('write_lock').values({ id: 1, counter: 0 }).execute();
+      await (db as Kysely<{ write_lock: { id: number; counter: number } }>)
+        .insertInto('write_lock')
+        .values({ id: 1, counter: 0 })
+        .execute();
     },
     async down(db: Kysely<unknown>) {
-      for (const table of ['write_lock', 'server', 'config_item', 'service', 'service_file']) await db.schema.dropTable(table).execute();
+      for (const table of ['write_lock', 'server', 'config_item', 'service', 'service_file'])
+        await db.schema.dropTable(table).execute();
     },
   };
 }

@@ -28,7 +28,11 @@ export const amqpConnectionType: OutgoingConnectionType<AmqpConnectionConfig, Am
         heartbeat: config.heartbeat,
         frameMax: config.frame_max,
       },
-      socket: { timeout: config.connect_timeout, noDelay: true, clientProperties: { connection_name: `viaduct ${context.name}` } },
+      socket: {
+        timeout: config.connect_timeout,
+        noDelay: true,
+        clientProperties: { connection_name: `viaduct ${context.name}` },
+      },
       label: `${amqpConnectionKind.label} ${context.name}`,
       logger: context.logger,
       connectTimeoutMs: config.connect_timeout,
@@ -48,7 +52,12 @@ function amqpConnection(link: AmqpLink, context: ConnectionContext): OutgoingCon
           return link.publish(exchange, routingKey, body.bytes, publishOptions(options, body.contentType));
         }),
     }),
-    ping: () => link.ping().catch((error: unknown) => Promise.reject(toOutgoingError(error, `${amqpConnectionKind.label} ${context.name}`))),
+    ping: () =>
+      link
+        .ping()
+        .catch((error: unknown) =>
+          Promise.reject(toOutgoingError(error, `${amqpConnectionKind.label} ${context.name}`)),
+        ),
     close: () => link.close(),
   };
 }

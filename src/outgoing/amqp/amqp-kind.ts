@@ -16,7 +16,12 @@ export const amqpConnectionSchema = z.strictObject({
   /** Seconds between heartbeats; 0 turns them off. A dead broker is noticed after about twice this. */
   heartbeat: z.number().int().min(0).max(3600).default(30),
   /** The largest frame in bytes; RabbitMQ's own default. */
-  frame_max: z.number().int().min(4096).max(16 * 1024 * 1024).default(131_072),
+  frame_max: z
+    .number()
+    .int()
+    .min(4096)
+    .max(16 * 1024 * 1024)
+    .default(131_072),
   /** Milliseconds for the TCP connect plus the AMQP handshake. */
   connect_timeout: z.number().int().positive().max(600_000).default(5000),
   /** Milliseconds to wait for the broker to confirm a publish. */

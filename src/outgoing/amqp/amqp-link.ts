@@ -60,7 +60,9 @@ export class AmqpLink {
   async ping(): Promise<void> {
     const { connection } = await this.#ready();
     const roundTrip = async (): Promise<void> => (await connection.createChannel()).close();
-    await withTimeout(roundTrip(), this.#settings.connectTimeoutMs, () => this.#timeout('the broker did not open and close a channel in time'));
+    await withTimeout(roundTrip(), this.#settings.connectTimeoutMs, () =>
+      this.#timeout('the broker did not open and close a channel in time'),
+    );
   }
 
   /** Lets publishes in flight finish (each is bounded by the publish timeout), then closes for good. */
@@ -81,7 +83,11 @@ export class AmqpLink {
     const { channel } = await this.#ready();
     if (this.#blocked !== undefined) throw this.#unavailable(`the broker blocks publishing (${this.#blocked})`);
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(this.#timeout(`the broker did not confirm the message within ${this.#settings.publishTimeoutMs} ms`)), this.#settings.publishTimeoutMs);
+      const timer = setTimeout(
+        () =>
+          reject(this.#timeout(`the broker did not confirm the message within ${this.#settings.publishTimeoutMs} ms`)),
+        this.#settings.publishTimeoutMs,
+      );
       const settle = (error: unknown): void => {
         clearTimeout(timer);
         if (error === null || error === undefined) resolve();
@@ -109,12 +115,19 @@ export class AmqpLink {
   #publishError(channel: ConfirmChannel, error: unknown): ViaductError {
     const message = (error as Error).message ?? String(error);
     if (message === 'message nacked') {
-      return new ViaductError('VIA_ERR_OUTGOING_FAILED', `${this.#settings.label}: the broker refused the message (nack)`, { details: { reason: 'nack' } });
+      return new ViaductError(
+        'VIA_ERR_OUTGOING_FAILED',
+        `${this.#settings.label}: the broker refused the message (nack)`,
+        { details: { reason: 'nack' } },
+      );
     }
     const refused = this.#closeReasons.get(channel);
-    if (refused !== undefined) return new ViaductError('VIA_ERR_OUTGOING_FAILED', `${this.#settings.label}: ${refused}`, { cause: error });
+    if (refused !== undefined)
+      return new ViaductError('VIA_ERR_OUTGOING_FAILED', `${this.#settings.label}: ${refused}`, { cause: error });
     if (/closed/i.test(message)) {
-      return this.#unavailable('the connection was lost before the broker confirmed the message; it may or may not have been delivered');
+      return this.#unavailable(
+        'the connection was lost before the broker confirmed the message; it may or may not have been delivered',
+      );
     }
     return new ViaductError('VIA_ERR_OUTGOING_FAILED', `${this.#settings.label}: ${scrub(message)}`, { cause: error });
   }
@@ -136,14 +149,17 @@ export class AmqpLink {
     const connection = await connect(url, socket);
     this.#connection = connection;
     this.#blocked = undefined;
-    connection.on('error', (error: Error) => this.#settings.logger.warn({ reason: scrub(error.message) }, 'AMQP connection error'));
+    connection.on('error', (error: Error) =>
+      this.#settings.logger.warn({ reason: scrub(error.message) }, 'AMQP connection error'),
+    );
     connection.on('blocked', (reason: string) => (this.#blocked = reason));
     connection.on('unblocked', () => (this.#blocked = undefined));
     connection.on('close', (error?: Error) => {
       // Closing a connection that is closed already never finishes in amqplib.
       if (this.#connection === connection) this.#connection = undefined;
       const state = this.#state;
-      if (state.kind === 'up' && state.connection === connection) this.#lost(error ?? new Error('the broker closed the connection'));
+      if (state.kind === 'up' && state.connection === connection)
+        this.#lost(error ?? new Error('the broker closed the connection'));
     });
     try {
       return { connection, channel: await this.#openChannel(connection) };
@@ -154,7 +170,11 @@ export class AmqpLink {
   }
 
   async #openChannel(connection: ChannelModel): Promise<ConfirmChannel> {
-    const channel = await withTimeout(connection.createConfirmChannel(), this.#settings.connectTimeoutMs, () => new Error('the broker did not open a channel in time'));
+    const channel = await withTimeout(
+      connection.createConfirmChannel(),
+      this.#settings.connectTimeoutMs,
+      () => new Error('the broker did not open a channel in time'),
+    );
     channel.on('error', (error: Error) => this.#closeReasons.set(channel, scrub(error.message)));
     channel.on('close', () => {
       const state = this.#state;
@@ -188,7 +208,10 @@ export class AmqpLink {
     const delay = reconnectDelay(this.#failures);
     // The first failure is news; the retries after it would only repeat it.
     const level = this.#failures === 1 ? 'warn' : 'debug';
-    this.#settings.logger[level]({ reason, failures: this.#failures, retryInMs: delay }, 'AMQP connection down; reconnecting');
+    this.#settings.logger[level](
+      { reason, failures: this.#failures, retryInMs: delay },
+      'AMQP connection down; reconnecting',
+    );
     this.#state = { kind: 'down', reason };
     this.#timer = setTimeout(() => this.#connect(), delay);
     this.#timer.unref();

@@ -29,12 +29,18 @@ export const ftpConnectionType: OutgoingConnectionType<FtpConnectionConfig, File
       connectTimeoutMs: config.connect_timeout,
       timeoutMs: config.timeout,
     });
-    const pool = new SessionPool(factory, { size: config.pool_size, idleTimeoutMs: config.idle_timeout, label: `outgoing.ftp ${context.name}` });
+    const pool = new SessionPool(factory, {
+      size: config.pool_size,
+      idleTimeoutMs: config.idle_timeout,
+      label: `outgoing.ftp ${context.name}`,
+    });
     return {
       client: (call) => new FtpFileTransfer(pool, context.name, call),
       async ping() {
         try {
-          await pool.use(({ client }) => client.send('NOOP').catch((error: unknown) => Promise.reject(classifyFtpError(error, client))));
+          await pool.use(({ client }) =>
+            client.send('NOOP').catch((error: unknown) => Promise.reject(classifyFtpError(error, client))),
+          );
         } catch (error) {
           throw toOutgoingError(error, `outgoing.ftp ${context.name}`);
         }

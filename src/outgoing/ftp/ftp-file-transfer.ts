@@ -47,7 +47,10 @@ export class FtpFileTransfer implements FileTransferClient {
 
   put(content: Buffer | string, remotePath: string): Promise<void> {
     return this.#run('put', async ({ client }) => {
-      await client.uploadFrom(Readable.from(typeof content === 'string' ? Buffer.from(content, 'utf8') : content), remotePath);
+      await client.uploadFrom(
+        Readable.from(typeof content === 'string' ? Buffer.from(content, 'utf8') : content),
+        remotePath,
+      );
     });
   }
 

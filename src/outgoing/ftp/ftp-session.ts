@@ -31,17 +31,31 @@ export interface FtpSessionSettings {
 }
 
 /** Opens basic-ftp sessions; a session is alive while its control socket is. */
-export function ftpSessionFactory(ftp: BasicFtp, strategies: PassiveStrategies, settings: FtpSessionSettings): SessionFactory<FtpSession> {
+export function ftpSessionFactory(
+  ftp: BasicFtp,
+  strategies: PassiveStrategies,
+  settings: FtpSessionSettings,
+): SessionFactory<FtpSession> {
   return {
     async open() {
-      const client = new ftp.Client(settings.timeoutMs, { allowSeparateTransferHost: settings.allowSeparateTransferHost });
+      const client = new ftp.Client(settings.timeoutMs, {
+        allowSeparateTransferHost: settings.allowSeparateTransferHost,
+      });
       if (settings.passiveMode === 'epsv') client.prepareTransfer = strategies.enterPassiveModeIPv6;
       if (settings.passiveMode === 'pasv') {
-        client.prepareTransfer = settings.allowSeparateTransferHost ? strategies.enterPassiveModeIPv4 : strategies.enterPassiveModeIPv4_forceControlHostIP;
+        client.prepareTransfer = settings.allowSeparateTransferHost
+          ? strategies.enterPassiveModeIPv4
+          : strategies.enterPassiveModeIPv4_forceControlHostIP;
       }
       // basic-ftp's own timeout only covers silence on a socket; this bounds the whole login, so a
       // host that drops packets cannot keep a caller waiting for the operating system's TCP timeout.
-      const timer = setTimeout(() => client.ftp.closeWithError(Object.assign(new Error(`Timeout: no login within ${settings.connectTimeoutMs} ms`), { code: 'ETIMEDOUT' })), settings.connectTimeoutMs);
+      const timer = setTimeout(
+        () =>
+          client.ftp.closeWithError(
+            Object.assign(new Error(`Timeout: no login within ${settings.connectTimeoutMs} ms`), { code: 'ETIMEDOUT' }),
+          ),
+        settings.connectTimeoutMs,
+      );
       try {
         await client.access({
           host: settings.host,
@@ -73,7 +87,11 @@ export function classifyFtpError(error: unknown, client: Client): unknown {
   if (!(error instanceof Error)) return error;
   const withCode = error as Error & { code?: unknown };
   if (withCode.code !== undefined) return error;
-  if (/^Timeout\b|Timeout when trying to open data connection/.test(error.message) || /because Timeout\b/.test(error.message)) return Object.assign(error, { code: 'ETIMEDOUT' });
+  if (
+    /^Timeout\b|Timeout when trying to open data connection/.test(error.message) ||
+    /because Timeout\b/.test(error.message)
+  )
+    return Object.assign(error, { code: 'ETIMEDOUT' });
   if (client.closed) return Object.assign(error, { code: 'ECONNRESET' });
   return error;
 }

@@ -53,7 +53,8 @@ export class SessionPool<S> {
 
   /** Runs `work` on a session of its own; the session goes back to the pool afterwards. */
   async use<T>(work: (session: S) => Promise<T>): Promise<T> {
-    if (this.#closing) throw new ViaductError('VIA_ERR_OUTGOING_UNAVAILABLE', `${this.#options.label}: the connection is closed`);
+    if (this.#closing)
+      throw new ViaductError('VIA_ERR_OUTGOING_UNAVAILABLE', `${this.#options.label}: the connection is closed`);
     const session = await new Promise<S>((resolve, reject) => {
       this.#waiters.push({ resolve, reject });
       this.#dispatch();

@@ -20,6 +20,10 @@ export function tlsTrust(settings: TlsTrustSettings, baseDir: string): { rejectU
   try {
     return { rejectUnauthorized: settings.tls_verify, ca: readFileSync(file, 'utf8') };
   } catch (error) {
-    throw new ViaductError('VIA_ERR_OUTGOING_FAILED', `The CA file ${file} cannot be read: ${(error as Error).message}`, { cause: error });
+    throw new ViaductError(
+      'VIA_ERR_OUTGOING_FAILED',
+      `The CA file ${file} cannot be read: ${(error as Error).message}`,
+      { cause: error },
+    );
   }
 }

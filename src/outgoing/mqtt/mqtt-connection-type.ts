@@ -32,14 +32,20 @@ export const mqttConnectionType: OutgoingConnectionType<MqttConnectionConfig, Mq
       // A QoS 0 publish that races a disconnect fails instead of waiting in memory for the broker.
       queueQoSZero: false,
     });
-    const link = new MqttLink(client, { label, logger: context.logger, connectTimeoutMs: config.connect_timeout, publishTimeoutMs: config.publish_timeout });
+    const link = new MqttLink(client, {
+      label,
+      logger: context.logger,
+      connectTimeoutMs: config.connect_timeout,
+      publishTimeoutMs: config.publish_timeout,
+    });
     return {
       client: (call) => ({
         publish: (topic, message, options) =>
           outgoingCall(call, TYPE, context.name, 'publish', () => {
             checkTopic(topic, label);
             const qos = options?.qos ?? 0;
-            if (![0, 1, 2].includes(qos)) throw new ViaductError('VIA_ERR_OUTGOING_FAILED', `${label}: qos must be 0, 1 or 2`);
+            if (![0, 1, 2].includes(qos))
+              throw new ViaductError('VIA_ERR_OUTGOING_FAILED', `${label}: qos must be 0, 1 or 2`);
             return link.publish(topic, encodeMessage(message).bytes, qos, options?.retain ?? false);
           }),
       }),
@@ -52,6 +58,9 @@ export const mqttConnectionType: OutgoingConnectionType<MqttConnectionConfig, Mq
 /** A broker disconnects a client that publishes to a wildcard topic, which would cut every other caller off too. */
 function checkTopic(topic: string, label: string): void {
   if (typeof topic !== 'string' || topic.length === 0 || /[+#]/.test(topic) || topic.includes('\u0000')) {
-    throw new ViaductError('VIA_ERR_OUTGOING_FAILED', `${label}: ${JSON.stringify(topic)} is not a topic to publish to (empty, or with + # or NUL)`);
+    throw new ViaductError(
+      'VIA_ERR_OUTGOING_FAILED',
+      `${label}: ${JSON.stringify(topic)} is not a topic to publish to (empty, or with + # or NUL)`,
+    );
   }
 }

@@ -13,7 +13,12 @@ export const mqttConnectionSchema = z.strictObject({
    * The start of the client id; each worker adds its own suffix, because a broker disconnects a
    * client when another one connects with the same id. Absent: viaduct-<name>.
    */
-  client_id: z.string().min(1).max(100).regex(/^[A-Za-z0-9._-]+$/, 'use letters, digits, ".", "_" and "-"').optional(),
+  client_id: z
+    .string()
+    .min(1)
+    .max(100)
+    .regex(/^[A-Za-z0-9._-]+$/, 'use letters, digits, ".", "_" and "-"')
+    .optional(),
   username: z.string().min(1).max(200).optional(),
   password: z.string().min(1).max(1000).optional(),
   /** Seconds between keepalive pings; a broker that stops answering is noticed after 1.5 times this. 0 turns them off. */

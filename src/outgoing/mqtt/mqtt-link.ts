@@ -54,7 +54,10 @@ export class MqttLink {
       if (client.disconnecting) return;
       this.#failures += 1;
       // The first failure is news; the retries after it would only repeat it.
-      settings.logger[this.#failures === 1 ? 'warn' : 'debug']({ reason: this.#lastError, failures: this.#failures }, 'MQTT connection down; reconnecting');
+      settings.logger[this.#failures === 1 ? 'warn' : 'debug'](
+        { reason: this.#lastError, failures: this.#failures },
+        'MQTT connection down; reconnecting',
+      );
     });
   }
 
@@ -76,7 +79,13 @@ export class MqttLink {
     };
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new ViaductError('VIA_ERR_OUTGOING_TIMEOUT', `${this.#settings.label}: the broker did not answer in time`)), this.#settings.connectTimeoutMs);
+      timer = setTimeout(
+        () =>
+          reject(
+            new ViaductError('VIA_ERR_OUTGOING_TIMEOUT', `${this.#settings.label}: the broker did not answer in time`),
+          ),
+        this.#settings.connectTimeoutMs,
+      );
     });
     try {
       await Promise.race([roundTrip(), timeout]);
@@ -110,25 +119,40 @@ export class MqttLink {
         else reject(error);
       };
       const timer = setTimeout(
-        () => settle(new ViaductError('VIA_ERR_OUTGOING_TIMEOUT', `${this.#settings.label}: the broker did not acknowledge the message within ${this.#settings.publishTimeoutMs} ms; it may still arrive`)),
+        () =>
+          settle(
+            new ViaductError(
+              'VIA_ERR_OUTGOING_TIMEOUT',
+              `${this.#settings.label}: the broker did not acknowledge the message within ${this.#settings.publishTimeoutMs} ms; it may still arrive`,
+            ),
+          ),
         this.#settings.publishTimeoutMs,
       );
       // mqtt.js keeps an unacknowledged QoS 1 or 2 message and sends it again after reconnecting, so it may still arrive.
-      const lost = (): void => settle(this.#unavailable('the connection was lost before the broker acknowledged the message; it may or may not arrive'));
+      const lost = (): void =>
+        settle(
+          this.#unavailable(
+            'the connection was lost before the broker acknowledged the message; it may or may not arrive',
+          ),
+        );
       this.#onConnectionLost.add(lost);
-      this.#client.publish(topic, payload, { qos, retain }, (error) => settle(error === undefined || error === null ? undefined : this.#coded(error)));
+      this.#client.publish(topic, payload, { qos, retain }, (error) =>
+        settle(error === undefined || error === null ? undefined : this.#coded(error)),
+      );
     });
   }
 
   async #ready(): Promise<void> {
     if (!this.#client.connected && !this.#firstAttemptDone) await this.#firstAttempt;
     if (this.#client.disconnecting) throw this.#unavailable('the connection is closed');
-    if (!this.#client.connected) throw this.#unavailable(`the broker is not reachable (${this.#lastError}); reconnecting in the background`);
+    if (!this.#client.connected)
+      throw this.#unavailable(`the broker is not reachable (${this.#lastError}); reconnecting in the background`);
   }
 
   #coded(error: Error): ViaductError {
     const message = scrub(error.message);
-    if (/connection closed|no connection/i.test(message)) return this.#unavailable(`the connection was lost before the message was sent (${message})`);
+    if (/connection closed|no connection/i.test(message))
+      return this.#unavailable(`the connection was lost before the message was sent (${message})`);
     return new ViaductError('VIA_ERR_OUTGOING_FAILED', `${this.#settings.label}: ${message}`, { cause: error });
   }
 

@@ -44,8 +44,16 @@ export const natsConnectionType: OutgoingConnectionType<NatsConnectionConfig, Na
       return headers;
     };
     const timeout = config.request_timeout;
-    const run = <T>(call: CallContext, operation: string, subject: string, work: (nc: Nats.NatsConnection) => Promise<T>, jetstream = false): Promise<T> =>
-      outgoingCall(call, TYPE, context.name, operation, () => link.use(work).catch((error: unknown) => Promise.reject(toNatsError(error, label, subject, jetstream))));
+    const run = <T>(
+      call: CallContext,
+      operation: string,
+      subject: string,
+      work: (nc: Nats.NatsConnection) => Promise<T>,
+      jetstream = false,
+    ): Promise<T> =>
+      outgoingCall(call, TYPE, context.name, operation, () =>
+        link.use(work).catch((error: unknown) => Promise.reject(toNatsError(error, label, subject, jetstream))),
+      );
 
     return {
       client: (call): NatsClient => ({
@@ -56,20 +64,34 @@ export const natsConnectionType: OutgoingConnectionType<NatsConnectionConfig, Na
             await withTimeout(nc.flush(), timeout);
           }),
         request: (subject, message, options) =>
-          run(call, 'request', subject, async (nc) => reply(await nc.request(subject, encodeMessage(message).bytes, { timeout: options?.timeout ?? timeout, headers: toHeaders(options?.headers) }))),
+          run(call, 'request', subject, async (nc) =>
+            reply(
+              await nc.request(subject, encodeMessage(message).bytes, {
+                timeout: options?.timeout ?? timeout,
+                headers: toHeaders(options?.headers),
+              }),
+            ),
+          ),
         jetstreamPublish: (subject, message, options) =>
           run(
             call,
             'jetstream-publish',
             subject,
             async (nc): Promise<JetStreamAck> => {
-              const ack = await nc.jetstream().publish(subject, encodeMessage(message).bytes, { msgID: options?.msgId, headers: toHeaders(options?.headers), timeout });
+              const ack = await nc.jetstream().publish(subject, encodeMessage(message).bytes, {
+                msgID: options?.msgId,
+                headers: toHeaders(options?.headers),
+                timeout,
+              });
               return { stream: ack.stream, seq: ack.seq, duplicate: ack.duplicate };
             },
             true,
           ),
       }),
-      ping: () => link.use((nc) => withTimeout(nc.flush(), timeout)).catch((error: unknown) => Promise.reject(toNatsError(error, label))),
+      ping: () =>
+        link
+          .use((nc) => withTimeout(nc.flush(), timeout))
+          .catch((error: unknown) => Promise.reject(toNatsError(error, label))),
       close: () => link.close(),
     };
   },

@@ -12,14 +12,28 @@ export function toNatsError(error: unknown, label: string, subject = '', jetstre
   const code = String((error as { code?: unknown })?.code ?? '');
   const message = scrub((error as Error | undefined)?.message ?? String(error));
   if (code === '503' && jetstream) {
-    return new ViaductError('VIA_ERR_OUTGOING_FAILED', `${label}: no JetStream stream takes the subject ${subject}`, { cause: error, details: { reason: 'no-stream' } });
+    return new ViaductError('VIA_ERR_OUTGOING_FAILED', `${label}: no JetStream stream takes the subject ${subject}`, {
+      cause: error,
+      details: { reason: 'no-stream' },
+    });
   }
   if (code === '503') {
-    return new ViaductError('VIA_ERR_OUTGOING_UNAVAILABLE', `${label}: nobody answers requests on ${subject} (no responders)`, { cause: error, details: { reason: 'no-responders' } });
+    return new ViaductError(
+      'VIA_ERR_OUTGOING_UNAVAILABLE',
+      `${label}: nobody answers requests on ${subject} (no responders)`,
+      { cause: error, details: { reason: 'no-responders' } },
+    );
   }
-  if (code === 'TIMEOUT') return new ViaductError('VIA_ERR_OUTGOING_TIMEOUT', `${label}: no ${subject === '' ? 'answer from the server' : `reply on ${subject}`} in time`, { cause: error });
+  if (code === 'TIMEOUT')
+    return new ViaductError(
+      'VIA_ERR_OUTGOING_TIMEOUT',
+      `${label}: no ${subject === '' ? 'answer from the server' : `reply on ${subject}`} in time`,
+      { cause: error },
+    );
   if (code === 'CONNECTION_CLOSED' || code === 'DISCONNECT' || code === 'CONNECTION_DRAINING') {
-    return new ViaductError('VIA_ERR_OUTGOING_UNAVAILABLE', `${label}: the connection was lost (${message})`, { cause: error });
+    return new ViaductError('VIA_ERR_OUTGOING_UNAVAILABLE', `${label}: the connection was lost (${message})`, {
+      cause: error,
+    });
   }
   return toOutgoingError(error, label);
 }

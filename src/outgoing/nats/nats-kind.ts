@@ -23,7 +23,10 @@ export const natsConnectionSchema = z
     /** Milliseconds between the client's pings; a server that misses two in a row counts as gone. */
     ping_interval: z.number().int().min(1000).max(600_000).default(30_000),
   })
-  .refine((c) => c.token === undefined || (c.username === undefined && c.password === undefined), 'use either token or username and password, not both')
+  .refine(
+    (c) => c.token === undefined || (c.username === undefined && c.password === undefined),
+    'use either token or username and password, not both',
+  )
   .refine((c) => (c.username === undefined) === (c.password === undefined), 'username and password go together');
 
 export type NatsConnectionConfig = z.infer<typeof natsConnectionSchema>;

@@ -49,7 +49,12 @@ export class NatsLink {
     const running = this.#ready().then(
       (connection) =>
         new Promise<T>((resolve, reject) => {
-          const lost = (): void => reject(this.#unavailable('the connection was lost before the call finished; what was sent may or may not have arrived'));
+          const lost = (): void =>
+            reject(
+              this.#unavailable(
+                'the connection was lost before the call finished; what was sent may or may not have arrived',
+              ),
+            );
           this.#onDisconnect.add(lost);
           work(connection)
             .then(resolve, reject)
@@ -71,14 +76,18 @@ export class NatsLink {
     await this.#firstAttempt;
     const closed = this.#connection?.close().catch(() => undefined);
     // A server that went silent must not hold us.
-    await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, this.#settings.connectTimeoutMs).unref())]);
+    await Promise.race([
+      closed,
+      new Promise((resolve) => setTimeout(resolve, this.#settings.connectTimeoutMs).unref()),
+    ]);
   }
 
   async #ready(): Promise<NatsConnection> {
     // A call made right after create() waits for the first attempt (bounded by the connect timeout).
     if (this.#connection === undefined && this.#failures === 0) await this.#firstAttempt;
     if (this.#closing !== undefined) throw this.#unavailable('the connection is closed');
-    if (this.#connection === undefined || !this.#connected) throw this.#unavailable(`the server is not reachable (${this.#lastError}); reconnecting in the background`);
+    if (this.#connection === undefined || !this.#connected)
+      throw this.#unavailable(`the server is not reachable (${this.#lastError}); reconnecting in the background`);
     return this.#connection;
   }
 
@@ -133,7 +142,10 @@ export class NatsLink {
         // E.g. a publish to a subject this user may not publish to: the server drops it and says so
         // only here. While reconnecting, the same error (a wrong password) would repeat at every attempt.
         this.#lastError = scrub(String(status.data));
-        this.#settings.logger[this.#connected ? 'warn' : 'debug']({ reason: this.#lastError, permission: status.permissionContext }, 'NATS server reported an error');
+        this.#settings.logger[this.#connected ? 'warn' : 'debug'](
+          { reason: this.#lastError, permission: status.permissionContext },
+          'NATS server reported an error',
+        );
       }
     }
   }
@@ -149,7 +161,10 @@ export class NatsLink {
     this.#failures += 1;
     this.#lastError = scrub((error as Error | undefined)?.message ?? String(error));
     // The first failure is news; the retries after it would only repeat it.
-    this.#settings.logger[this.#failures === 1 ? 'warn' : 'debug']({ reason: this.#lastError, failures: this.#failures }, 'NATS connection down; reconnecting');
+    this.#settings.logger[this.#failures === 1 ? 'warn' : 'debug'](
+      { reason: this.#lastError, failures: this.#failures },
+      'NATS connection down; reconnecting',
+    );
   }
 
   #unavailable(why: string): ViaductError {

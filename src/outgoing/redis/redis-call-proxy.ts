@@ -24,7 +24,23 @@ export interface RedisCallScope {
  * database, another user or protocol, subscriber or monitor mode, or closing it. A service that
  * needs one of them takes its own connection with duplicate().
  */
-const REFUSED = new Set(['quit', 'disconnect', 'end', 'connect', 'select', 'auth', 'hello', 'reset', 'subscribe', 'psubscribe', 'ssubscribe', 'unsubscribe', 'punsubscribe', 'sunsubscribe', 'monitor']);
+const REFUSED = new Set([
+  'quit',
+  'disconnect',
+  'end',
+  'connect',
+  'select',
+  'auth',
+  'hello',
+  'reset',
+  'subscribe',
+  'psubscribe',
+  'ssubscribe',
+  'unsubscribe',
+  'punsubscribe',
+  'sunsubscribe',
+  'monitor',
+]);
 
 type Callback = (error: Error | null, result?: unknown) => void;
 type AnyFunction = (...args: unknown[]) => unknown;
@@ -47,10 +63,13 @@ export function redisForCall(redis: Redis, scope: RedisCallScope): Redis {
       if (command === 'call') {
         return (...args: unknown[]) => {
           const named = String(args[0]).toLowerCase();
-          return REFUSED.has(named) ? Promise.reject(refused(named, scope)) : run(scope, named, args, (rest) => method.apply(target, rest));
+          return REFUSED.has(named)
+            ? Promise.reject(refused(named, scope))
+            : run(scope, named, args, (rest) => method.apply(target, rest));
         };
       }
-      if (scope.commands.has(command)) return (...args: unknown[]) => run(scope, command, args, (rest) => method.apply(target, rest));
+      if (scope.commands.has(command))
+        return (...args: unknown[]) => run(scope, command, args, (rest) => method.apply(target, rest));
       return method.bind(target);
     },
   });
@@ -59,7 +78,8 @@ export function redisForCall(redis: Redis, scope: RedisCallScope): Redis {
 /** A pipeline or MULTI: the commands queue up locally; exec() is the one outgoing call. */
 function batchForCall(batch: unknown, operation: string, scope: RedisCallScope): unknown {
   // multi({ pipeline: false }) sends MULTI at once and gives a promise, not a batch.
-  if (batch === null || typeof batch !== 'object' || typeof (batch as { exec?: unknown }).exec !== 'function') return batch;
+  if (batch === null || typeof batch !== 'object' || typeof (batch as { exec?: unknown }).exec !== 'function')
+    return batch;
   const proxy: object = new Proxy(batch, {
     get(target, property) {
       const value: unknown = Reflect.get(target, property, target);
@@ -77,7 +97,12 @@ function batchForCall(batch: unknown, operation: string, scope: RedisCallScope):
 }
 
 /** One command through outgoingCall. A trailing callback gets the coded error too. */
-function run(scope: RedisCallScope, operation: string, args: unknown[], send: (args: unknown[]) => unknown): Promise<unknown> {
+function run(
+  scope: RedisCallScope,
+  operation: string,
+  args: unknown[],
+  send: (args: unknown[]) => unknown,
+): Promise<unknown> {
   const rest = [...args];
   const callback = typeof rest.at(-1) === 'function' ? (rest.pop() as Callback) : undefined;
   const result = outgoingCall(scope.call, scope.type, scope.name, operation, async () => {
@@ -90,7 +115,10 @@ function run(scope: RedisCallScope, operation: string, args: unknown[], send: (a
   });
   if (callback !== undefined) {
     // Callback style: the caller does not await the promise, so its rejection must not go unhandled.
-    result.then((value) => callback(null, value), (error: Error) => callback(error));
+    result.then(
+      (value) => callback(null, value),
+      (error: Error) => callback(error),
+    );
   }
   return result;
 }

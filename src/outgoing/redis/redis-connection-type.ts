@@ -43,7 +43,10 @@ export const redisConnectionType: OutgoingConnectionType<RedisConnectionConfig, 
     redis.on('error', (error: Error) => {
       errors += 1;
       lastError = scrub(error.message);
-      context.logger[errors === 1 ? 'warn' : 'debug']({ reason: lastError, errors }, 'Redis connection error; reconnecting');
+      context.logger[errors === 1 ? 'warn' : 'debug'](
+        { reason: lastError, errors },
+        'Redis connection error; reconnecting',
+      );
     });
     redis.on('ready', () => {
       if (errors > 0) context.logger.info({ errors }, 'Redis connection restored');
@@ -60,7 +63,16 @@ export const redisConnectionType: OutgoingConnectionType<RedisConnectionConfig, 
 
     const commands = new Set(redis.getBuiltinCommands());
     return {
-      client: (call) => redisForCall(redis, { call, type: TYPE, name: context.name, label, commands, assertReachable, lastError: () => lastError }),
+      client: (call) =>
+        redisForCall(redis, {
+          call,
+          type: TYPE,
+          name: context.name,
+          label,
+          commands,
+          assertReachable,
+          lastError: () => lastError,
+        }),
       ping: async () => {
         assertReachable();
         try {

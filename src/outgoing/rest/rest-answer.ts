@@ -50,7 +50,13 @@ class AnswerReader implements Undici.Dispatcher.DispatchHandler {
   #discarding = false;
   #chunks: Buffer[] = [];
 
-  constructor(resolve: (answer: WholeAnswer) => void, reject: (error: unknown) => void, timeoutMs: number, expired: () => ViaductError, discard: ((status: number) => boolean) | undefined) {
+  constructor(
+    resolve: (answer: WholeAnswer) => void,
+    reject: (error: unknown) => void,
+    timeoutMs: number,
+    expired: () => ViaductError,
+    discard: ((status: number) => boolean) | undefined,
+  ) {
     this.#resolve = resolve;
     this.#reject = reject;
     this.#expired = expired;

@@ -3,7 +3,13 @@ import type { RestCallOptions, RestClient, RestResponse } from './rest-client.js
 
 /** What sends a call: the connection, seen from a service's client. */
 export interface RestSender {
-  send(call: CallContext, method: string, path: string, body: unknown, options: RestCallOptions | undefined): Promise<RestResponse>;
+  send(
+    call: CallContext,
+    method: string,
+    path: string,
+    body: unknown,
+    options: RestCallOptions | undefined,
+  ): Promise<RestResponse>;
 }
 
 const METHOD = /^[A-Za-z]+$/;
@@ -46,12 +52,22 @@ export class RestCallClient implements RestClient {
     return this.#send('PATCH', path, body, options);
   }
 
-  request<T = unknown>(method: string, path: string, options?: RestCallOptions & { body?: unknown }): Promise<RestResponse<T>> {
-    if (typeof method !== 'string' || !METHOD.test(method)) return Promise.reject(new TypeError(`Not an HTTP method: ${String(method)}`));
+  request<T = unknown>(
+    method: string,
+    path: string,
+    options?: RestCallOptions & { body?: unknown },
+  ): Promise<RestResponse<T>> {
+    if (typeof method !== 'string' || !METHOD.test(method))
+      return Promise.reject(new TypeError(`Not an HTTP method: ${String(method)}`));
     return this.#send(method.toUpperCase(), path, options?.body, options);
   }
 
-  #send<T>(method: string, path: string, body: unknown, options: RestCallOptions | undefined): Promise<RestResponse<T>> {
+  #send<T>(
+    method: string,
+    path: string,
+    body: unknown,
+    options: RestCallOptions | undefined,
+  ): Promise<RestResponse<T>> {
     return this.#sender.send(this.#call, method, path, body, options) as Promise<RestResponse<T>>;
   }
 }

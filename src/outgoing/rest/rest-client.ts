@@ -24,5 +24,9 @@ export interface RestClient {
   post<T = unknown>(path: string, body?: unknown, options?: RestCallOptions): Promise<RestResponse<T>>;
   put<T = unknown>(path: string, body?: unknown, options?: RestCallOptions): Promise<RestResponse<T>>;
   patch<T = unknown>(path: string, body?: unknown, options?: RestCallOptions): Promise<RestResponse<T>>;
-  request<T = unknown>(method: string, path: string, options?: RestCallOptions & { body?: unknown }): Promise<RestResponse<T>>;
+  request<T = unknown>(
+    method: string,
+    path: string,
+    options?: RestCallOptions & { body?: unknown },
+  ): Promise<RestResponse<T>>;
 }

@@ -55,8 +55,18 @@ export class RestConnection implements OutgoingConnection<RestClient> {
     this.#origin = address.origin;
     this.#connect = { timeout: config.connect_timeout, ...tlsConnectOptions(config, context.baseDir, this.#label) };
     // No undici header/body timeouts: every attempt has its own deadline, which covers both.
-    this.#pool = new undici.Pool(address.origin, { connections: config.pool_size, connect: this.#connect, headersTimeout: 0, bodyTimeout: 0 });
-    this.#credentials = new RestCredentials(config.security, context.security, (url, headers, body) => this.#fetchToken(url, headers, body), this.#label);
+    this.#pool = new undici.Pool(address.origin, {
+      connections: config.pool_size,
+      connect: this.#connect,
+      headersTimeout: 0,
+      bodyTimeout: 0,
+    });
+    this.#credentials = new RestCredentials(
+      config.security,
+      context.security,
+      (url, headers, body) => this.#fetchToken(url, headers, body),
+      this.#label,
+    );
   }
 
   client(call: CallContext): RestClient {
@@ -64,7 +74,13 @@ export class RestConnection implements OutgoingConnection<RestClient> {
   }
 
   /** One call as a service made it; a mistake in the call itself (a missing path parameter) is the service's own error. */
-  send(call: CallContext, method: string, template: string, body: unknown, options: RestCallOptions | undefined): Promise<RestResponse> {
+  send(
+    call: CallContext,
+    method: string,
+    template: string,
+    body: unknown,
+    options: RestCallOptions | undefined,
+  ): Promise<RestResponse> {
     let path: string;
     let payload: Body;
     let headers: Headers;
@@ -72,9 +88,11 @@ export class RestConnection implements OutgoingConnection<RestClient> {
     let timeout: number;
     try {
       format = options?.dataFormat ?? this.#config.data_format;
-      if (!(format in CONTENT_TYPES)) throw new TypeError(`${this.#label}: unknown dataFormat ${String(format)}; use json, xml, form or raw`);
+      if (!(format in CONTENT_TYPES))
+        throw new TypeError(`${this.#label}: unknown dataFormat ${String(format)}; use json, xml, form or raw`);
       timeout = options?.timeout ?? this.#config.timeout;
-      if (!(timeout > 0 && Number.isFinite(timeout))) throw new TypeError(`${this.#label}: timeout is a number of milliseconds above 0`);
+      if (!(timeout > 0 && Number.isFinite(timeout)))
+        throw new TypeError(`${this.#label}: timeout is a number of milliseconds above 0`);
       path = requestPath(this.#basePath, template, options, this.#label);
       payload = encodeBody(format, body, this.#label);
       headers = requestHeaders(format, payload !== undefined, options?.headers);
@@ -95,7 +113,18 @@ export class RestConnection implements OutgoingConnection<RestClient> {
     try {
       const credentials = await this.#credentials.current();
       const headers: Headers = credentials === undefined ? {} : { [credentials.header]: credentials.value };
-      await this.#attempt({ method: 'HEAD', operation: 'ping', path: this.#basePath || '/', body: undefined, headers, format: 'raw', timeout: this.#config.timeout }, () => true);
+      await this.#attempt(
+        {
+          method: 'HEAD',
+          operation: 'ping',
+          path: this.#basePath || '/',
+          body: undefined,
+          headers,
+          format: 'raw',
+          timeout: this.#config.timeout,
+        },
+        () => true,
+      );
     } catch (error) {
       throw toOutgoingError(error, this.#label);
     }
@@ -124,7 +153,10 @@ export class RestConnection implements OutgoingConnection<RestClient> {
       const refresh = !refreshed && credentials?.reject !== undefined;
       let outcome: Outcome;
       try {
-        outcome = await this.#attempt(request, (status) => (status === 401 && refresh) || (mayRetry && isRetryableStatus(status)));
+        outcome = await this.#attempt(
+          request,
+          (status) => (status === 401 && refresh) || (mayRetry && isRetryableStatus(status)),
+        );
       } catch (error) {
         if (!mayRetry || !isConnectionError(error)) throw error;
         await this.#backOff(operation, ++retry, (error as { code?: string }).code ?? 'connection error');
@@ -132,7 +164,10 @@ export class RestConnection implements OutgoingConnection<RestClient> {
       }
       if (!('discarded' in outcome)) return outcome;
       if (outcome.discarded === 401 && refresh) {
-        this.#logger.debug({ outgoing: this.#name, op: operation }, 'The remote end refused the OAuth token: fetching a new one');
+        this.#logger.debug(
+          { outgoing: this.#name, op: operation },
+          'The remote end refused the OAuth token: fetching a new one',
+        );
         (credentials as AppliedCredentials).reject!();
         refreshed = true;
         continue;
@@ -143,7 +178,10 @@ export class RestConnection implements OutgoingConnection<RestClient> {
 
   async #backOff(operation: string, retry: number, reason: string): Promise<void> {
     const ms = backoffMs(this.#config.retry_backoff, retry - 1);
-    this.#logger.debug({ outgoing: this.#name, op: operation, retry, reason, waitMs: ms }, 'Retrying an outgoing REST call');
+    this.#logger.debug(
+      { outgoing: this.#name, op: operation, retry, reason, waitMs: ms },
+      'Retrying an outgoing REST call',
+    );
     await sleep(ms);
   }
 
@@ -154,14 +192,19 @@ export class RestConnection implements OutgoingConnection<RestClient> {
       this.#pool,
       { origin: this.#origin, method, path, headers, body },
       timeout,
-      () => new ViaductError('VIA_ERR_OUTGOING_TIMEOUT', `${this.#label}: ${operation} did not answer within ${timeout} ms`),
+      () =>
+        new ViaductError(
+          'VIA_ERR_OUTGOING_TIMEOUT',
+          `${this.#label}: ${operation} did not answer within ${timeout} ms`,
+        ),
       discard,
     ).then((answer) => {
       if (answer.discarded) return { discarded: answer.status };
       const responseHeaders = answer.headers as Record<string, string | string[]>;
       let data: unknown;
       if (method === 'HEAD') data = undefined;
-      else if (format === 'raw') data = Buffer.from(answer.body); // a copy: the chunk may share a larger read buffer
+      else if (format === 'raw')
+        data = Buffer.from(answer.body); // a copy: the chunk may share a larger read buffer
       else data = decodeText(format, bodyText(answer.body), responseHeaders['content-type'] as string | undefined);
       return { status: answer.status, headers: responseHeaders, data };
     });
@@ -170,7 +213,12 @@ export class RestConnection implements OutgoingConnection<RestClient> {
   /** The OAuth token request, over its own small agent with the same TLS settings and deadline as a call. */
   async #fetchToken(url: string, headers: Headers, body: string): Promise<TokenEndpointAnswer> {
     if (this.#closed !== undefined) throw new ViaductError('VIA_ERR_OUTGOING_UNAVAILABLE', `${this.#label} is closed`);
-    this.#tokenAgent ??= new this.#undici.Agent({ connections: TOKEN_ENDPOINT_CONNECTIONS, connect: this.#connect, headersTimeout: 0, bodyTimeout: 0 });
+    this.#tokenAgent ??= new this.#undici.Agent({
+      connections: TOKEN_ENDPOINT_CONNECTIONS,
+      connect: this.#connect,
+      headersTimeout: 0,
+      bodyTimeout: 0,
+    });
     const target = new URL(url);
     const timeout = this.#config.timeout;
     try {
@@ -178,7 +226,11 @@ export class RestConnection implements OutgoingConnection<RestClient> {
         this.#tokenAgent,
         { origin: target.origin, path: `${target.pathname}${target.search}`, method: 'POST', headers, body },
         timeout,
-        () => new ViaductError('VIA_ERR_OUTGOING_TIMEOUT', `${this.#label}: the token endpoint did not answer within ${timeout} ms`),
+        () =>
+          new ViaductError(
+            'VIA_ERR_OUTGOING_TIMEOUT',
+            `${this.#label}: the token endpoint did not answer within ${timeout} ms`,
+          ),
       );
       return { status: answer.status, body: bodyText(answer.body) };
     } catch (error) {
@@ -199,7 +251,11 @@ interface Attempt {
 }
 
 /** The format's accept and content-type headers, then the call's own (which win); names in lower case. */
-function requestHeaders(format: RestDataFormat, hasBody: boolean, own: Readonly<Record<string, string>> | undefined): Headers {
+function requestHeaders(
+  format: RestDataFormat,
+  hasBody: boolean,
+  own: Readonly<Record<string, string>> | undefined,
+): Headers {
   const headers: Headers = {};
   const accept = ACCEPT[format];
   if (accept !== undefined) headers.accept = accept;

@@ -50,9 +50,13 @@ export class RestCredentials {
 
   #prepare(name: string): Prepared {
     const definition = this.#lookup(name);
-    if (definition === undefined) throw new ViaductError('VIA_ERR_OUTGOING_FAILED', `${this.#label}: no security definition named ${name}`);
+    if (definition === undefined)
+      throw new ViaductError('VIA_ERR_OUTGOING_FAILED', `${this.#label}: no security definition named ${name}`);
     if ((definition.data as { is_active?: boolean }).is_active === false) {
-      throw new ViaductError('VIA_ERR_OUTGOING_INACTIVE', `${this.#label}: its security definition ${name} is not active`);
+      throw new ViaductError(
+        'VIA_ERR_OUTGOING_INACTIVE',
+        `${this.#label}: its security definition ${name} is not active`,
+      );
     }
     let prepared = this.#prepared.get(definition);
     if (prepared === undefined) {
@@ -66,7 +70,12 @@ export class RestCredentials {
     switch (definition.type) {
       case 'security.basic-auth': {
         const { username, password } = definition.data as BasicAuthDefinition;
-        return { fixed: { header: 'authorization', value: `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}` } };
+        return {
+          fixed: {
+            header: 'authorization',
+            value: `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`,
+          },
+        };
       }
       case 'security.api-key': {
         const { header, key } = definition.data as ApiKeyDefinition;
@@ -75,7 +84,10 @@ export class RestCredentials {
       case 'security.oauth2':
         return { token: new ClientCredentialsToken(definition.data as OAuth2Definition, this.#transport) };
       default:
-        throw new ViaductError('VIA_ERR_OUTGOING_FAILED', `${this.#label}: the security definition ${definition.name} (${definition.type}) cannot be used by a REST connection`);
+        throw new ViaductError(
+          'VIA_ERR_OUTGOING_FAILED',
+          `${this.#label}: the security definition ${definition.name} (${definition.type}) cannot be used by a REST connection`,
+        );
     }
   }
 }

@@ -11,9 +11,18 @@ const baseAddress = z
   .min(1)
   .max(2000)
   .refine((value) => URL.canParse(value), 'must be a URL such as https://crm.example.com/api')
-  .refine((value) => !URL.canParse(value) || ['http:', 'https:'].includes(new URL(value).protocol), 'must start with http:// or https://')
-  .refine((value) => !URL.canParse(value) || (new URL(value).username === '' && new URL(value).password === ''), 'put credentials in a security definition, not in the URL')
-  .refine((value) => !URL.canParse(value) || (new URL(value).search === '' && new URL(value).hash === ''), 'no query or fragment: give the query with each call');
+  .refine(
+    (value) => !URL.canParse(value) || ['http:', 'https:'].includes(new URL(value).protocol),
+    'must start with http:// or https://',
+  )
+  .refine(
+    (value) => !URL.canParse(value) || (new URL(value).username === '' && new URL(value).password === ''),
+    'put credentials in a security definition, not in the URL',
+  )
+  .refine(
+    (value) => !URL.canParse(value) || (new URL(value).search === '' && new URL(value).hash === ''),
+    'no query or fragment: give the query with each call',
+  );
 
 export const restConnectionSchema = z.strictObject({
   name: objectName,

@@ -24,13 +24,19 @@ const PARAM = /\{([^{}]+)\}/g;
  * in (each URL-encoded, so a value cannot add a path segment), then the query. A missing parameter
  * is the calling service's mistake, so it is a plain error rather than an outgoing one.
  */
-export function requestPath(basePath: string, template: string, options: RestCallOptions | undefined, label: string): string {
+export function requestPath(
+  basePath: string,
+  template: string,
+  options: RestCallOptions | undefined,
+  label: string,
+): string {
   let path = template === '' || template.startsWith('/') ? template : `/${template}`;
   if (path.includes('{')) {
     const params = options?.params;
     path = path.replace(PARAM, (_, name: string) => {
       const value = params?.[name];
-      if (value === undefined || value === null) throw new TypeError(`${label}: the path ${template} needs the parameter "${name}" in params`);
+      if (value === undefined || value === null)
+        throw new TypeError(`${label}: the path ${template} needs the parameter "${name}" in params`);
       return encodeURIComponent(String(value));
     });
   }
@@ -42,7 +48,8 @@ export function requestPath(basePath: string, template: string, options: RestCal
   for (const key in query) {
     const value = query[key];
     if (value === undefined || value === null) continue;
-    if (Array.isArray(value)) for (const item of value as ReadonlyArray<string | number>) search.append(key, String(item));
+    if (Array.isArray(value))
+      for (const item of value as ReadonlyArray<string | number>) search.append(key, String(item));
     else search.append(key, String(value));
   }
   const text = search.toString();
@@ -51,7 +58,11 @@ export function requestPath(basePath: string, template: string, options: RestCal
 }
 
 /** A request body in a data format; undefined sends none. */
-export function encodeBody(format: RestDataFormat, body: unknown, label: string): string | Buffer | Uint8Array | undefined {
+export function encodeBody(
+  format: RestDataFormat,
+  body: unknown,
+  label: string,
+): string | Buffer | Uint8Array | undefined {
   if (body === undefined) return undefined;
   switch (format) {
     case 'json':
@@ -88,7 +99,11 @@ function formEncode(fields: Record<string, unknown>): string {
  * the service can still look at it); xml → the text; form → the fields when the answer is
  * form-encoded, the parsed value when it is JSON, otherwise the text.
  */
-export function decodeText(format: Exclude<RestDataFormat, 'raw'>, text: string, contentType: string | undefined): unknown {
+export function decodeText(
+  format: Exclude<RestDataFormat, 'raw'>,
+  text: string,
+  contentType: string | undefined,
+): unknown {
   if (format === 'xml') return text;
   if (format === 'form') {
     const type = contentType?.toLowerCase() ?? '';

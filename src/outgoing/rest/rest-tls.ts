@@ -29,15 +29,27 @@ export function tlsConnectOptions(settings: RestTlsSettings, baseDir: string, la
   try {
     pem = inline ? settings.tls_ca : readFileSync(path.resolve(baseDir, settings.tls_ca), 'utf8');
   } catch (error) {
-    throw new ViaductError('VIA_ERR_OUTGOING_FAILED', `${label}: ${source} cannot be read: ${(error as Error).message}`, { cause: error });
+    throw new ViaductError(
+      'VIA_ERR_OUTGOING_FAILED',
+      `${label}: ${source} cannot be read: ${(error as Error).message}`,
+      { cause: error },
+    );
   }
   const certificates = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g);
-  if (certificates === null) throw new ViaductError('VIA_ERR_OUTGOING_FAILED', `${label}: ${source} holds no PEM certificate`);
+  if (certificates === null)
+    throw new ViaductError('VIA_ERR_OUTGOING_FAILED', `${label}: ${source} holds no PEM certificate`);
   try {
     // OpenSSL skips a CA it cannot parse without a word; parsing each first makes a broken one an error.
     for (const certificate of certificates) new X509Certificate(certificate);
-    return { rejectUnauthorized: settings.tls_verify, secureContext: createSecureContext({ ca: [...rootCertificates, ...certificates] }) };
+    return {
+      rejectUnauthorized: settings.tls_verify,
+      secureContext: createSecureContext({ ca: [...rootCertificates, ...certificates] }),
+    };
   } catch (error) {
-    throw new ViaductError('VIA_ERR_OUTGOING_FAILED', `${label}: ${source} is not a valid PEM certificate: ${(error as Error).message}`, { cause: error });
+    throw new ViaductError(
+      'VIA_ERR_OUTGOING_FAILED',
+      `${label}: ${source} is not a valid PEM certificate: ${(error as Error).message}`,
+      { cause: error },
+    );
   }
 }

@@ -27,9 +27,10 @@ export function hostKeyCheck(expected: string | readonly string[] | undefined, a
         refusal = undefined;
         return true;
       }
-      refusal = allowed.length === 0
-        ? `host key not verified: no host_key_fingerprint is configured; the server presented ${presented} (check it with the server's administrator, then set host_key_fingerprint to it)`
-        : `host key verification failed: the server presented ${presented}, not the configured ${allowed.join(' or ')}`;
+      refusal =
+        allowed.length === 0
+          ? `host key not verified: no host_key_fingerprint is configured; the server presented ${presented} (check it with the server's administrator, then set host_key_fingerprint to it)`
+          : `host key verification failed: the server presented ${presented}, not the configured ${allowed.join(' or ')}`;
       return false;
     },
     get refusal() {

@@ -18,7 +18,11 @@ export const sftpConnectionType: OutgoingConnectionType<SftpConnectionConfig, Fi
   create(config, context) {
     const Client = requireDriver<typeof SftpClient>('ssh2-sftp-client');
     const label = `outgoing.sftp ${context.name}`;
-    if (config.accept_any_host_key) context.logger.warn({ outgoing: context.name }, 'This SFTP connection accepts any host key: its traffic and password can be intercepted');
+    if (config.accept_any_host_key)
+      context.logger.warn(
+        { outgoing: context.name },
+        'This SFTP connection accepts any host key: its traffic and password can be intercepted',
+      );
     const factory = sftpSessionFactory(Client, {
       host: config.host,
       port: config.port,

@@ -30,7 +30,12 @@ export class SftpFileTransfer implements FileTransferClient {
       const entries = await sftp.list(path);
       return entries
         .filter((e) => e.name !== '.' && e.name !== '..')
-        .map((e) => ({ name: e.name, size: e.size, type: FILE_TYPES[e.type] ?? 'other', modifiedAt: e.modifyTime ? new Date(e.modifyTime).toISOString() : undefined }));
+        .map((e) => ({
+          name: e.name,
+          size: e.size,
+          type: FILE_TYPES[e.type] ?? 'other',
+          modifiedAt: e.modifyTime ? new Date(e.modifyTime).toISOString() : undefined,
+        }));
     });
   }
 
@@ -67,7 +72,9 @@ export class SftpFileTransfer implements FileTransferClient {
   }
 
   #run<T>(operation: string, work: (sftp: SftpClient) => Promise<T>): Promise<T> {
-    return outgoingCall(this.#call, TYPE, this.#name, operation, () => this.#pool.use((session) => withDeadline(session, this.#timeoutMs, work)));
+    return outgoingCall(this.#call, TYPE, this.#name, operation, () =>
+      this.#pool.use((session) => withDeadline(session, this.#timeoutMs, work)),
+    );
   }
 }
 
@@ -75,7 +82,11 @@ export class SftpFileTransfer implements FileTransferClient {
  * SFTP has no timeout of its own for a request the server never answers: after `timeoutMs` the
  * session's SSH connection is cut (so the pool replaces it) and the call fails as timed out.
  */
-export async function withDeadline<T>(session: SftpSession, timeoutMs: number, work: (sftp: SftpClient) => Promise<T>): Promise<T> {
+export async function withDeadline<T>(
+  session: SftpSession,
+  timeoutMs: number,
+  work: (sftp: SftpClient) => Promise<T>,
+): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
@@ -85,7 +96,10 @@ export async function withDeadline<T>(session: SftpSession, timeoutMs: number, w
     }, timeoutMs);
   });
   try {
-    return await Promise.race([work(session.sftp).catch((error: unknown) => Promise.reject(classifySftpError(error, session.dead))), deadline]);
+    return await Promise.race([
+      work(session.sftp).catch((error: unknown) => Promise.reject(classifySftpError(error, session.dead))),
+      deadline,
+    ]);
   } finally {
     clearTimeout(timer);
   }

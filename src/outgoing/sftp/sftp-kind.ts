@@ -3,7 +3,12 @@ import type { ConfigKind } from '../../config/config-kind.js';
 import { objectName } from '../../config/object-name.js';
 
 /** OpenSSH's form, as `ssh-keygen -lf` prints it: SHA256: and 43 characters of unpadded base64. */
-const fingerprint = z.string().regex(/^SHA256:[A-Za-z0-9+/]{43}$/, 'must be a SHA256 fingerprint as ssh-keygen -l prints it: SHA256:<43 characters of base64>');
+const fingerprint = z
+  .string()
+  .regex(
+    /^SHA256:[A-Za-z0-9+/]{43}$/,
+    'must be a SHA256 fingerprint as ssh-keygen -l prints it: SHA256:<43 characters of base64>',
+  );
 
 export const sftpConnectionSchema = z
   .strictObject({
@@ -34,8 +39,14 @@ export const sftpConnectionSchema = z
     /** Milliseconds after which an unused SSH connection is closed. */
     idle_timeout: z.number().int().min(1000).max(3_600_000).default(60_000),
   })
-  .refine((c) => c.password !== undefined || c.private_key !== undefined, { message: 'give a password, a private_key, or both', path: ['password'] })
-  .refine((c) => c.passphrase === undefined || c.private_key !== undefined, { message: 'a passphrase needs a private_key', path: ['passphrase'] });
+  .refine((c) => c.password !== undefined || c.private_key !== undefined, {
+    message: 'give a password, a private_key, or both',
+    path: ['password'],
+  })
+  .refine((c) => c.passphrase === undefined || c.private_key !== undefined, {
+    message: 'a passphrase needs a private_key',
+    path: ['passphrase'],
+  });
 
 export type SftpConnectionConfig = z.infer<typeof sftpConnectionSchema>;
 

@@ -29,7 +29,10 @@ export interface SftpSessionSettings {
 const quiet = { error: () => undefined, end: () => undefined, close: () => undefined };
 
 /** Opens ssh2-sftp-client sessions, checking the server's host key on every connect. */
-export function sftpSessionFactory(Client: SftpClientClass, settings: SftpSessionSettings): SessionFactory<SftpSession> {
+export function sftpSessionFactory(
+  Client: SftpClientClass,
+  settings: SftpSessionSettings,
+): SessionFactory<SftpSession> {
   return {
     async open() {
       // The library's default listeners print to the console; the pool watches the socket instead.
@@ -79,8 +82,11 @@ export function sshClientOf(sftp: SftpClient): SshClient {
 export function classifySftpError(error: unknown, connectionLost: boolean): unknown {
   if (!(error instanceof Error)) return error;
   const withCode = error as Error & { code?: unknown };
-  if (/Timed out while waiting for handshake|timed out/i.test(error.message) && typeof withCode.code !== 'number') return Object.assign(error, { code: 'ETIMEDOUT' });
-  const lost = withCode.code === undefined || withCode.code === 'ERR_GENERIC_CLIENT' || withCode.code === 'ERR_NOT_CONNECTED';
-  if (lost && (connectionLost || /Unexpected (end|close) event|No SFTP connection/i.test(error.message))) return Object.assign(error, { code: 'ECONNRESET' });
+  if (/Timed out while waiting for handshake|timed out/i.test(error.message) && typeof withCode.code !== 'number')
+    return Object.assign(error, { code: 'ETIMEDOUT' });
+  const lost =
+    withCode.code === undefined || withCode.code === 'ERR_GENERIC_CLIENT' || withCode.code === 'ERR_NOT_CONNECTED';
+  if (lost && (connectionLost || /Unexpected (end|close) event|No SFTP connection/i.test(error.message)))
+    return Object.assign(error, { code: 'ECONNRESET' });
   return error;
 }

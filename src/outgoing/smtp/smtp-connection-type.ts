@@ -38,7 +38,9 @@ export const smtpConnectionType: OutgoingConnectionType<SmtpConnectionConfig, Sm
     });
     const mailer = new SmtpMailer(transporter, `outgoing.smtp ${context.name}`, config.from);
     return {
-      client: (call) => ({ send: (mail) => outgoingCall(call, 'outgoing.smtp', context.name, 'send', () => mailer.send(mail)) }),
+      client: (call) => ({
+        send: (mail) => outgoingCall(call, 'outgoing.smtp', context.name, 'send', () => mailer.send(mail)),
+      }),
       ping: () => mailer.ping(),
       close: () => mailer.close(),
     };

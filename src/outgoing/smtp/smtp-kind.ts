@@ -39,7 +39,10 @@ export const smtpConnectionSchema = z
     /** Milliseconds after which an unused connection is closed (with QUIT). */
     idle_timeout: z.number().int().min(1000).max(3_600_000).default(60_000),
   })
-  .refine((c) => c.password === undefined || c.username !== undefined, { message: 'a password needs a username', path: ['password'] });
+  .refine((c) => c.password === undefined || c.username !== undefined, {
+    message: 'a password needs a username',
+    path: ['password'],
+  });
 
 export type SmtpConnectionConfig = z.infer<typeof smtpConnectionSchema>;
 

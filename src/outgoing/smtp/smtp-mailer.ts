@@ -10,7 +10,16 @@ import type { Mail, SentMail } from './smtp-client.js';
  * server hung up), means the server cannot be reached; a refused certificate is a failure.
  */
 const CONNECTION_FAILED = new Set(['ECONNECTION', 'ESOCKET', 'EDNS']);
-const NETWORK = new Set(['ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE']);
+const NETWORK = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EPIPE',
+]);
 
 type Address = string | { address: string };
 
@@ -34,16 +43,25 @@ export class SmtpMailer {
   }
 
   async send(mail: Mail): Promise<SentMail> {
-    if (this.#closed) throw new ViaductError('VIA_ERR_OUTGOING_UNAVAILABLE', `${this.#label}: the connection is closed`);
+    if (this.#closed)
+      throw new ViaductError('VIA_ERR_OUTGOING_UNAVAILABLE', `${this.#label}: the connection is closed`);
     const from = mail.from ?? this.#defaultFrom;
-    if (from === undefined) throw new ViaductError('VIA_ERR_OUTGOING_FAILED', `${this.#label}: the mail has no from, and the connection no default from`);
+    if (from === undefined)
+      throw new ViaductError(
+        'VIA_ERR_OUTGOING_FAILED',
+        `${this.#label}: the mail has no from, and the connection no default from`,
+      );
     this.#gate.check();
     const sending = this.#transporter.sendMail(toNodemailer(mail, from));
     this.#inFlight.add(sending);
     try {
       const info = (await sending) as { messageId: string; accepted: Address[]; rejected: Address[] };
       this.#gate.succeeded();
-      return { messageId: info.messageId, accepted: info.accepted.map(addressOf), rejected: info.rejected.map(addressOf) };
+      return {
+        messageId: info.messageId,
+        accepted: info.accepted.map(addressOf),
+        rejected: info.rejected.map(addressOf),
+      };
     } catch (error) {
       throw this.#failed(error);
     } finally {
@@ -71,12 +89,14 @@ export class SmtpMailer {
     const { code, originalCode } = (error ?? {}) as { code?: unknown; originalCode?: unknown };
     const failedToConnect = CONNECTION_FAILED.has(String(code));
     const message = `${this.#label}: ${scrub((error as Error).message)}`;
-    const coded = failedToConnect && (originalCode === undefined || NETWORK.has(String(originalCode)))
-      ? new ViaductError('VIA_ERR_OUTGOING_UNAVAILABLE', message, { cause: error })
-      : failedToConnect && originalCode === 'ETIMEDOUT'
-        ? new ViaductError('VIA_ERR_OUTGOING_TIMEOUT', message, { cause: error })
-        : toOutgoingError(error, this.#label);
-    if (coded.code === 'VIA_ERR_OUTGOING_UNAVAILABLE' || coded.code === 'VIA_ERR_OUTGOING_TIMEOUT') this.#gate.failed(coded);
+    const coded =
+      failedToConnect && (originalCode === undefined || NETWORK.has(String(originalCode)))
+        ? new ViaductError('VIA_ERR_OUTGOING_UNAVAILABLE', message, { cause: error })
+        : failedToConnect && originalCode === 'ETIMEDOUT'
+          ? new ViaductError('VIA_ERR_OUTGOING_TIMEOUT', message, { cause: error })
+          : toOutgoingError(error, this.#label);
+    if (coded.code === 'VIA_ERR_OUTGOING_UNAVAILABLE' || coded.code === 'VIA_ERR_OUTGOING_TIMEOUT')
+      this.#gate.failed(coded);
     return coded;
   }
 }
@@ -92,7 +112,11 @@ function toNodemailer(mail: Mail, from: string): SendMailOptions {
     text: mail.text,
     html: mail.html,
     headers: mail.headers === undefined ? undefined : { ...mail.headers },
-    attachments: mail.attachments?.map((a) => ({ filename: a.filename, content: a.content, contentType: a.contentType })),
+    attachments: mail.attachments?.map((a) => ({
+      filename: a.filename,
+      content: a.content,
+      contentType: a.contentType,
+    })),
   };
 }
 

@@ -77,5 +77,7 @@ function toResult(answer: QueryResult | QueryResult[]): SqlResult {
   const result = Array.isArray(answer) ? answer.at(-1) : answer;
   if (result === undefined) return { rows: [] };
   const rows = result.rows ?? [];
-  return WRITES.has(result.command) ? { rows, command: result.command, numAffectedRows: BigInt(result.rowCount ?? 0) } : { rows, command: result.command };
+  return WRITES.has(result.command)
+    ? { rows, command: result.command, numAffectedRows: BigInt(result.rowCount ?? 0) }
+    : { rows, command: result.command };
 }

@@ -24,7 +24,8 @@ export const sqlConnectionSchema = z
     // The base directory does not matter for validation: only whether the URL can be used.
     const target = parseSqlUrl(connection.url, '/');
     if ('problem' in target) context.addIssue({ code: 'custom', path: ['url'], message: target.problem });
-    else if (target.dialect === 'sqlite' && connection.password !== undefined) context.addIssue({ code: 'custom', path: ['password'], message: 'a SQLite database has no password' });
+    else if (target.dialect === 'sqlite' && connection.password !== undefined)
+      context.addIssue({ code: 'custom', path: ['password'], message: 'a SQLite database has no password' });
   });
 
 export type SqlConnectionConfig = z.infer<typeof sqlConnectionSchema>;

@@ -15,7 +15,8 @@ export const sqlConnectionType: OutgoingConnectionType<SqlConnectionConfig, SqlC
   kind: sqlConnectionKind,
   create(config, context) {
     const target = parseSqlUrl(config.url, context.baseDir);
-    if ('problem' in target) throw new ViaductError('VIA_ERR_VALIDATION', `SQL connection ${config.name}: url: ${target.problem}`);
+    if ('problem' in target)
+      throw new ViaductError('VIA_ERR_VALIDATION', `SQL connection ${config.name}: url: ${target.problem}`);
     const label = `${SQL_TYPE} ${config.name}`;
     const settings: SqlDriverSettings = {
       name: config.name,
@@ -24,7 +25,11 @@ export const sqlConnectionType: OutgoingConnectionType<SqlConnectionConfig, SqlC
       connectTimeoutMs: config.connect_timeout_ms,
       queryTimeoutMs: config.query_timeout_ms,
       // E.g. an idle connection's socket died (the pool replaces it on next use).
-      onBackgroundError: (error) => context.logger.warn({ outgoing: config.name, reason: sqlFailure(error, label, config.password).error.message }, 'An SQL connection failed outside any call'),
+      onBackgroundError: (error) =>
+        context.logger.warn(
+          { outgoing: config.name, reason: sqlFailure(error, label, config.password).error.message },
+          'An SQL connection failed outside any call',
+        ),
     };
     let driver: SqlDriver;
     if (target.dialect === 'sqlite') driver = createSqliteDriver(target, settings);

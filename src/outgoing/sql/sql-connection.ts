@@ -97,7 +97,10 @@ export class SqlConnection implements OutgoingConnection<SqlClient>, SqlPool {
   }
 
   #closed(): ViaductError {
-    return new ViaductError('VIA_ERR_OUTGOING_UNAVAILABLE', `${this.label}: the connection was closed (it was edited, deactivated or deleted)`);
+    return new ViaductError(
+      'VIA_ERR_OUTGOING_UNAVAILABLE',
+      `${this.label}: the connection was closed (it was edited, deactivated or deleted)`,
+    );
   }
 
   #checkedIn(): void {
@@ -109,9 +112,14 @@ export class SqlConnection implements OutgoingConnection<SqlClient>, SqlPool {
     if (this.#lent > 0) {
       const drained = new Promise<void>((resolve) => (this.#drained = resolve));
       let timer: NodeJS.Timeout | undefined;
-      const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), this.#settings.closeWaitMs)));
+      const late = new Promise<'late'>(
+        (resolve) => (timer = setTimeout(() => resolve('late'), this.#settings.closeWaitMs)),
+      );
       if ((await Promise.race([drained, late])) === 'late') {
-        this.#settings.logger.warn({ outgoing: this.name, lent: this.#lent }, 'Closing an SQL connection while some of its connections are still in use');
+        this.#settings.logger.warn(
+          { outgoing: this.name, lent: this.#lent },
+          'Closing an SQL connection while some of its connections are still in use',
+        );
       }
       clearTimeout(timer);
     }
@@ -119,7 +127,10 @@ export class SqlConnection implements OutgoingConnection<SqlClient>, SqlPool {
     try {
       await this.#driver.end();
     } catch (error) {
-      this.#settings.logger.warn({ outgoing: this.name, reason: this.failure(error).error.message }, 'Ending an SQL connection pool failed');
+      this.#settings.logger.warn(
+        { outgoing: this.name, reason: this.failure(error).error.message },
+        'Ending an SQL connection pool failed',
+      );
     }
   }
 }

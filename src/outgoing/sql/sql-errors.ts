@@ -18,11 +18,18 @@ interface DriverError {
 const PG_GONE = new Set(['57P01', '57P02', '57P03', '53300']);
 // 57014: the server cancelled the statement (statement_timeout); 55P03: lock_timeout.
 const PG_TIMEOUT = new Set(['57014', '55P03']);
-const MYSQL_GONE = new Set(['PROTOCOL_CONNECTION_LOST', 'PROTOCOL_ENQUEUE_AFTER_FATAL_ERROR', 'PROTOCOL_ENQUEUE_AFTER_QUIT', 'ER_CON_COUNT_ERROR', 'ER_SERVER_SHUTDOWN']);
+const MYSQL_GONE = new Set([
+  'PROTOCOL_CONNECTION_LOST',
+  'PROTOCOL_ENQUEUE_AFTER_FATAL_ERROR',
+  'PROTOCOL_ENQUEUE_AFTER_QUIT',
+  'ER_CON_COUNT_ERROR',
+  'ER_SERVER_SHUTDOWN',
+]);
 // 1969: MariaDB's max_statement_time; 3024: MySQL's max_execution_time; 1205: lock wait timeout.
 const MYSQL_TIMEOUT_ERRNO = new Set([1969, 3024, 1205]);
 // What pg and mysql2 say, without a code, when a socket went away under them.
-const GONE_MESSAGE = /Connection terminated|not queryable|connection is in closed state|Can't write in closed state|Pool is closed|after calling end on the pool/i;
+const GONE_MESSAGE =
+  /Connection terminated|not queryable|connection is in closed state|Can't write in closed state|Pool is closed|after calling end on the pool/i;
 
 /**
  * Turns what a driver threw into the platform's coded error: a connection that cannot be had or
@@ -35,7 +42,10 @@ export function sqlFailure(thrown: unknown, label: string, password: string | un
   const { coded, broken, sqlCode } = classify(thrown, label);
   const message = (thrown as DriverError | undefined)?.message ?? String(thrown);
   const text = `${label}: ${hide(message, password)}${sqlCode === undefined ? '' : ` (${sqlCode})`}`;
-  return { error: new ViaductError(coded, text, { cause: thrown, details: sqlCode === undefined ? undefined : { sqlCode } }), broken };
+  return {
+    error: new ViaductError(coded, text, { cause: thrown, details: sqlCode === undefined ? undefined : { sqlCode } }),
+    broken,
+  };
 }
 
 /** Whether the connection a statement failed on must be closed rather than reused. */
@@ -49,10 +59,16 @@ function classify(thrown: unknown, label: string): { coded: ErrorCode; broken: b
   const message = error.message ?? String(thrown);
   let coded: ErrorCode;
   let broken = false;
-  if ((code !== undefined && (code.startsWith('08') || PG_GONE.has(code) || MYSQL_GONE.has(code))) || GONE_MESSAGE.test(message)) {
+  if (
+    (code !== undefined && (code.startsWith('08') || PG_GONE.has(code) || MYSQL_GONE.has(code))) ||
+    GONE_MESSAGE.test(message)
+  ) {
     coded = 'VIA_ERR_OUTGOING_UNAVAILABLE';
     broken = true;
-  } else if (code !== undefined && (PG_TIMEOUT.has(code) || code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'))) {
+  } else if (
+    code !== undefined &&
+    (PG_TIMEOUT.has(code) || code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'))
+  ) {
     coded = 'VIA_ERR_OUTGOING_TIMEOUT';
   } else if (typeof error.errno === 'number' && MYSQL_TIMEOUT_ERRNO.has(error.errno)) {
     coded = 'VIA_ERR_OUTGOING_TIMEOUT';

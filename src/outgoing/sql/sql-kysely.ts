@@ -38,9 +38,21 @@ interface DialectParts {
 
 // Kysely's own SQL generation for each dialect; only the driver (below) is Viaduct's.
 const PARTS: Readonly<Record<SqlDialect, DialectParts>> = {
-  postgresql: { adapter: () => new PostgresAdapter(), compiler: () => new PostgresQueryCompiler(), introspector: (db) => new PostgresIntrospector(db) },
-  mysql: { adapter: () => new MysqlAdapter(), compiler: () => new MysqlQueryCompiler(), introspector: (db) => new MysqlIntrospector(db) },
-  sqlite: { adapter: () => new SqliteAdapter(), compiler: () => new SqliteQueryCompiler(), introspector: (db) => new SqliteIntrospector(db) },
+  postgresql: {
+    adapter: () => new PostgresAdapter(),
+    compiler: () => new PostgresQueryCompiler(),
+    introspector: (db) => new PostgresIntrospector(db),
+  },
+  mysql: {
+    adapter: () => new MysqlAdapter(),
+    compiler: () => new MysqlQueryCompiler(),
+    introspector: (db) => new MysqlIntrospector(db),
+  },
+  sqlite: {
+    adapter: () => new SqliteAdapter(),
+    compiler: () => new SqliteQueryCompiler(),
+    introspector: (db) => new SqliteIntrospector(db),
+  },
 };
 
 /**
@@ -74,13 +86,17 @@ class CallDriver implements Driver {
   }
 
   async beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
-    for (const statement of beginStatements(this.#connection.dialect, settings)) await connection.executeQuery(CompiledQuery.raw(statement));
+    for (const statement of beginStatements(this.#connection.dialect, settings))
+      await connection.executeQuery(CompiledQuery.raw(statement));
   }
 
   async commitTransaction(connection: DatabaseConnection): Promise<void> {
     const answer = await connection.executeQuery(CompiledQuery.raw('COMMIT'));
     if ((answer as { command?: string }).command === 'ROLLBACK') {
-      throw new ViaductError('VIA_ERR_OUTGOING_FAILED', `${this.#connection.label}: the transaction was rolled back, not committed: a statement in it had failed`);
+      throw new ViaductError(
+        'VIA_ERR_OUTGOING_FAILED',
+        `${this.#connection.label}: the transaction was rolled back, not committed: a statement in it had failed`,
+      );
     }
   }
 
@@ -92,11 +108,19 @@ class CallDriver implements Driver {
     await connection.executeQuery(compile(savepointCommand('SAVEPOINT', name), createQueryId()));
   }
 
-  async rollbackToSavepoint(connection: DatabaseConnection, name: string, compile: QueryCompiler['compileQuery']): Promise<void> {
+  async rollbackToSavepoint(
+    connection: DatabaseConnection,
+    name: string,
+    compile: QueryCompiler['compileQuery'],
+  ): Promise<void> {
     await connection.executeQuery(compile(savepointCommand('ROLLBACK TO SAVEPOINT', name), createQueryId()));
   }
 
-  async releaseSavepoint(connection: DatabaseConnection, name: string, compile: QueryCompiler['compileQuery']): Promise<void> {
+  async releaseSavepoint(
+    connection: DatabaseConnection,
+    name: string,
+    compile: QueryCompiler['compileQuery'],
+  ): Promise<void> {
     await connection.executeQuery(compile(savepointCommand('RELEASE SAVEPOINT', name), createQueryId()));
   }
 
@@ -129,7 +153,10 @@ class LazyConnection implements DatabaseConnection {
 
   // eslint-disable-next-line require-yield -- Kysely's driver interface asks for a generator; this one only refuses.
   async *streamQuery<R>(): AsyncIterableIterator<QueryResult<R>> {
-    throw new ViaductError('VIA_ERR_OUTGOING_FAILED', `${this.#connection.label}: streaming results is not supported; page through them (LIMIT/OFFSET or keyset) instead`);
+    throw new ViaductError(
+      'VIA_ERR_OUTGOING_FAILED',
+      `${this.#connection.label}: streaming results is not supported; page through them (LIMIT/OFFSET or keyset) instead`,
+    );
   }
 
   release(): void {

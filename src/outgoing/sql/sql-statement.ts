@@ -84,7 +84,11 @@ abstract class PoolWait<C> extends Deadline {
 
   protected expired(): void {
     this.settled = true;
-    this.failed(Object.assign(new Error(`no connection could be had within ${this.limits.connectMs} ms`), { code: NO_CONNECTION }));
+    this.failed(
+      Object.assign(new Error(`no connection could be had within ${this.limits.connectMs} ms`), {
+        code: NO_CONNECTION,
+      }),
+    );
   }
 }
 
@@ -119,7 +123,14 @@ export class PooledStatement<C> extends PoolWait<C> {
   readonly #done: SqlDone;
   #connection: C | undefined;
 
-  constructor(pool: StatementPool<C>, limits: StatementLimits, sql: string, params: readonly unknown[], broken: (error: unknown) => boolean, done: SqlDone) {
+  constructor(
+    pool: StatementPool<C>,
+    limits: StatementLimits,
+    sql: string,
+    params: readonly unknown[],
+    broken: (error: unknown) => boolean,
+    done: SqlDone,
+  ) {
     super(pool, limits);
     this.#sql = sql;
     this.#params = params;
@@ -161,7 +172,14 @@ class HeldStatement<C> extends Deadline {
   readonly #answerMs: number;
   #settled = false;
 
-  constructor(pool: StatementPool<C>, limits: StatementLimits, connection: C, sql: string, params: readonly unknown[], done: SqlDone) {
+  constructor(
+    pool: StatementPool<C>,
+    limits: StatementLimits,
+    connection: C,
+    sql: string,
+    params: readonly unknown[],
+    done: SqlDone,
+  ) {
     super();
     this.#done = done;
     this.#answerMs = limits.answerMs;
@@ -198,7 +216,9 @@ class HeldSession<C> implements SqlSession {
 
   run(sql: string, params: readonly unknown[]): Promise<SqlResult> {
     return new Promise((resolve, reject) => {
-      new HeldStatement(this.#pool, this.#limits, this.#connection, sql, params, (error, result) => (error === null ? resolve(result!) : reject(error)));
+      new HeldStatement(this.#pool, this.#limits, this.#connection, sql, params, (error, result) =>
+        error === null ? resolve(result!) : reject(error),
+      );
     });
   }
 
@@ -227,7 +247,9 @@ export abstract class PooledDriver<C> implements StatementPool<C> {
   acquire(): Promise<SqlSession> {
     const limits = this.#limits;
     return new Promise((resolve, reject) => {
-      new PooledCheckout<C>(this, limits, (error, connection) => (connection === undefined ? reject(error) : resolve(new HeldSession(this, limits, connection)))).start();
+      new PooledCheckout<C>(this, limits, (error, connection) =>
+        connection === undefined ? reject(error) : resolve(new HeldSession(this, limits, connection)),
+      ).start();
     });
   }
 

@@ -16,7 +16,10 @@ export function beginStatements(dialect: SqlDialect, settings: TransactionSettin
   const { isolationLevel, accessMode } = settings;
   if (dialect === 'sqlite') return ['BEGIN IMMEDIATE'];
   if (isolationLevel === undefined && accessMode === undefined) return ['BEGIN'];
-  const parts = [isolationLevel === undefined ? undefined : `ISOLATION LEVEL ${isolationLevel.toUpperCase()}`, accessMode?.toUpperCase()].filter((p) => p !== undefined);
+  const parts = [
+    isolationLevel === undefined ? undefined : `ISOLATION LEVEL ${isolationLevel.toUpperCase()}`,
+    accessMode?.toUpperCase(),
+  ].filter((p) => p !== undefined);
   // PostgreSQL takes the characteristics with the start; MySQL sets them for the next transaction.
   return dialect === 'postgresql' ? [`BEGIN ${parts.join(' ')}`] : [`SET TRANSACTION ${parts.join(', ')}`, 'BEGIN'];
 }
@@ -25,8 +28,13 @@ export function beginStatements(dialect: SqlDialect, settings: TransactionSettin
  * Runs `work` in a transaction on one pooled connection: COMMIT when it resolves, ROLLBACK when it
  * throws (the caller then gets `work`'s own error). Every statement is an outgoing call of its own.
  */
-export async function runTransaction<T>(connection: SqlPool, call: CallContext, work: (tx: SqlQueryable) => Promise<T>): Promise<T> {
-  const step = <R>(operation: string, fn: () => Promise<R>): Promise<R> => outgoingCall(call, SQL_TYPE, connection.name, operation, fn);
+export async function runTransaction<T>(
+  connection: SqlPool,
+  call: CallContext,
+  work: (tx: SqlQueryable) => Promise<T>,
+): Promise<T> {
+  const step = <R>(operation: string, fn: () => Promise<R>): Promise<R> =>
+    outgoingCall(call, SQL_TYPE, connection.name, operation, fn);
   const lease = await step('begin', async () => {
     const lease = await connection.lease();
     try {
@@ -53,7 +61,10 @@ export async function runTransaction<T>(connection: SqlPool, call: CallContext, 
     await step('commit', async () => {
       const answer = await lease.run('COMMIT', NO_PARAMS);
       if (answer.command === 'ROLLBACK') {
-        throw new ViaductError('VIA_ERR_OUTGOING_FAILED', `${connection.label}: the transaction was rolled back, not committed: a statement in it had failed`);
+        throw new ViaductError(
+          'VIA_ERR_OUTGOING_FAILED',
+          `${connection.label}: the transaction was rolled back, not committed: a statement in it had failed`,
+        );
       }
     });
   } catch (error) {
@@ -80,9 +91,20 @@ class SqlTransactionClient implements SqlQueryable {
 
   query<R = Record<string, unknown>>(sql: string, params: readonly unknown[] = NO_PARAMS): Promise<R[]> {
     if (!this.#open) {
-      return Promise.reject(new ViaductError('VIA_ERR_OUTGOING_FAILED', `${this.#connection.label}: the transaction has ended; run its statements inside its function, awaited`));
+      return Promise.reject(
+        new ViaductError(
+          'VIA_ERR_OUTGOING_FAILED',
+          `${this.#connection.label}: the transaction has ended; run its statements inside its function, awaited`,
+        ),
+      );
     }
-    return outgoingCall(this.#call, SQL_TYPE, this.#connection.name, 'query', async () => (await this.#lease.run(sql, params)).rows as R[]);
+    return outgoingCall(
+      this.#call,
+      SQL_TYPE,
+      this.#connection.name,
+      'query',
+      async () => (await this.#lease.run(sql, params)).rows as R[],
+    );
   }
 
   end(): void {

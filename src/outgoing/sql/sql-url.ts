@@ -39,7 +39,8 @@ export function parseSqlUrl(url: string, baseDir: string): SqlTarget | { problem
     const rest = url.slice('sqlite:'.length);
     if (rest === ':memory:') return { dialect: 'sqlite', file: ':memory:' };
     const file = rest.startsWith('//') ? rest.slice(2) : rest;
-    if (file === '' || file === '/') return { problem: 'a sqlite: URL names a file: sqlite:data/app.db or sqlite:///abs/app.db' };
+    if (file === '' || file === '/')
+      return { problem: 'a sqlite: URL names a file: sqlite:data/app.db or sqlite:///abs/app.db' };
     return { dialect: 'sqlite', file: path.resolve(baseDir, file) };
   }
   let parsed: URL;
@@ -49,11 +50,14 @@ export function parseSqlUrl(url: string, baseDir: string): SqlTarget | { problem
     return { problem: 'not a URL; use postgresql://USER@HOST:5432/DB, mysql://USER@HOST:3306/DB or sqlite:FILE' };
   }
   const scheme = SCHEMES[parsed.protocol];
-  if (scheme === undefined) return { problem: 'the scheme must be postgresql:, postgres:, mysql:, mariadb: or sqlite:' };
-  if (parsed.password !== '') return { problem: 'the URL must not carry a password: put it in the password field, where it is stored encrypted' };
+  if (scheme === undefined)
+    return { problem: 'the scheme must be postgresql:, postgres:, mysql:, mariadb: or sqlite:' };
+  if (parsed.password !== '')
+    return { problem: 'the URL must not carry a password: put it in the password field, where it is stored encrypted' };
   if (parsed.username === '') return { problem: 'the URL names no user: postgresql://USER@HOST/DB' };
   if (parsed.hostname === '') return { problem: 'the URL names no host' };
-  if (parsed.search !== '' || parsed.hash !== '') return { problem: 'URL options (?...) are not supported; use the connection\'s own fields' };
+  if (parsed.search !== '' || parsed.hash !== '')
+    return { problem: "URL options (?...) are not supported; use the connection's own fields" };
   const database = decodeURIComponent(parsed.pathname.replace(/^\//, ''));
   if (database.includes('/')) return { problem: 'the database name must not contain "/"' };
   return {

@@ -54,7 +54,12 @@ class SqliteDriver implements SqlDriver, SqlSession {
         resolve,
         timer: setTimeout(() => {
           this.#waiters.splice(this.#waiters.indexOf(waiter), 1);
-          reject(Object.assign(new Error(`the SQLite connection was not free within ${this.#timeoutMs} ms (a transaction holds it)`), { code: 'TIMEOUT' }));
+          reject(
+            Object.assign(
+              new Error(`the SQLite connection was not free within ${this.#timeoutMs} ms (a transaction holds it)`),
+              { code: 'TIMEOUT' },
+            ),
+          );
         }, this.#timeoutMs),
       };
       this.#waiters.push(waiter);
@@ -114,8 +119,12 @@ class SqliteDriver implements SqlDriver, SqlSession {
       database = new this.#Database(this.#file, { timeout: this.#timeoutMs });
     } catch (error) {
       // Neither node:fs nor better-sqlite3 report this with SQLite's code.
-      const code = String((error as { code?: unknown }).code ?? '').startsWith('SQLITE_') ? (error as { code: string }).code : 'SQLITE_CANTOPEN';
-      throw Object.assign(new Error(`cannot open ${this.#file}: ${(error as Error).message}`, { cause: error }), { code });
+      const code = String((error as { code?: unknown }).code ?? '').startsWith('SQLITE_')
+        ? (error as { code: string }).code
+        : 'SQLITE_CANTOPEN';
+      throw Object.assign(new Error(`cannot open ${this.#file}: ${(error as Error).message}`, { cause: error }), {
+        code,
+      });
     }
     try {
       // Every worker opens the file: WAL lets readers run beside one writer.
@@ -152,7 +161,8 @@ function bindable(params: readonly unknown[]): unknown[] {
   let values: unknown[] | undefined;
   for (let i = 0; i < params.length; i++) {
     const value = params[i];
-    const converted = typeof value === 'boolean' ? (value ? 1 : 0) : value instanceof Date ? value.toISOString() : value;
+    const converted =
+      typeof value === 'boolean' ? (value ? 1 : 0) : value instanceof Date ? value.toISOString() : value;
     if (converted !== value) (values ??= [...params])[i] = converted;
   }
   return values ?? (params as unknown[]);

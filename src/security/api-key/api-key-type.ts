@@ -5,7 +5,12 @@ import { secretEquals } from '../security-definition.js';
 
 export const apiKeySchema = z.strictObject({
   name: objectName,
-  header: z.string().min(1).max(200).regex(/^[A-Za-z0-9-]+$/, 'a header name: letters, digits and "-"').default('X-API-Key'),
+  header: z
+    .string()
+    .min(1)
+    .max(200)
+    .regex(/^[A-Za-z0-9-]+$/, 'a header name: letters, digits and "-"')
+    .default('X-API-Key'),
   key: z.string().min(1).max(1000),
   is_active: z.boolean().default(true),
 });

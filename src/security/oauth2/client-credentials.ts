@@ -7,7 +7,11 @@ export interface TokenEndpointAnswer {
 }
 
 /** Posts a form to the token endpoint; the connection using the token supplies it (its TLS settings, its timeouts). */
-export type TokenTransport = (url: string, headers: Record<string, string>, body: string) => Promise<TokenEndpointAnswer>;
+export type TokenTransport = (
+  url: string,
+  headers: Record<string, string>,
+  body: string,
+) => Promise<TokenEndpointAnswer>;
 
 /** Used when the token endpoint does not say how long a token lives (expires_in is only RECOMMENDED). */
 export const DEFAULT_TOKEN_LIFETIME_S = 300;
@@ -62,7 +66,10 @@ export class ClientCredentialsToken {
     const form = new URLSearchParams({ grant_type: 'client_credentials' });
     if (definition.scopes.length > 0) form.set('scope', definition.scopes.join(' '));
     for (const [key, value] of Object.entries(definition.extra_params)) form.set(key, value);
-    const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' };
+    const headers: Record<string, string> = {
+      'content-type': 'application/x-www-form-urlencoded',
+      accept: 'application/json',
+    };
     if (definition.client_auth === 'basic') {
       // RFC 6749 2.3.1: both parts are form-encoded before they are joined and base64-encoded.
       const pair = `${formEncode(definition.client_id)}:${formEncode(definition.client_secret)}`;
@@ -83,17 +90,26 @@ export class ClientCredentialsToken {
     if (answer.status < 200 || answer.status >= 300) {
       // Only the standard error code is repeated: error_description may echo what was sent.
       const code = typeof body?.error === 'string' && /^[\w.-]{1,100}$/.test(body.error) ? ` (${body.error})` : '';
-      throw new ViaductError('VIA_ERR_OUTGOING_FAILED', `${label}: the token endpoint answered ${answer.status}${code}`);
+      throw new ViaductError(
+        'VIA_ERR_OUTGOING_FAILED',
+        `${label}: the token endpoint answered ${answer.status}${code}`,
+      );
     }
     if (typeof body?.access_token !== 'string' || body.access_token === '') {
       throw new ViaductError('VIA_ERR_OUTGOING_FAILED', `${label}: the token endpoint's answer has no access_token`);
     }
     if (body.token_type !== undefined && String(body.token_type).toLowerCase() !== 'bearer') {
-      throw new ViaductError('VIA_ERR_OUTGOING_FAILED', `${label}: the token endpoint issued a ${String(body.token_type).slice(0, 50)} token; only bearer tokens are supported`);
+      throw new ViaductError(
+        'VIA_ERR_OUTGOING_FAILED',
+        `${label}: the token endpoint issued a ${String(body.token_type).slice(0, 50)} token; only bearer tokens are supported`,
+      );
     }
     const seconds = Number(body.expires_in);
     const lifetimeMs = (Number.isFinite(seconds) && seconds > 0 ? seconds : DEFAULT_TOKEN_LIFETIME_S) * 1000;
-    return { value: body.access_token, refreshAt: Date.now() + lifetimeMs - Math.min(MAX_EARLY_REFRESH_MS, lifetimeMs / 10) };
+    return {
+      value: body.access_token,
+      refreshAt: Date.now() + lifetimeMs - Math.min(MAX_EARLY_REFRESH_MS, lifetimeMs / 10),
+    };
   }
 }
 

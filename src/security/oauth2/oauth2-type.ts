@@ -10,11 +10,21 @@ const httpUrl = z
   .min(1)
   .max(2000)
   .refine((value) => URL.canParse(value), 'must be a URL such as https://login.example.com/oauth2/token')
-  .refine((value) => !URL.canParse(value) || ['http:', 'https:'].includes(new URL(value).protocol), 'must start with http:// or https://')
-  .refine((value) => !URL.canParse(value) || (new URL(value).username === '' && new URL(value).password === ''), 'put the client credentials in client_id and client_secret, not in the URL');
+  .refine(
+    (value) => !URL.canParse(value) || ['http:', 'https:'].includes(new URL(value).protocol),
+    'must start with http:// or https://',
+  )
+  .refine(
+    (value) => !URL.canParse(value) || (new URL(value).username === '' && new URL(value).password === ''),
+    'put the client credentials in client_id and client_secret, not in the URL',
+  );
 
 /** RFC 6749 scope-token: printable ASCII without space, '"' or '\'. */
-const scopeToken = z.string().min(1).max(200).regex(/^[\x21\x23-\x5B\x5D-\x7E]+$/, 'a scope is printable ASCII without spaces, " or \\');
+const scopeToken = z
+  .string()
+  .min(1)
+  .max(200)
+  .regex(/^[\x21\x23-\x5B\x5D-\x7E]+$/, 'a scope is printable ASCII without spaces, " or \\');
 
 export const oauth2Schema = z.strictObject({
   name: objectName,
@@ -26,7 +36,10 @@ export const oauth2Schema = z.strictObject({
   extra_params: z
     .record(z.string().min(1).max(200), z.string().max(4000))
     .default({})
-    .refine((params) => !Object.keys(params).some((key) => RESERVED_PARAMS.includes(key)), `may not set ${RESERVED_PARAMS.join(', ')}`),
+    .refine(
+      (params) => !Object.keys(params).some((key) => RESERVED_PARAMS.includes(key)),
+      `may not set ${RESERVED_PARAMS.join(', ')}`,
+    ),
   /** How the client authenticates to the token endpoint: HTTP Basic (RFC 6749's default) or fields in the body. */
   client_auth: z.enum(['basic', 'body']).default('basic'),
   is_active: z.boolean().default(true),

@@ -27,7 +27,12 @@ export class PendingReplies {
       const { timeoutMs, signal } = options;
       if (signal?.aborted) return reject(abortReason(signal));
       const timer =
-        timeoutMs === undefined ? undefined : setTimeout(() => this.fail(id, new ViaductError('VIA_ERR_TIMEOUT', `No reply to ${name} within ${timeoutMs} ms`)), timeoutMs);
+        timeoutMs === undefined
+          ? undefined
+          : setTimeout(
+              () => this.fail(id, new ViaductError('VIA_ERR_TIMEOUT', `No reply to ${name} within ${timeoutMs} ms`)),
+              timeoutMs,
+            );
       // A request alone must not keep a process alive that has nothing else to do.
       timer?.unref();
       const onAbort = () => this.fail(id, abortReason(signal!));
@@ -70,5 +75,7 @@ export class PendingReplies {
 }
 
 function abortReason(signal: AbortSignal): Error {
-  return signal.reason instanceof Error ? signal.reason : new ViaductError('VIA_ERR_SERVICE_UNAVAILABLE', 'The request was cancelled');
+  return signal.reason instanceof Error
+    ? signal.reason
+    : new ViaductError('VIA_ERR_SERVICE_UNAVAILABLE', 'The request was cancelled');
 }

@@ -91,7 +91,10 @@ export class ProcessLink {
       if (handler === undefined) throw new ViaductError('VIA_ERR_INTERNAL', `Nothing answers ${request.t} here`);
       reply = { t: REPLY, id: request.id, result: await (handler as (body: unknown) => unknown)(bodyOf(request)) };
     } catch (error) {
-      const coded = error instanceof ViaductError ? error : new ViaductError('VIA_ERR_INTERNAL', error instanceof Error ? error.message : String(error));
+      const coded =
+        error instanceof ViaductError
+          ? error
+          : new ViaductError('VIA_ERR_INTERNAL', error instanceof Error ? error.message : String(error));
       reply = { t: REPLY, id: request.id, error: coded.toJSON() };
     }
     if (!this.#closed) this.#port.send(reply);

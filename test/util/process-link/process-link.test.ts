@@ -2,7 +2,12 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { ViaductError } from '../../../src/errors.js';
-import { encodeNotification, notification, readNotification, request } from '../../../src/util/process-link/message-definition.js';
+import {
+  encodeNotification,
+  notification,
+  readNotification,
+  request,
+} from '../../../src/util/process-link/message-definition.js';
 import { ProcessLink } from '../../../src/util/process-link/process-link.js';
 import { portPair } from '../../helpers/runtime.js';
 
@@ -45,15 +50,29 @@ describe('process link', () => {
   test('an error keeps its code across the link; anything else becomes VIA_ERR_INTERNAL', async () => {
     const [primary, worker] = linked();
     worker.handle(FAIL, ({ coded }) => {
-      throw coded ? new ViaductError('VIA_ERR_OBJECT_IN_USE', 'in use over there', { details: { by: 'x' } }) : new Error('plain');
+      throw coded
+        ? new ViaductError('VIA_ERR_OBJECT_IN_USE', 'in use over there', { details: { by: 'x' } })
+        : new Error('plain');
     });
-    await assert.rejects(primary.request(FAIL, { coded: true }), { name: 'ViaductError', code: 'VIA_ERR_OBJECT_IN_USE', message: 'in use over there', details: { by: 'x' } });
-    await assert.rejects(primary.request(FAIL, { coded: false }), { name: 'ViaductError', code: 'VIA_ERR_INTERNAL', message: 'plain' });
+    await assert.rejects(primary.request(FAIL, { coded: true }), {
+      name: 'ViaductError',
+      code: 'VIA_ERR_OBJECT_IN_USE',
+      message: 'in use over there',
+      details: { by: 'x' },
+    });
+    await assert.rejects(primary.request(FAIL, { coded: false }), {
+      name: 'ViaductError',
+      code: 'VIA_ERR_INTERNAL',
+      message: 'plain',
+    });
   });
 
   test('a request nothing answers fails instead of waiting forever', async () => {
     const [primary] = linked();
-    await assert.rejects(primary.request(UNANSWERED, {}), { code: 'VIA_ERR_INTERNAL', message: /Nothing answers test:unanswered/ });
+    await assert.rejects(primary.request(UNANSWERED, {}), {
+      code: 'VIA_ERR_INTERNAL',
+      message: /Nothing answers test:unanswered/,
+    });
   });
 
   test('a request fails with VIA_ERR_TIMEOUT after its timeout; the late reply is ignored', async () => {
@@ -62,7 +81,10 @@ describe('process link', () => {
       await delay(waitMs ?? 0);
       return n * 2;
     });
-    await assert.rejects(primary.request(DOUBLE, { n: 1, waitMs: 50 }, { timeoutMs: 10 }), { code: 'VIA_ERR_TIMEOUT', message: /test:double within 10 ms/ });
+    await assert.rejects(primary.request(DOUBLE, { n: 1, waitMs: 50 }, { timeoutMs: 10 }), {
+      code: 'VIA_ERR_TIMEOUT',
+      message: /test:double within 10 ms/,
+    });
     await delay(60);
     assert.equal(await primary.request(DOUBLE, { n: 3 }, { timeoutMs: 1000 }), 6);
   });
@@ -77,7 +99,9 @@ describe('process link', () => {
     const pending = primary.request(DOUBLE, { n: 1 }, { signal: controller.signal });
     controller.abort(new ViaductError('VIA_ERR_SERVICE_UNAVAILABLE', 'cancelled here'));
     await assert.rejects(pending, { code: 'VIA_ERR_SERVICE_UNAVAILABLE', message: 'cancelled here' });
-    await assert.rejects(primary.request(DOUBLE, { n: 1 }, { signal: controller.signal }), { message: 'cancelled here' });
+    await assert.rejects(primary.request(DOUBLE, { n: 1 }, { signal: controller.signal }), {
+      message: 'cancelled here',
+    });
   });
 
   test('closing fails what waits and every later request', async () => {
