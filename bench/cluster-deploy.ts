@@ -129,7 +129,9 @@ export async function run(): Promise<BenchResult> {
         }
         if (at > settings.timeoutMs) {
           throw new Error(
-            `${server.name}: version ${version} not served by every worker within ${settings.timeoutMs} ms (${poll.requests} requests, new version from pids ${[...poll.firstNew.keys()].join(', ') || 'none'}; workers ${[...pids].join(', ')}; unknown pids ${[...poll.unknownPids].join(', ') || 'none'})`,
+            `${server.name}: version ${version} not served by every worker within ${settings.timeoutMs} ms ` +
+              `(${poll.requests} requests, new version from pids ${[...poll.firstNew.keys()].join(', ') || 'none'}; workers ` +
+              `${[...pids].join(', ')}; unknown pids ${[...poll.unknownPids].join(', ') || 'none'})`,
           );
         }
         if (settings.pollMs > 0) await sleep(settings.pollMs);
@@ -205,7 +207,9 @@ export async function run(): Promise<BenchResult> {
       }
       if (!measured || version % 10 === 0 || version === total) {
         log(
-          `${measured ? '' : 'warm-up '}version ${version}: all ${allPids.size} workers after ${fmt(all, 1)} ms (per server ${polls.map((p) => fmt(Math.max(...p.firstNew.values()), 1)).join(' / ')}); "Deployed" ${fmt(Number(deployed.ms), 1)} ms; primary logged it ${Number(pickup.time) - wallStarted} ms after the write`,
+          `${measured ? '' : 'warm-up '}version ${version}: all ${allPids.size} workers after ${fmt(all, 1)} ms (per ` +
+            `server ${polls.map((p) => fmt(Math.max(...p.firstNew.values()), 1)).join(' / ')}); "Deployed" ` +
+            `${fmt(Number(deployed.ms), 1)} ms; primary logged it ${Number(pickup.time) - wallStarted} ms after the write`,
         );
       }
       if (settings.pauseMs > 0) await sleep(settings.pauseMs);
@@ -277,9 +281,14 @@ export async function run(): Promise<BenchResult> {
         },
       ],
       notes: [
-        `write → the deploying worker's "Deployed" log line (wall clock, ms resolution; includes the pickup watcher's 25 ms settle time and the dispatch to a worker): p50 ${fmt(w.p50, 1)} ms, p99 ${fmt(w.p99, 1)} ms`,
-        `write → first worker with the new version: p50 ${fmt(figures.writeToFirstWorkerMs.p50, 1)} ms; → every server answered it ${settings.consecutive} times in a row after all its workers did: p50 ${fmt(figures.writeToConsistentMs.p50, 1)} ms`,
-        `each server polled on its own port with a new connection per request (${fmt(settings.pollMs, 0)} ms apart), ${figures.pollRequestsPerDeploy} requests per deployment in all; the polls share the 2 cores with the cluster and slow it somewhat`,
+        `write → the deploying worker's "Deployed" log line (wall clock, ms resolution; includes the pickup watcher's ` +
+          `25 ms settle time and the dispatch to a worker): p50 ${fmt(w.p50, 1)} ms, p99 ${fmt(w.p99, 1)} ms`,
+        `write → first worker with the new version: p50 ${fmt(figures.writeToFirstWorkerMs.p50, 1)} ms; → every server ` +
+          `answered it ${settings.consecutive} times in a row after all its workers did: p50 ` +
+          `${fmt(figures.writeToConsistentMs.p50, 1)} ms`,
+        `each server polled on its own port with a new connection per request (${fmt(settings.pollMs, 0)} ms apart), ` +
+          `${figures.pollRequestsPerDeploy} requests per deployment in all; the polls share the 2 cores with the cluster ` +
+          `and slow it somewhat`,
         `p99 of ${settings.deploys} deployments is interpolated next to the maximum; ${settings.warmupDeploys} warm-up deployments not counted`,
       ],
     };

@@ -117,9 +117,14 @@ export async function run(): Promise<BenchResult> {
         ...(medianPhases === undefined
           ? []
           : [
-              `median phases (from the server's log): spawn to the primary forking the first worker ${medianPhases.primaryMs} ms, fork to the worker ready ${medianPhases.workerMs} ms, ready to the first 200 ${medianPhases.afterReadyMs} ms`,
+              `median phases (from the server's log): spawn to the primary forking the first worker ${medianPhases.primaryMs} ` +
+                `ms, fork to the worker ready ${medianPhases.workerMs} ms, ready to the first 200 ${medianPhases.afterReadyMs} ` +
+                `ms`,
             ]),
-        `polled ${url} on a new connection each time${settings.pollIntervalMs > 0 ? `, ${settings.pollIntervalMs} ms apart` : ''}; after the first 200 the server finished starting, then got SIGTERM and exited after a median ${fmt(median(stopMs), 0)} ms; ${path.basename(CLI)} run by ${process.execPath}`,
+        `polled ${url} on a new connection each ` +
+          `time${settings.pollIntervalMs > 0 ? `, ${settings.pollIntervalMs} ms apart` : ''}; after the first 200 the ` +
+          `server finished starting, then got SIGTERM and exited after a median ${fmt(median(stopMs), 0)} ms; ` +
+          `${path.basename(CLI)} run by ${process.execPath}`,
       ],
     };
   } finally {

@@ -130,7 +130,9 @@ export async function run(): Promise<BenchResult> {
         },
       ],
       notes: [
-        `server-reported deploy time (compile, trial load, ODB write, broadcast to every worker): p50 ${fmt(figures.serverReportedMs.p50, 1)} ms; median call overhead outside it ${fmt(median(callMs.map((c, i) => c - serverMs[i]!)), 2)} ms`,
+        `server-reported deploy time (compile, trial load, ODB write, broadcast to every worker): p50 ` +
+          `${fmt(figures.serverReportedMs.p50, 1)} ms; median call overhead outside it ` +
+          `${fmt(median(callMs.map((c, i) => c - serverMs[i]!)), 2)} ms`,
       ],
     };
   } finally {

@@ -149,7 +149,10 @@ export async function run(): Promise<BenchResult> {
     figures,
     checks,
     notes: [
-      `user-space instructions of the serving process (viaduct's worker, the baseline's one process), counted by callgrind over ${settings.requests} POST requests at ${settings.connections} connections after ${settings.warmupRequests} uncounted ones; median of ${settings.samples} samples (a sample that catches a major garbage collection or a function compiled again counts tens of thousands more per request)`,
+      `user-space instructions of the serving process (viaduct's worker, the baseline's one process), counted by ` +
+        `callgrind over ${settings.requests} POST requests at ${settings.connections} connections after ` +
+        `${settings.warmupRequests} uncounted ones; median of ${settings.samples} samples (a sample that catches a ` +
+        `major garbage collection or a function compiled again counts tens of thousands more per request)`,
       'system calls (the same on both sides: on the SQL path two reads, one write and one writev per request) are not counted, so the ratio of CPU time is nearer 1; nor are cache misses',
     ],
   };

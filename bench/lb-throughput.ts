@@ -116,10 +116,16 @@ export async function run(): Promise<BenchResult> {
       notes: [
         ...roundNotes(['direct', d], ['lb', l]),
         `HAProxy's 2xx answers per server over the warm-up and LB rounds: ${spreadText}`,
-        `CPU per request (user + system): LB path (HAProxy + both servers' primaries and workers) ${fmt(l.cpuUs, 1)} µs, direct (one primary + worker) ${fmt(d.cpuUs, 1)} µs, ratio ${fmt(cpuRatio, 2)}; of the LB path, HAProxy alone ${fmt(haproxyCpuUs, 1)} µs and server2 ${fmt(server2CpuUs, 1)} µs per request it answered (over all LB phases)`,
+        `CPU per request (user + system): LB path (HAProxy + both servers' primaries and workers) ${fmt(l.cpuUs, 1)} ` +
+          `µs, direct (one primary + worker) ${fmt(d.cpuUs, 1)} µs, ratio ${fmt(cpuRatio, 2)}; of the LB path, HAProxy ` +
+          `alone ${fmt(haproxyCpuUs, 1)} µs and server2 ${fmt(server2CpuUs, 1)} µs per request it answered (over all LB ` +
+          `phases)`,
         `HAProxy logs every request (option httplog): logs/haproxy.log grew to ${fmt(haproxyLogBytes / 1_048_576, 1)} MB in this run`,
-        `the load generator, HAProxy and both servers share ${cpus} CPUs (load average ${fmt(loadAverage, 1)}): two servers cannot get twice the CPU of one here, so the ratio says more about the machine than about scaling out`,
-        `autocannon in this process, ${settings.connections} connections, pipelining ${settings.pipelining}, POST ${BODY}; best of ${settings.rounds} rounds of ${settings.durationS} s each, order alternating, after a ${settings.warmupS} s warm-up each`,
+        `the load generator, HAProxy and both servers share ${cpus} CPUs (load average ${fmt(loadAverage, 1)}): two ` +
+          `servers cannot get twice the CPU of one here, so the ratio says more about the machine than about scaling out`,
+        `autocannon in this process, ${settings.connections} connections, pipelining ${settings.pipelining}, POST ` +
+          `${BODY}; best of ${settings.rounds} rounds of ${settings.durationS} s each, order alternating, after a ` +
+          `${settings.warmupS} s warm-up each`,
       ],
     };
   } finally {

@@ -118,7 +118,8 @@ export async function run(): Promise<BenchResult> {
         },
       ],
       notes: [
-        `VmRSS median of ${settings.samples} samples ${settings.sampleIntervalMs} ms apart, ${settings.settleMs} ms after the last deploy; ${settings.warmupServices} services deployed before the baseline; no forced GC`,
+        `VmRSS median of ${settings.samples} samples ${settings.sampleIntervalMs} ms apart, ${settings.settleMs} ms ` +
+          `after the last deploy; ${settings.warmupServices} services deployed before the baseline; no forced GC`,
       ],
     };
   } finally {

@@ -86,9 +86,14 @@ export async function run(): Promise<BenchResult> {
       notes: [
         ...roundNotes(['undici', u], ['viaduct', v]),
         `p99 latency: viaduct ${fmt(v.p99, 2)} ms, undici ${fmt(u.p99, 2)} ms (ratio ${fmt(p99Ratio, 2)})`,
-        `CPU per request of the forwarding process(es): viaduct ${fmt(v.cpuUs, 1)} µs, undici ${fmt(u.cpuUs, 1)} µs, ratio ${fmt(cpuRatio, 2)} (for information; it does not depend on how busy the machine is)`,
-        `autocannon in this process, ${settings.connections} connections, pipelining ${settings.pipelining}, POST ${BODY}; pool of ${settings.poolSize} connections to the echo server on both sides; best of ${settings.rounds} rounds of ${settings.durationS} s each, order alternating`,
-        'the echo server (bench/lib/raw-server.ts) and the undici baseline (bench/lib/undici-forward-server.ts) are separate processes; the viaduct server is a primary plus one node:cluster worker, started by `viaduct start`, logging at its default level',
+        `CPU per request of the forwarding process(es): viaduct ${fmt(v.cpuUs, 1)} µs, undici ${fmt(u.cpuUs, 1)} µs, ` +
+          `ratio ${fmt(cpuRatio, 2)} (for information; it does not depend on how busy the machine is)`,
+        `autocannon in this process, ${settings.connections} connections, pipelining ${settings.pipelining}, POST ` +
+          `${BODY}; pool of ${settings.poolSize} connections to the echo server on both sides; best of ${settings.rounds} ` +
+          `rounds of ${settings.durationS} s each, order alternating`,
+        'the echo server (bench/lib/raw-server.ts) and the undici baseline (bench/lib/undici-forward-server.ts) are ' +
+          'separate processes; the viaduct server is a primary plus one node:cluster worker, started by `viaduct start`, ' +
+          'logging at its default level',
       ],
     };
   } finally {

@@ -86,9 +86,13 @@ export async function run(): Promise<BenchResult> {
       notes: [
         ...roundNotes(['pg', p], ['viaduct', v]),
         `p99 latency: viaduct ${fmt(v.p99, 2)} ms, pg ${fmt(p.p99, 2)} ms (ratio ${fmt(p99Ratio, 2)})`,
-        `CPU per request of the HTTP-and-SQL process(es): viaduct ${fmt(v.cpuUs, 1)} µs, pg ${fmt(p.cpuUs, 1)} µs, ratio ${fmt(cpuRatio, 2)} (for information; it does not depend on how busy the machine is)`,
-        `autocannon in this process, ${settings.connections} connections, pipelining ${settings.pipelining}, POST ${BODY}; a pool of ${settings.poolSize} PostgreSQL connections on both sides; best of ${settings.rounds} rounds of ${settings.durationS} s each, order alternating`,
-        'the baseline (bench/lib/pg-select-server.ts) is a separate process; the viaduct server is a primary plus one node:cluster worker, started by `viaduct start`, logging at its default level (one line per outgoing call)',
+        `CPU per request of the HTTP-and-SQL process(es): viaduct ${fmt(v.cpuUs, 1)} µs, pg ${fmt(p.cpuUs, 1)} µs, ` +
+          `ratio ${fmt(cpuRatio, 2)} (for information; it does not depend on how busy the machine is)`,
+        `autocannon in this process, ${settings.connections} connections, pipelining ${settings.pipelining}, POST ` +
+          `${BODY}; a pool of ${settings.poolSize} PostgreSQL connections on both sides; best of ${settings.rounds} ` +
+          `rounds of ${settings.durationS} s each, order alternating`,
+        'the baseline (bench/lib/pg-select-server.ts) is a separate process; the viaduct server is a primary plus one ' +
+          'node:cluster worker, started by `viaduct start`, logging at its default level (one line per outgoing call)',
       ],
     };
   } finally {

@@ -77,8 +77,11 @@ export async function run(): Promise<BenchResult> {
               `the machine was busy (load average ${fmt(loadAverage, 1)} on ${cpus} CPUs, besides this benchmark): the throughput and p99 ratios are unreliable, the CPU-per-request ratio less so`,
             ]
           : []),
-        `server CPU per request (user + system, all the server's processes): viaduct ${fmt(v.cpuUs, 1)} µs, raw ${fmt(r.cpuUs, 1)} µs, ratio ${fmt(cpuRatio, 2)} (for information: it moves far less than req/s with how busy the machine is; best round of each)`,
-        `autocannon in this process, ${settings.connections} connections, pipelining ${settings.pipelining}, POST ${BODY}; best of ${settings.rounds} rounds of ${settings.durationS} s each, order alternating`,
+        `server CPU per request (user + system, all the server's processes): viaduct ${fmt(v.cpuUs, 1)} µs, raw ` +
+          `${fmt(r.cpuUs, 1)} µs, ratio ${fmt(cpuRatio, 2)} (for information: it moves far less than req/s with how busy ` +
+          `the machine is; best round of each)`,
+        `autocannon in this process, ${settings.connections} connections, pipelining ${settings.pipelining}, POST ` +
+          `${BODY}; best of ${settings.rounds} rounds of ${settings.durationS} s each, order alternating`,
         `${path.basename(RAW_SERVER)} is a separate process; the viaduct server is a primary plus one node:cluster worker, started by \`viaduct start\``,
       ],
     };

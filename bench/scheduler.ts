@@ -183,14 +183,18 @@ export async function run(): Promise<BenchResult> {
         },
         {
           measure: 'scheduler CPU (% of one core)',
-          result: `engine worker ${fmt(cpu.engineWorker)}% (engine itself ${fmt(engineBusy, 2)}%), other workers and spare ${cpu.otherWorkers.map((c) => `${fmt(c)}%`).join(', ')}, primary ${fmt(cpu.primary)}%`,
+          result:
+            `engine worker ${fmt(cpu.engineWorker)}% (engine itself ${fmt(engineBusy, 2)}%), ` +
+            `other workers and spare ${cpu.otherWorkers.map((c) => `${fmt(c)}%`).join(', ')}, primary ${fmt(cpu.primary)}%`,
           target: 'reported',
           met: true,
         },
       ],
       notes: [
         `viaduct.scheduler.job.get-list of ${jobsListed} jobs, with each one's last and next run, took ${fmt(getListMs)} ms.`,
-        'Every worker (and the spare) runs its share of the jobs; the engine worker also times all of them. "engine itself" is the time the engine spent in its timer callbacks (planning and dispatching), from its own log. The primary relays every broker message between workers.',
+        'Every worker (and the spare) runs its share of the jobs; the engine worker also times all of them. "engine ' +
+          'itself" is the time the engine spent in its timer callbacks (planning and dispatching), from its own log. The ' +
+          'primary relays every broker message between workers.',
         'Lag is measured from the run history: started_at (just before the service is invoked) minus planned_at.',
       ],
     };

@@ -123,7 +123,9 @@ export async function compareUnderLoad(
         const stolen = result.stolen === undefined ? '' : `, ${fmt(result.stolen * 100, 1)} % stolen`;
         const again = result.stolen !== undefined && result.stolen > MAX_STOLEN && attempt < MAX_REPEATS;
         log(
-          `round ${i + 1} ${contender.name.padEnd(7)}: ${fmt(result.rps, 0)} req/s, p50 ${fmt(result.latency.p50, 2)} ms, p99 ${fmt(result.latency.p99, 2)} ms, server CPU ${fmt(result.serverCpuUsPerRequest, 1)} µs/request${stolen}${again ? ' (run again)' : ''}`,
+          `round ${i + 1} ${contender.name.padEnd(7)}: ${fmt(result.rps, 0)} req/s, p50 ${fmt(result.latency.p50, 2)} ms, ` +
+            `p99 ${fmt(result.latency.p99, 2)} ms, server CPU ${fmt(result.serverCpuUsPerRequest, 1)} ` +
+            `µs/request${stolen}${again ? ' (run again)' : ''}`,
         );
         if (again) {
           repeated.set(contender, repeated.get(contender)! + 1);

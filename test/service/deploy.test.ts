@@ -149,7 +149,9 @@ export default class Versioned extends Service {
       JSON.stringify({ name: 'greeting-lib', version: '1.0.0', main: 'index.js' }),
     );
     await writeFile(path.join(pkg, 'index.js'), 'exports.greet = (n) => `hi ${n}`;\n');
-    const source = `import { Service } from 'viaduct';\nimport { greet } from 'greeting-lib';\nexport default class G extends Service { static serviceName = 'test.greet'; handle() { this.response.payload = greet('env'); } }\n`;
+    const source =
+      `import { Service } from 'viaduct';\nimport { greet } from 'greeting-lib';\n` +
+      `export default class G extends Service { static serviceName = 'test.greet'; handle() { this.response.payload = greet('env'); } }\n`;
     assert.equal((await cluster.admin('viaduct.service.deploy', { file: 'greet.ts', source })).status, 200);
     assert.deepEqual((await cluster.admin('test.greet', {}, 1)).body, 'hi env');
   });
@@ -169,8 +171,9 @@ export default class Versioned extends Service {
   });
 
   test('a new version of a file that drops a service a channel uses is refused; the old version keeps serving', async () => {
-    const two = (withB: boolean) =>
-      `import { Service } from 'viaduct';\nexport class A extends Service { static serviceName = 'pair.a'; handle() { this.response.payload = 'a'; } }\n${withB ? "export class B extends Service { static serviceName = 'pair.b'; handle() { this.response.payload = 'b'; } }\n" : ''}`;
+    const a = `export class A extends Service { static serviceName = 'pair.a'; handle() { this.response.payload = 'a'; } }\n`;
+    const b = `export class B extends Service { static serviceName = 'pair.b'; handle() { this.response.payload = 'b'; } }\n`;
+    const two = (withB: boolean) => `import { Service } from 'viaduct';\n${a}${withB ? b : ''}`;
     assert.equal((await cluster.admin('viaduct.service.deploy', { file: 'pair.ts', source: two(true) })).status, 200);
     assert.equal(
       (await cluster.admin('viaduct.channel.rest.create', { name: 'pair-b', path: '/pair-b', service: 'pair.b' }))
