@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { ViaductError } from '../errors.js';
 
 export type DataFormat = 'json' | 'text' | 'raw';
@@ -6,6 +7,10 @@ export function parseBody(format: DataFormat, body: Buffer): unknown {
   switch (format) {
     case 'json':
       if (body.length === 0) return undefined;
+      // toString() would replace bytes that are not UTF-8 with U+FFFD, and the service would get
+      // text the client never sent. isUtf8 checks without decoding (simdutf), so valid bodies pay little.
+      if (!isUtf8(body))
+        throw new ViaductError('VIA_ERR_BAD_JSON', 'The request body is not valid JSON: it is not valid UTF-8');
       try {
         return JSON.parse(body.toString('utf8'));
       } catch (error) {

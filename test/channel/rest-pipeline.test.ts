@@ -162,6 +162,17 @@ describe('REST channel pipeline', () => {
     assert.equal(response.body!.error.cid, response.headers['x-viaduct-cid']);
   });
 
+  test('a JSON body that is not valid UTF-8 is refused, not passed on with its bad bytes replaced', async () => {
+    // "é" as Latin-1 (0xE9): a byte UTF-8 never has alone.
+    const body = Buffer.concat([Buffer.from('{"name":"caf'), Buffer.from([0xe9]), Buffer.from('"}')]);
+    const response = await call<ErrorBody>({ method: 'POST', url: '/echo/1', body });
+    assert.equal(response.status, 400);
+    assert.equal(response.body!.error.code, 'VIA_ERR_BAD_JSON');
+    assert.match(response.body!.error.message, /UTF-8/);
+    const valid = await call<{ payload: unknown }>({ method: 'POST', url: '/echo/1', body: '{"name":"café"}' });
+    assert.deepEqual(valid.body!.payload, { name: 'café' });
+  });
+
   test('unknown path 404, wrong method 405 with Allow', async () => {
     const missing = await call<ErrorBody>({ url: '/nowhere' });
     assert.equal(missing.status, 404);
