@@ -1,10 +1,19 @@
-import type { ServerResponse } from 'node:http';
+import { STATUS_CODES, type ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import { errorBody, toViaductError, ViaductError } from '../errors.js';
+import { errorBody, toViaductError, ViaductError, type ErrorCode } from '../errors.js';
 
 export const CID_HEADER = 'X-Viaduct-CID';
 /** On every error Viaduct itself answers, its code: how a client tells it from a service's own non-2xx answer. */
 export const ERROR_HEADER = 'X-Viaduct-Error';
+
+/**
+ * Errors after which the connection is closed: what is left of the request (a body refused or
+ * never read) is still on the wire, and reading it to reuse the connection is what we refused.
+ */
+const CLOSES_CONNECTION: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'VIA_ERR_BODY_TOO_LARGE',
+  'VIA_ERR_EXPECTATION_FAILED',
+]);
 
 /** Answers with the one error shape; a failure that is not a ViaductError is logged with its stack. */
 export function respondError(
@@ -33,8 +42,20 @@ export function respondError(
     [ERROR_HEADER]: coded.code,
     ...extraHeaders,
   };
-  // A body we refused to read is still on the wire: close rather than try to reuse the connection.
-  if (coded.code === 'VIA_ERR_BODY_TOO_LARGE') headers.Connection = 'close';
+  if (CLOSES_CONNECTION.has(coded.code)) headers.Connection = 'close';
   res.writeHead(coded.status, headers);
   res.end(body);
+}
+
+/**
+ * The one error shape as a whole HTTP response, for a socket that no ServerResponse stands for
+ * (a CONNECT request, which node hands over as a bare socket); the connection closes after it.
+ */
+export function rawErrorResponse(error: ViaductError, cid: string): string {
+  const body = errorBody(error, cid);
+  return (
+    `HTTP/1.1 ${error.status} ${STATUS_CODES[error.status] ?? ''}\r\n` +
+    `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+    `${CID_HEADER}: ${cid}\r\n${ERROR_HEADER}: ${error.code}\r\nConnection: close\r\n\r\n${body}`
+  );
 }

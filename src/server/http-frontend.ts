@@ -1,7 +1,8 @@
 import { createServer, type Server } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { RequestHandler } from '../http/request-handler.js';
-import { respondError } from '../http/respond.js';
+import { rawErrorResponse, respondError } from '../http/respond.js';
 import { ViaductError } from '../errors.js';
 import { newCid } from '../util/cid.js';
 
@@ -50,6 +51,22 @@ export class HttpFrontend {
       } catch (error) {
         respondError(res, error, cid, logger);
       }
+    });
+    // Node answers an Expect other than 100-continue with a bare 417 by itself; this gives it our shape.
+    this.server.on('checkExpectation', (req, res) => {
+      req.resume();
+      respondError(res, new ViaductError('VIA_ERR_EXPECTATION_FAILED'), newCid(), logger);
+    });
+    // Without a listener node leaves a CONNECT request unanswered until the socket times out.
+    this.server.on('connect', (_req, socket: Duplex) => {
+      const error = new ViaductError(
+        'VIA_ERR_METHOD_NOT_ALLOWED',
+        'CONNECT is not supported: this server is not a proxy',
+      );
+      const cid = newCid();
+      logger.debug({ cid, code: error.code }, error.message);
+      socket.on('error', () => socket.destroy());
+      socket.end(rawErrorResponse(error, cid));
     });
     this.server.on('clientError', (error, socket) => {
       if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { describe, test } from 'node:test';
 import pino from 'pino';
 import { HttpFrontend } from '../../src/server/http-frontend.js';
+import { rawExchange } from '../helpers/raw-http.js';
 
 /** A frontend whose handler answers after `?ms=N` milliseconds (0 when absent). */
 async function frontend(): Promise<{ frontend: HttpFrontend; port: number }> {
@@ -97,6 +98,44 @@ describe('HTTP frontend drain', () => {
       assert.ok((await stuck) instanceof Error, 'the stuck request lost its connection');
     } finally {
       agent.destroy();
+    }
+  });
+});
+
+describe('HTTP frontend: requests node answers by itself', () => {
+  test('an Expect header other than 100-continue gets a 417 with the one error shape, and the connection closes', async () => {
+    const { frontend: front, port } = await frontend();
+    try {
+      const answer = await rawExchange(
+        port,
+        'POST /orders HTTP/1.1\r\nHost: x\r\nExpect: bogus\r\nContent-Length: 2\r\n\r\n{}',
+      );
+      assert.equal(answer.status, 417);
+      assert.equal(answer.headers['content-type'], 'application/json');
+      assert.equal(answer.headers['x-viaduct-error'], 'VIA_ERR_EXPECTATION_FAILED');
+      const body = JSON.parse(answer.body) as { error: { code: string; message: string; cid: string } };
+      assert.equal(body.error.code, 'VIA_ERR_EXPECTATION_FAILED');
+      assert.equal(body.error.cid, answer.headers['x-viaduct-cid']);
+      assert.ok(answer.closed, 'the server closed the connection');
+    } finally {
+      await front.drain(1_000);
+    }
+  });
+
+  test('a CONNECT request gets a 405 with the one error shape, and the connection closes', async () => {
+    const { frontend: front, port } = await frontend();
+    try {
+      const answer = await rawExchange(port, 'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n');
+      assert.equal(answer.status, 405);
+      assert.equal(answer.headers['content-type'], 'application/json');
+      assert.equal(answer.headers['content-length'], String(Buffer.byteLength(answer.body)));
+      const body = JSON.parse(answer.body) as { error: { code: string; message: string; cid: string } };
+      assert.equal(body.error.code, 'VIA_ERR_METHOD_NOT_ALLOWED');
+      assert.equal(body.error.cid, answer.headers['x-viaduct-cid']);
+      assert.doesNotMatch(answer.body, /127\.0\.0\.1|example\.com|\bat /, 'nothing about hosts or stacks');
+      assert.ok(answer.closed, 'the server closed the connection');
+    } finally {
+      await front.drain(1_000);
     }
   });
 });
