@@ -16,11 +16,13 @@ const table = {
   VIA_ERR_UNAUTHORIZED: { status: 401, message: 'Unauthorized' },
   VIA_ERR_NOT_FOUND: { status: 404, message: 'No channel matches this path' },
   VIA_ERR_METHOD_NOT_ALLOWED: { status: 405, message: 'This method is not allowed on this path' },
+  VIA_ERR_BODY_TIMEOUT: { status: 408, message: 'The request body did not arrive in time' },
   VIA_ERR_BODY_TOO_LARGE: { status: 413, message: 'The request body is over the limit' },
   VIA_ERR_EXPECTATION_FAILED: { status: 417, message: 'The Expect header asks for something this server does not do' },
   VIA_ERR_SERVICE_FAILED: { status: 500, message: 'The service failed' },
   VIA_ERR_INTERNAL: { status: 500, message: 'Internal error' },
   VIA_ERR_SERVICE_UNAVAILABLE: { status: 503, message: 'The server is shutting down' },
+  VIA_ERR_SERVER_BUSY: { status: 503, message: 'The server is holding as many request bodies as it can' },
   VIA_ERR_TIMEOUT: { status: 504, message: 'The service did not finish in time' },
 
   // Services and deployment

@@ -34,6 +34,8 @@ export const adminFeature: Feature = {
           snapshot: () => configManager.snapshot,
           logger: worker.logger,
           maxBodySize: config.limits.admin_max_body_size,
+          bodyBudget: worker.bodyBudget,
+          bodyTimeoutMs: config.limits.body_timeout_ms,
           serverName: worker.serverName,
           primaryPid: worker.primaryPid,
         }),

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { readBody } from '../http/body.js';
+import type { BodyBudget } from '../http/body-budget.js';
 import { parseBody } from '../http/data-format.js';
 import { CID_HEADER, respondError } from '../http/respond.js';
 import type { ConfigSnapshot } from '../config/config-snapshot.js';
@@ -16,6 +17,9 @@ export interface AdminHttpDeps {
   readonly snapshot: () => ConfigSnapshot;
   readonly logger: Logger;
   readonly maxBodySize: number;
+  /** The worker's budget for bodies being read, shared with the REST channels. */
+  readonly bodyBudget: BodyBudget;
+  readonly bodyTimeoutMs: number;
   readonly serverName: string;
   /** The server's primary process, so a client can tell this server from another on the same port. */
   readonly primaryPid: number;
@@ -60,7 +64,7 @@ export function createAdminHttp(deps: AdminHttpDeps) {
       );
     }
     try {
-      const raw = await readBody(req, deps.maxBodySize);
+      const raw = await readBody(req, deps.maxBodySize, deps.bodyBudget, deps.bodyTimeoutMs);
       const payload = parseBody('json', raw);
       const response = await invoker.invoke(
         service,

@@ -55,8 +55,22 @@ export const environmentSchema = z.strictObject({
         .int()
         .positive()
         .default(50 * 1024 * 1024),
+      /** The bytes of request bodies one worker holds at once while reading them; past it, 503. */
+      max_buffered_bodies_size: z
+        .number()
+        .int()
+        .positive()
+        .default(64 * 1024 * 1024),
+      /** How long a request body may take to arrive, unless a channel says otherwise (well under node's 300 s). */
+      body_timeout_ms: z.number().int().nonnegative().default(30_000),
     })
-    .default({ service_timeout_ms: 30_000, drain_timeout_ms: 10_000, admin_max_body_size: 50 * 1024 * 1024 }),
+    .default({
+      service_timeout_ms: 30_000,
+      drain_timeout_ms: 10_000,
+      admin_max_body_size: 50 * 1024 * 1024,
+      max_buffered_bodies_size: 64 * 1024 * 1024,
+      body_timeout_ms: 30_000,
+    }),
   /** The singleton lease: renewed every interval, taken over once stale. */
   singleton: z
     .strictObject({

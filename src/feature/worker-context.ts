@@ -4,6 +4,7 @@ import type { ConfigAdmin } from '../config/config-admin.js';
 import type { ConfigManager } from '../config/config-manager.js';
 import type { ConfigRegistry } from '../config/config-registry.js';
 import type { EnvironmentConfig } from '../config/environment.js';
+import type { BodyBudget } from '../http/body-budget.js';
 import type { RequestHandler } from '../http/request-handler.js';
 import type { OdbHandle } from '../odb/database.js';
 import type { Invoker } from '../service/invoker.js';
@@ -31,6 +32,8 @@ export interface WorkerContext {
   readonly store: ServiceStore;
   /** Runs services; `invoker.provide()` is how a feature hands a facade's backing to services. */
   readonly invoker: Invoker;
+  /** The bytes of request bodies this worker may hold at once, shared by every feature that reads bodies. */
+  readonly bodyBudget: BodyBudget;
   /** The module a deployed file gets for `require('viaduct')`: the running platform's own. */
   readonly platformModule: object;
   serverInfo(): Promise<ServerInfo>;

@@ -12,6 +12,8 @@ export const ERROR_HEADER = 'X-Viaduct-Error';
  */
 const CLOSES_CONNECTION: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'VIA_ERR_BODY_TOO_LARGE',
+  'VIA_ERR_BODY_TIMEOUT',
+  'VIA_ERR_SERVER_BUSY',
   'VIA_ERR_EXPECTATION_FAILED',
 ]);
 

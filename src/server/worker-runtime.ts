@@ -7,6 +7,7 @@ import { ConfigWriter } from '../config/config-writer.js';
 import type { EnvironmentConfig } from '../config/environment.js';
 import { platformProvision, type Platform } from '../feature/admin-service.js';
 import type { Feature } from '../feature/feature.js';
+import { BodyBudget } from '../http/body-budget.js';
 import type { ServerInfo } from '../feature/server-info.js';
 import type { ControlHandler, WorkerContext, WorkerPart } from '../feature/worker-context.js';
 import * as platformModule from '../index.js';
@@ -74,6 +75,7 @@ export async function createWorkerRuntime(options: WorkerRuntimeOptions) {
     store.addInternal({ name, cls, file: undefined, timeout: cls.timeout });
   }
 
+  const bodyBudget = new BodyBudget(config.limits.max_buffered_bodies_size);
   const context: WorkerContext = {
     envDir: options.envDir,
     config,
@@ -87,6 +89,7 @@ export async function createWorkerRuntime(options: WorkerRuntimeOptions) {
     configAdmin,
     store,
     invoker,
+    bodyBudget,
     platformModule,
     serverInfo: options.serverInfo,
   };
@@ -120,6 +123,7 @@ export async function createWorkerRuntime(options: WorkerRuntimeOptions) {
     frontend,
     store,
     configManager,
+    bodyBudget,
     /** The broker actions this worker handles. */
     actions: actions.actions,
     /** A message from this server's primary for a feature (the singleton work's orders); false if none takes it. */

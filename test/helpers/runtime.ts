@@ -7,7 +7,7 @@ import { createLogger } from '../../src/log.js';
 import { openOdb } from '../../src/odb/database.js';
 import { parseOdbUrl } from '../../src/odb/odb-url.js';
 import { createQuickstart } from '../../src/server/create-environment.js';
-import { readEnvironment, readSecretKey } from '../../src/config/environment.js';
+import { readEnvironment, readSecretKey, type EnvironmentConfig } from '../../src/config/environment.js';
 import { createWorkerRuntime, type WorkerRuntime } from '../../src/server/worker-runtime.js';
 import type { Feature } from '../../src/feature/feature.js';
 import pino from 'pino';
@@ -42,14 +42,23 @@ export interface TestCluster {
  */
 export async function bootWorkers(
   count = 2,
-  options: { serviceTimeoutMs?: number; brokers?: (port: Port) => Broker; features?: readonly Feature[] } = {},
+  options: {
+    serviceTimeoutMs?: number;
+    brokers?: (port: Port) => Broker;
+    features?: readonly Feature[];
+    limits?: Partial<EnvironmentConfig['limits']>;
+  } = {},
 ): Promise<TestCluster> {
   const dir = path.join(await tempDir(), 'env');
   await createQuickstart(dir, { port: await freePort() });
   const { paths, config } = await readEnvironment(dir);
   const effective = {
     ...config,
-    limits: { ...config.limits, service_timeout_ms: options.serviceTimeoutMs ?? config.limits.service_timeout_ms },
+    limits: {
+      ...config.limits,
+      service_timeout_ms: options.serviceTimeoutMs ?? config.limits.service_timeout_ms,
+      ...options.limits,
+    },
   };
   const { migrateToLatest } = await import('../../src/odb/migrator.js');
   const location = parseOdbUrl(config.odb, paths.dir);

@@ -47,6 +47,8 @@ export const restChannelSchema = z.strictObject({
     .max(1024 * 1024 * 1024)
     .default(DEFAULT_MAX_BODY_SIZE),
   timeout: z.number().int().nonnegative().optional(),
+  /** Milliseconds for the whole body to arrive; the server's limits.body_timeout_ms when absent, 0 for no limit. */
+  body_timeout: z.number().int().nonnegative().optional(),
 });
 
 export type RestChannel = z.infer<typeof restChannelSchema>;

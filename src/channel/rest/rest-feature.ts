@@ -23,6 +23,8 @@ export const restChannelFeature: Feature = {
           invoker: worker.invoker,
           snapshot: () => configManager.snapshot,
           logger: worker.logger,
+          bodyBudget: worker.bodyBudget,
+          bodyTimeoutMs: worker.config.limits.body_timeout_ms,
         }),
       },
     };

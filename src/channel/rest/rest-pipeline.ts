@@ -6,6 +6,7 @@ import { compileSecurity, findSecurity } from '../../security/registry.js';
 import type { Invoker, RunReceiver } from '../../service/invoker.js';
 import type { ServiceRequest, ServiceResponse } from '../../service/request.js';
 import { gatherBody, type BodyReceiver } from '../../http/body.js';
+import type { BodyBudget } from '../../http/body-budget.js';
 import { parseBody, serializePayload } from '../../http/data-format.js';
 import { CID_HEADER, respondError } from '../../http/respond.js';
 import type { RestChannel } from './rest-channel-type.js';
@@ -16,6 +17,10 @@ export interface RestPipelineDeps {
   readonly invoker: Invoker;
   readonly snapshot: () => ConfigSnapshot;
   readonly logger: Logger;
+  /** The worker's budget for bodies being read. */
+  readonly bodyBudget: BodyBudget;
+  /** For a channel without its own body_timeout. */
+  readonly bodyTimeoutMs: number;
 }
 
 /**
@@ -23,7 +28,7 @@ export interface RestPipelineDeps {
  * fails answers with a coded error; nothing here throws to the HTTP server.
  */
 export function createRestPipeline(deps: RestPipelineDeps) {
-  const { router, logger } = deps;
+  const { router, logger, bodyBudget, bodyTimeoutMs } = deps;
 
   return function handleRest(req: IncomingMessage, res: ServerResponse, cid: string): void {
     const method = req.method ?? 'GET';
@@ -39,7 +44,13 @@ export function createRestPipeline(deps: RestPipelineDeps) {
       const denied = checkSecurity(deps.snapshot(), channel.security, req);
       if (denied !== undefined) return respondError(res, new ViaductError('VIA_ERR_UNAUTHORIZED'), cid, logger, denied);
     }
-    gatherBody(req, channel.max_body_size, new Exchange(req, res, cid, match, deps));
+    gatherBody(
+      req,
+      channel.max_body_size,
+      new Exchange(req, res, cid, match, deps),
+      bodyBudget,
+      channel.body_timeout ?? bodyTimeoutMs,
+    );
   };
 }
 
