@@ -1,4 +1,5 @@
 import { ViaductError } from '../errors.js';
+import { ignoreClosedPipes } from './closed-pipes.js';
 import { helpText, parse, UsageError, type Command } from './command.js';
 
 interface CommandEntry {
@@ -96,6 +97,7 @@ function overview(): string {
 
 /** Runs the CLI; resolves to the exit code (or -1: a foreground server that exits by itself). */
 export async function main(argv: readonly string[]): Promise<number> {
+  ignoreClosedPipes();
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(overview());
