@@ -17,6 +17,7 @@ import type { OdbHandle } from '../odb/database.js';
 import { parseOdbUrl } from '../odb/odb-url.js';
 import type { ProcessLink } from '../util/process-link/process-link.js';
 import { ClusterPresence } from './cluster-presence.js';
+import { exitWith, logFatalErrors } from './fatal-errors.js';
 import { SERVER_INFO, WORKER_HELLO, WORKER_START } from './control.js';
 import { superviseLoadBalancer } from './environment-lb.js';
 import { PickupDeployment } from './pickup-deployment.js';
@@ -40,9 +41,15 @@ export async function runPrimary(envDir: string, serverName?: string): Promise<v
     level: config.log_level,
     base: { server: server.name, role: 'primary' },
   });
-  // What must run once in the cluster, from every feature that has some.
-  const singletonWork = singletonWorkOf(FEATURES, { cluster, logger });
-  await new Primary(paths, config, server, logger, singletonWork).start();
+  // From here on every line of this process's output is JSON: its log is the server's log file.
+  logFatalErrors(logger);
+  try {
+    // What must run once in the cluster, from every feature that has some.
+    const singletonWork = singletonWorkOf(FEATURES, { cluster, logger });
+    await new Primary(paths, config, server, logger, singletonWork).start();
+  } catch (error) {
+    exitWith(logger, error, 'Server failed to start');
+  }
 }
 
 /** Wires the primary's parts together and runs the start and stop sequences. */

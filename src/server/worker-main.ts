@@ -1,5 +1,4 @@
 import cluster from 'node:cluster';
-import type { Logger } from 'pino';
 import { LocalBroker } from '../broker/local/local-broker.js';
 import { createBroker } from '../broker/create-broker.js';
 import type { Port } from '../broker/broker.js';
@@ -11,6 +10,17 @@ import { ProcessLink } from '../util/process-link/process-link.js';
 import { SERVER_INFO, SPARE_READY, WORKER_HELLO, WORKER_LISTEN, WORKER_SHUTDOWN, WORKER_START } from './control.js';
 import { environmentPaths, readSecretKey, type EnvironmentConfig } from '../config/environment.js';
 import { createWorkerRuntime, type WorkerRuntime } from './worker-runtime.js';
+import { exitWith, logFatalErrors } from './fatal-errors.js';
+
+/**
+ * Made before anything can fail, so that every line this process writes is JSON, a failure to
+ * start included; its level is the configuration's once the primary has sent it.
+ */
+const logger = createLogger({
+  name: 'viaduct',
+  base: { server: process.env.VIADUCT_SERVER, worker: cluster.worker?.id },
+});
+logFatalErrors(logger);
 
 /** A worker process: builds its runtime, listens on the server's shared port, drains on request. */
 async function main(): Promise<void> {
@@ -18,7 +28,6 @@ async function main(): Promise<void> {
   const serverName = process.env.VIADUCT_SERVER!;
   const paths = environmentPaths(envDir);
   let config: EnvironmentConfig | undefined;
-  let logger: Logger | undefined;
 
   const port: Port = { send: (m) => process.send?.(m), onMessage: (fn) => process.on('message', fn) };
   // One link to the primary for everything: the control messages below, the local broker, the scheduler's.
@@ -48,7 +57,7 @@ async function main(): Promise<void> {
     runtime.stop(config!.limits.drain_timeout_ms).then(
       () => process.exit(0),
       (error: unknown) => {
-        logger!.error({ err: error }, 'Worker stop failed');
+        logger.error({ err: error }, 'Worker stop failed');
         process.exit(1);
       },
     );
@@ -62,11 +71,7 @@ async function main(): Promise<void> {
   link.notify(WORKER_HELLO);
   config = await startOrder;
   const server = config.servers.find((s) => s.name === serverName)!;
-  logger = createLogger({
-    name: 'viaduct',
-    level: config.log_level,
-    base: { server: serverName, worker: cluster.worker?.id },
-  });
+  logger.level = config.log_level;
 
   // The link to this server's primary always exists (pickup deployments); the cluster broker is
   // the same object for a one-server environment, Redis across servers.
@@ -104,7 +109,4 @@ async function main(): Promise<void> {
   link.notify(WORKER_READY);
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`Worker failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
-  process.exit(70);
-});
+main().catch((error: unknown) => exitWith(logger, error, 'Worker failed to start'));

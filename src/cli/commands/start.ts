@@ -21,6 +21,8 @@ import { isAlive, runningPid, sleep } from '../process-state.js';
 /** bin/viaduct.js, from dist/src/cli/commands/. */
 const CLI_SCRIPT = fileURLToPath(new URL('../../../../bin/viaduct.js', import.meta.url));
 const START_TIMEOUT_MS = 30_000;
+/** Set for a server started in the background, whose output is its log file. */
+const BACKGROUND_ENV = 'VIADUCT_BACKGROUND';
 
 export const start: Command = {
   name: 'start',
@@ -35,7 +37,8 @@ export const start: Command = {
       const pid = await runningPid(paths, server.name);
       if (pid !== undefined && pid !== process.pid)
         throw new ViaductError('VIA_ERR_ENV_EXISTS', `The server ${server.name} is running already (pid ${pid})`);
-      process.stdout.write(banner(paths, server));
+      // For a person watching; started in the background, stdout is the server's log file, JSON only.
+      if (process.env[BACKGROUND_ENV] !== '1') process.stdout.write(banner(paths, server));
       await runPrimary(paths.dir, server.name);
       return -1; // keep running: the primary exits the process when it stops
     }
@@ -86,7 +89,7 @@ async function startInBackground(paths: EnvironmentPaths, server: ServerConfig):
   const child = spawn(process.execPath, [CLI_SCRIPT, 'start', paths.dir, '--fg', '--server', server.name], {
     detached: true,
     stdio: ['ignore', out, out],
-    env: process.env,
+    env: { ...process.env, [BACKGROUND_ENV]: '1' },
   });
   closeSync(out);
   child.unref();
