@@ -353,6 +353,25 @@ describe('REST channel pipeline', () => {
   });
 
   // Where the socket and the worker's own HTTP server are part of what is tested.
+  test('a channel path that can never match is refused at create time with the reason, and nothing is stored', async () => {
+    for (const [path, reason] of [
+      ['/%76iaduct/api/invoke/viaduct.server.get-info', /decoded, the path is under \/viaduct\//],
+      ['/shop/caf%C3%A9', /percent-encoding \(%XX\) can never match/],
+    ] as const) {
+      const { status, body } = await cluster.admin<{ error: { code: string; details: { problems: string[] } } }>(
+        'viaduct.channel.rest.create',
+        { name: 'never', path, service: 'demo.hello' },
+      );
+      assert.equal(status, 400, path);
+      assert.equal(body.error.code, 'VIA_ERR_VALIDATION');
+      assert.ok(
+        body.error.details.problems.some((p) => reason.test(p)),
+        body.error.details.problems.join('; '),
+      );
+    }
+    assert.equal((await cluster.admin('viaduct.channel.rest.get', { name: 'never' })).status, 404);
+  });
+
   describe('over a socket', () => {
     test('every invocation gets its own cid', async () => {
       const cids = new Set<string | null>();

@@ -6,14 +6,34 @@ export const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'O
 export const DATA_FORMATS = ['json', 'text', 'raw'] as const;
 export const DEFAULT_MAX_BODY_SIZE = 10 * 1024 * 1024;
 
-const segment = /^(?:[A-Za-z0-9._~!$&'()+,;=@%-]+|\{[A-Za-z_][A-Za-z0-9_]*\})$/;
+const segment = /^(?:[A-Za-z0-9._~!$&'()+,;=@-]+|\{[A-Za-z_][A-Za-z0-9_]*\})$/;
+
+function isReserved(path: string): boolean {
+  return path === '/viaduct' || path.startsWith('/viaduct/');
+}
+
+/** Whether the path, percent-decoded, is one the admin API owns (`/%76iaduct/...`). */
+function decodesToReserved(path: string): boolean {
+  try {
+    return isReserved(decodeURIComponent(path));
+  } catch {
+    return false;
+  }
+}
 
 const channelPath = z
   .string()
   .min(1)
   .max(1000)
   .refine((p) => p.startsWith('/'), 'must start with /')
-  .refine((p) => p !== '/viaduct' && !p.startsWith('/viaduct/'), 'paths under /viaduct/ are reserved')
+  .refine((p) => !isReserved(p), 'paths under /viaduct/ are reserved')
+  .refine((p) => !decodesToReserved(p), 'decoded, the path is under /viaduct/, which is reserved')
+  // The router decodes a request's path before it compares it with the channel's, as written:
+  // `/a%20b` would match only a request for `/a%2520b`, never the `/a%20b` it seems to describe.
+  .refine(
+    (p) => !p.includes('%'),
+    "percent-encoding (%XX) can never match a request, as requests are matched on their decoded path; write the character itself (letters, digits and ._~!$&'()+,;=@- are allowed)",
+  )
   .refine(
     (p) =>
       p === '/' ||
@@ -21,7 +41,7 @@ const channelPath = z
         .slice(1)
         .split('/')
         .every((s) => segment.test(s)),
-    'segments are literal text or {param}; no empty segments, ":" or "*"',
+    'segments are literal text or {param}; no empty segments, ":", "*" or "%"',
   )
   .refine((p) => {
     const names = [...p.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]);
