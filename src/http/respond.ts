@@ -26,7 +26,10 @@ export function respondError(
   extraHeaders?: Record<string, string>,
 ): void {
   const coded = toViaductError(error, 'VIA_ERR_SERVICE_FAILED');
-  if (coded.status >= 500)
+  // Shedding load is the server working as meant, not a failure: no stack, and a line a flood of
+  // slow clients cannot turn into a flood of errors.
+  if (coded.code === 'VIA_ERR_SERVER_BUSY') logger.warn({ cid, code: coded.code }, coded.message);
+  else if (coded.status >= 500)
     logger.error(
       { cid, err: error instanceof ViaductError && error.cause !== undefined ? error.cause : error, code: coded.code },
       coded.message,
