@@ -38,13 +38,8 @@ export const adminFeature: Feature = {
           primaryPid: worker.primaryPid,
         }),
       },
-      async resync() {
-        // Re-reading the objects this worker knows applies their edits and deletions; load() brings in the new ones.
-        await configManager.apply(
-          configManager.snapshot.all().map((o) => ({ type: o.type, id: o.id, op: 'updated' as const, name: o.name })),
-        );
-        await configManager.load();
-      },
+      // Catching up after lost broadcasts: only what differs from this worker's snapshot is applied.
+      resync: () => configManager.reload(),
     };
   },
 };

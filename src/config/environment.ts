@@ -70,6 +70,11 @@ export const environmentSchema = z.strictObject({
     .default({ renew_interval_ms: 5_000, stale_after_ms: 15_000 }),
   /** Keep one loaded worker in reserve so one that dies is replaced in milliseconds. */
   spare_worker: z.boolean().default(true),
+  /**
+   * How often each worker compares the version of the configuration and deployed code it has
+   * applied with the ODB's; a worker behind for a whole interval (a lost broadcast) re-reads it all.
+   */
+  convergence_check_ms: z.number().int().min(100).max(60_000).default(2_000),
   log_level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
 });
 

@@ -42,7 +42,12 @@ export interface TestCluster {
  */
 export async function bootWorkers(
   count = 2,
-  options: { serviceTimeoutMs?: number; brokers?: (port: Port) => Broker; features?: readonly Feature[] } = {},
+  options: {
+    serviceTimeoutMs?: number;
+    brokers?: (port: Port) => Broker;
+    features?: readonly Feature[];
+    convergenceCheckMs?: number;
+  } = {},
 ): Promise<TestCluster> {
   const dir = path.join(await tempDir(), 'env');
   await createQuickstart(dir, { port: await freePort() });
@@ -50,6 +55,7 @@ export async function bootWorkers(
   const effective = {
     ...config,
     limits: { ...config.limits, service_timeout_ms: options.serviceTimeoutMs ?? config.limits.service_timeout_ms },
+    convergence_check_ms: options.convergenceCheckMs ?? config.convergence_check_ms,
   };
   const { migrateToLatest } = await import('../../src/odb/migrator.js');
   const location = parseOdbUrl(config.odb, paths.dir);
