@@ -33,6 +33,8 @@ const serverSchema = z.strictObject({
 const lbSchema = z.strictObject({
   host: z.string().min(1).default('127.0.0.1'),
   port: z.number().int().min(1).max(65535),
+  /** Whether the admin API (/viaduct/ paths but the health check) is served through the load balancer. */
+  admin_api: z.boolean().default(false),
 });
 
 export const environmentSchema = z.strictObject({
