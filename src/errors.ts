@@ -17,6 +17,7 @@ const table = {
   VIA_ERR_NOT_FOUND: { status: 404, message: 'No channel matches this path' },
   VIA_ERR_METHOD_NOT_ALLOWED: { status: 405, message: 'This method is not allowed on this path' },
   VIA_ERR_BODY_TOO_LARGE: { status: 413, message: 'The request body is over the limit' },
+  VIA_ERR_TOO_MANY_ATTEMPTS: { status: 429, message: 'Too many failed logins from this address; try again later' },
   VIA_ERR_SERVICE_FAILED: { status: 500, message: 'The service failed' },
   VIA_ERR_INTERNAL: { status: 500, message: 'Internal error' },
   VIA_ERR_SERVICE_UNAVAILABLE: { status: 503, message: 'The server is shutting down' },

@@ -36,6 +36,10 @@ export const adminFeature: Feature = {
           maxBodySize: config.limits.admin_max_body_size,
           serverName: worker.serverName,
           primaryPid: worker.primaryPid,
+          loginThrottle: {
+            maxFailures: config.admin.max_failed_logins,
+            windowMs: config.admin.failed_login_window_ms,
+          },
         }),
       },
       async resync() {

@@ -8,6 +8,8 @@ import { ViaductError } from '../errors.js';
 import type { Invoker } from '../service/invoker.js';
 import type { BasicAuthDefinition } from '../security/basic-auth/basic-auth-type.js';
 import { ADMIN_CREDENTIALS_NAME, adminCheck } from './admin-credentials.js';
+import { basicAuthUser } from './basic-auth-user.js';
+import { LoginThrottle, type LoginThrottleSettings } from './login-throttle.js';
 
 const INVOKE_PREFIX = '/viaduct/api/invoke/';
 
@@ -19,11 +21,13 @@ export interface AdminHttpDeps {
   readonly serverName: string;
   /** The server's primary process, so a client can tell this server from another on the same port. */
   readonly primaryPid: number;
+  readonly loginThrottle: LoginThrottleSettings;
 }
 
 /** `GET /viaduct/ping` (no credentials) and `POST /viaduct/api/invoke/{service}` (admin credentials). */
 export function createAdminHttp(deps: AdminHttpDeps) {
   const { invoker, logger } = deps;
+  const throttle = new LoginThrottle(deps.loginThrottle);
   const pong = JSON.stringify({ status: 'ok', server: deps.serverName, primaryPid: deps.primaryPid });
 
   return async function handleAdmin(req: IncomingMessage, res: ServerResponse, cid: string): Promise<void> {
@@ -42,12 +46,26 @@ export function createAdminHttp(deps: AdminHttpDeps) {
     if (!path.startsWith(INVOKE_PREFIX)) return respondError(res, new ViaductError('VIA_ERR_NOT_FOUND'), cid, logger);
     if (req.method !== 'POST')
       return respondError(res, new ViaductError('VIA_ERR_METHOD_NOT_ALLOWED'), cid, logger, { Allow: 'POST' });
+    const peer = req.socket.remoteAddress ?? 'unknown';
+    const waitMs = throttle.retryAfterMs(peer);
+    if (waitMs > 0) {
+      return respondError(res, new ViaductError('VIA_ERR_TOO_MANY_ATTEMPTS'), cid, logger, {
+        'Retry-After': String(Math.ceil(waitMs / 1000)),
+      });
+    }
     const credentials = deps.snapshot().get<BasicAuthDefinition>('admin.basic-auth', ADMIN_CREDENTIALS_NAME);
     if (credentials === undefined || !adminCheck(credentials)(req.headers)) {
+      // The user name helps tell a mistyped password from guessing; the password is never logged.
+      const user = basicAuthUser(req.headers.authorization);
+      const locked = throttle.failed(peer);
+      logger.warn({ cid, peer, user }, 'Admin API login failed');
+      if (locked)
+        logger.warn({ cid, peer, windowMs: deps.loginThrottle.windowMs }, 'Admin API logins from this peer locked out');
       return respondError(res, new ViaductError('VIA_ERR_UNAUTHORIZED'), cid, logger, {
         'WWW-Authenticate': 'Basic realm="viaduct-admin"',
       });
     }
+    throttle.succeeded(peer);
     let service: string;
     try {
       service = decodeURIComponent(path.slice(INVOKE_PREFIX.length));

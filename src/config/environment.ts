@@ -70,6 +70,14 @@ export const environmentSchema = z.strictObject({
       'stale_after_ms must be at least twice renew_interval_ms',
     )
     .default({ renew_interval_ms: 5_000, stale_after_ms: 15_000 }),
+  /** The admin API's defences. */
+  admin: z
+    .strictObject({
+      /** Failed logins a peer address may make within the window before it is locked out for as long. */
+      max_failed_logins: z.number().int().min(1).default(10),
+      failed_login_window_ms: z.number().int().min(1).default(60_000),
+    })
+    .default({ max_failed_logins: 10, failed_login_window_ms: 60_000 }),
   /** Keep one loaded worker in reserve so one that dies is replaced in milliseconds. */
   spare_worker: z.boolean().default(true),
   log_level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
