@@ -14,6 +14,7 @@ const table = {
   VIA_ERR_BAD_JSON: { status: 400, message: 'The request body is not valid JSON' },
   VIA_ERR_BAD_REQUEST: { status: 400, message: 'The request is not valid' },
   VIA_ERR_UNAUTHORIZED: { status: 401, message: 'Unauthorized' },
+  VIA_ERR_FORBIDDEN: { status: 403, message: 'This caller may not do this' },
   VIA_ERR_NOT_FOUND: { status: 404, message: 'No channel matches this path' },
   VIA_ERR_METHOD_NOT_ALLOWED: { status: 405, message: 'This method is not allowed on this path' },
   VIA_ERR_BODY_TOO_LARGE: { status: 413, message: 'The request body is over the limit' },

@@ -76,8 +76,10 @@ export const environmentSchema = z.strictObject({
       /** Failed logins a peer address may make within the window before it is locked out for as long. */
       max_failed_logins: z.number().int().min(1).default(10),
       failed_login_window_ms: z.number().int().min(1).default(60_000),
+      /** Whether deployed services may invoke `viaduct.*` admin services with this.invoke(). */
+      services_may_invoke_admin: z.boolean().default(false),
     })
-    .default({ max_failed_logins: 10, failed_login_window_ms: 60_000 }),
+    .default({ max_failed_logins: 10, failed_login_window_ms: 60_000, services_may_invoke_admin: false }),
   /** Keep one loaded worker in reserve so one that dies is replaced in milliseconds. */
   spare_worker: z.boolean().default(true),
   log_level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
