@@ -96,6 +96,8 @@ function overview(): string {
 
 /** Runs the CLI; resolves to the exit code (or -1: a foreground server that exits by itself). */
 export async function main(argv: readonly string[]): Promise<number> {
+  // Whatever the CLI writes (environments, secrets, logs, the load balancer's files) is its owner's only.
+  process.umask(0o077);
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(overview());

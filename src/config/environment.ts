@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { z } from 'zod';
 import { ViaductError } from '../errors.js';
+import { splitOdbPassword, withOdbPassword } from './odb-password.js';
 
 const require = createRequire(import.meta.url);
 
@@ -93,6 +94,8 @@ export interface EnvironmentPaths {
   readonly config: string;
   readonly secretKey: string;
   readonly adminPassword: string;
+  /** The PostgreSQL or MySQL ODB's password, which viaduct.yaml's URL leaves out. */
+  readonly odbPassword: string;
   readonly pickup: string;
   readonly logs: string;
   readonly run: string;
@@ -105,6 +108,7 @@ export function environmentPaths(dir: string): EnvironmentPaths {
     config: path.join(root, CONFIG_FILE),
     secretKey: path.join(root, 'secrets', 'secret.key'),
     adminPassword: path.join(root, 'secrets', 'admin.password'),
+    odbPassword: path.join(root, 'secrets', 'odb.password'),
     pickup: path.join(root, 'pickup'),
     logs: path.join(root, 'logs'),
     run: path.join(root, 'run'),
@@ -154,12 +158,17 @@ export async function readEnvironment(dir: string): Promise<{ paths: Environment
       `${paths.config}: several servers need a shared broker (broker: redis://...); 'local' connects the workers of one server only`,
     );
   }
-  return { paths, config: result.data };
+  return { paths, config: { ...result.data, odb: await withOdbPassword(paths.odbPassword, result.data.odb) } };
 }
 
+/** Writes viaduct.yaml (mode 0600); an ODB password in the URL goes to secrets/odb.password instead. */
 export async function writeEnvironmentConfig(paths: EnvironmentPaths, config: EnvironmentConfig): Promise<void> {
   const { stringify } = yaml();
-  await writeFile(paths.config, `# Viaduct environment. See docs/cli.md.\n${stringify(config)}`);
+  const { url, password } = splitOdbPassword(config.odb);
+  if (password !== undefined) await writeSecretFile(paths.odbPassword, password);
+  const text = `# Viaduct environment. See docs/cli.md.\n${stringify({ ...config, odb: url })}`;
+  await writeFile(paths.config, text, { mode: 0o600 });
+  await chmod(paths.config, 0o600);
 }
 
 export async function readSecretKey(paths: EnvironmentPaths): Promise<Buffer> {

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { ADMIN_CREDENTIALS_NAME } from '../admin/admin-credentials.js';
 import { ConfigWriter } from '../config/config-writer.js';
 import { createConfigRegistry } from './features.js';
+import { restrictEnvironmentFiles } from './environment-files.js';
 import { ViaductError } from '../errors.js';
 import { ConfigRepository } from '../config/config-repository.js';
 import { openOdb } from '../odb/database.js';
@@ -84,7 +85,7 @@ async function populate(
   config: EnvironmentConfig,
   location: OdbLocation,
 ): Promise<EnvironmentPaths> {
-  await mkdir(paths.dir, { recursive: true });
+  await mkdir(paths.dir, { recursive: true, mode: 0o700 });
   for (const sub of [paths.logs, paths.run, ...config.servers.map((server) => pickupDir(paths, server))])
     await mkdir(sub, { recursive: true });
   if (location.dialect === 'sqlite') await mkdir(path.dirname(location.target), { recursive: true });
@@ -135,5 +136,6 @@ async function populate(
       path.join(pickupDir(paths, server), 'README.txt'),
       'Drop a service file (.ts or .js) here to deploy it; save it again to redeploy.\n',
     );
+  await restrictEnvironmentFiles(paths, config);
   return paths;
 }

@@ -1,3 +1,4 @@
+import { restrictEnvironmentFiles } from './environment-files.js';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
@@ -119,5 +120,6 @@ export async function joinCluster(dir: string, options: JoinOptions): Promise<En
     `${pickupDir(paths, config.servers[0]!)}/README.txt`,
     'Drop a service file (.ts or .js) here to deploy it; save it again to redeploy.\n',
   );
+  await restrictEnvironmentFiles(paths, config);
   return paths;
 }
