@@ -4,14 +4,15 @@ import { readBody } from '../http/body.js';
 import { parseBody } from '../http/data-format.js';
 import { CID_HEADER, respondError } from '../http/respond.js';
 import type { ConfigSnapshot } from '../config/config-snapshot.js';
+import type { ConfigObject } from '../config/config-kind.js';
 import { ViaductError } from '../errors.js';
 import type { Invoker } from '../service/invoker.js';
-import type { BasicAuthDefinition } from '../security/basic-auth/basic-auth-type.js';
-import { ADMIN_CREDENTIALS_NAME, adminCheck } from './admin-credentials.js';
-import { basicAuthUser } from './basic-auth-user.js';
+import { ADMIN_CREDENTIALS_TYPE, checkAdminLogin, parseBasicAuth, type AdminUser } from './admin-credentials.js';
 import { LoginThrottle, type LoginThrottleSettings } from './login-throttle.js';
 
 const INVOKE_PREFIX = '/viaduct/api/invoke/';
+/** A log line repeats at most this much of a user name: a header may be kilobytes long. */
+const MAX_LOGGED_USER = 100;
 
 export interface AdminHttpDeps {
   readonly invoker: Invoker;
@@ -53,10 +54,21 @@ export function createAdminHttp(deps: AdminHttpDeps) {
         'Retry-After': String(Math.ceil(waitMs / 1000)),
       });
     }
-    const credentials = deps.snapshot().get<BasicAuthDefinition>('admin.basic-auth', ADMIN_CREDENTIALS_NAME);
-    if (credentials === undefined || !adminCheck(credentials)(req.headers)) {
+    if (!throttle.begin(peer)) {
+      // As many logins are being checked as this peer has failures left: wait for their outcome.
+      return respondError(res, new ViaductError('VIA_ERR_TOO_MANY_ATTEMPTS'), cid, logger, { 'Retry-After': '1' });
+    }
+    const users = deps.snapshot().list(ADMIN_CREDENTIALS_TYPE) as ConfigObject<AdminUser>[];
+    const given = parseBasicAuth(req.headers.authorization);
+    let ok: boolean;
+    try {
+      ok = await checkAdminLogin(users, given);
+    } finally {
+      throttle.settle(peer);
+    }
+    if (!ok) {
       // The user name helps tell a mistyped password from guessing; the password is never logged.
-      const user = basicAuthUser(req.headers.authorization);
+      const user = given?.username.slice(0, MAX_LOGGED_USER);
       const locked = throttle.failed(peer);
       logger.warn({ cid, peer, user }, 'Admin API login failed');
       if (locked)

@@ -25,6 +25,8 @@ export class LoginThrottle {
   readonly #settings: LoginThrottleSettings;
   readonly #now: () => number;
   readonly #peers = new Map<string, PeerRecord>();
+  /** Logins being verified now, per peer: a burst sent at once must not all pass before the first failure counts. */
+  readonly #inFlight = new Map<string, number>();
 
   constructor(settings: LoginThrottleSettings, now: () => number = Date.now) {
     this.#settings = settings;
@@ -39,6 +41,24 @@ export class LoginThrottle {
     if (record.lockedUntil > now) return record.lockedUntil - now;
     if (record.lockedUntil !== 0 || now - record.since >= this.#settings.windowMs) this.#peers.delete(peer);
     return 0;
+  }
+
+  /**
+   * Whether a login from `peer` may be verified now: its failures so far plus the logins it has
+   * being verified stay under the limit. Each `true` is followed by one `settle`.
+   */
+  begin(peer: string): boolean {
+    const inFlight = this.#inFlight.get(peer) ?? 0;
+    const failures = this.#peers.get(peer)?.failures ?? 0;
+    if (failures + inFlight >= this.#settings.maxFailures) return false;
+    this.#inFlight.set(peer, inFlight + 1);
+    return true;
+  }
+
+  settle(peer: string): void {
+    const inFlight = (this.#inFlight.get(peer) ?? 1) - 1;
+    if (inFlight <= 0) this.#inFlight.delete(peer);
+    else this.#inFlight.set(peer, inFlight);
   }
 
   /** Counts a failure; true when it locked the peer out. */

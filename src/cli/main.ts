@@ -81,6 +81,11 @@ const commands: readonly CommandEntry[] = [
     summary: "The load balancer: show every server's state, drain a server (no new requests), or put it back.",
     load: async () => (await import('./commands/lb.js')).lb,
   },
+  {
+    name: 'admin',
+    summary: "The admin API's users: change a password, create, delete and list users.",
+    load: async () => (await import('./commands/admin.js')).admin,
+  },
 ];
 
 function overview(): string {

@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { ADMIN_CREDENTIALS_NAME } from '../admin/admin-credentials.js';
+import { ADMIN_CREDENTIALS_NAME, ADMIN_CREDENTIALS_TYPE } from '../admin/admin-credentials.js';
+import { hashPassword } from '../admin/password-hash.js';
 import { ConfigWriter } from '../config/config-writer.js';
 import { createConfigRegistry } from './features.js';
 import { restrictEnvironmentFiles } from './environment-files.js';
@@ -109,6 +110,8 @@ async function populate(
       );
     }
     const registry = createConfigRegistry();
+    // The ODB keeps only a hash; the password itself goes to secrets/admin.password for the CLI.
+    const passwordHash = await hashPassword(password);
     const writer = new ConfigWriter(
       odb.db,
       new ConfigRepository(new SecretBox(key), registry),
@@ -116,11 +119,10 @@ async function populate(
       async () => new Set(),
     );
     await writer.commit((draft) =>
-      draft.create('admin.basic-auth', {
+      draft.create(ADMIN_CREDENTIALS_TYPE, {
         name: ADMIN_CREDENTIALS_NAME,
         username: ADMIN_USERNAME,
-        password,
-        realm: 'viaduct-admin',
+        password_hash: passwordHash,
       }),
     );
     await odb.db.insertInto('cluster_setting').values({ name: 'cluster', value: config.cluster }).execute();

@@ -28,3 +28,15 @@ test('failures older than the window are forgotten, and a success forgets them t
   assert.equal(throttle.failed('a'), false);
   assert.equal(throttle.failed('a'), true);
 });
+
+test('logins being verified count against the limit, so a burst sent at once cannot outrun it', () => {
+  const throttle = new LoginThrottle({ maxFailures: 2, windowMs: 1_000 }, () => 0);
+  assert.equal(throttle.begin('a'), true);
+  assert.equal(throttle.begin('a'), true);
+  assert.equal(throttle.begin('a'), false);
+  throttle.settle('a');
+  throttle.failed('a');
+  assert.equal(throttle.begin('a'), false, 'one failure and one in flight: the limit');
+  throttle.settle('a');
+  assert.equal(throttle.begin('a'), true);
+});
