@@ -55,7 +55,9 @@ export async function createWorkerRuntime(options: WorkerRuntimeOptions) {
   const repository = new ConfigRepository(new SecretBox(options.secretKey), registry);
   const configManager = new ConfigManager(odb.db, repository, logger);
   const store = new ServiceStore();
-  const invoker = new Invoker(store, logger, config.limits.service_timeout_ms);
+  const invoker = new Invoker(store, logger, config.limits.service_timeout_ms, {
+    servicesMayInvokeAdmin: config.admin.services_may_invoke_admin,
+  });
   const internalNames = new Set<string>();
   const writer = new ConfigWriter(odb.db, repository, registry, async (db) => {
     const names = await serviceRepository.names(db);
