@@ -3,6 +3,7 @@ import type { ConfigChange } from '../config/config-writer.js';
 import type { Feature } from '../feature/feature.js';
 import { adminCredentialsKind } from './admin-credentials.js';
 import { createAdminHttp } from './admin-http.js';
+import { adminUserServices } from './admin-user-services.js';
 import { configServices } from './config-services.js';
 import { enmasseServices } from './enmasse-services.js';
 import { serverServices } from './server-services.js';
@@ -20,7 +21,7 @@ export const adminFeature: Feature = {
       .all()
       .filter((kind) => kind.internal !== true)
       .flatMap(configServices),
-  adminServices: () => [...serverServices, ...enmasseServices],
+  adminServices: () => [...serverServices, ...enmasseServices, ...adminUserServices],
   attach(worker) {
     const { configManager, config } = worker;
     return {
@@ -38,15 +39,14 @@ export const adminFeature: Feature = {
           bodyTimeoutMs: config.limits.body_timeout_ms,
           serverName: worker.serverName,
           primaryPid: worker.primaryPid,
+          loginThrottle: {
+            maxFailures: config.admin.max_failed_logins,
+            windowMs: config.admin.failed_login_window_ms,
+          },
         }),
       },
-      async resync() {
-        // Re-reading the objects this worker knows applies their edits and deletions; load() brings in the new ones.
-        await configManager.apply(
-          configManager.snapshot.all().map((o) => ({ type: o.type, id: o.id, op: 'updated' as const, name: o.name })),
-        );
-        await configManager.load();
-      },
+      // Catching up after lost broadcasts: only what differs from this worker's snapshot is applied.
+      resync: () => configManager.reload(),
     };
   },
 };

@@ -5,12 +5,15 @@ import type { BodyBudget } from '../http/body-budget.js';
 import { parseBody } from '../http/data-format.js';
 import { CID_HEADER, respondError } from '../http/respond.js';
 import type { ConfigSnapshot } from '../config/config-snapshot.js';
+import type { ConfigObject } from '../config/config-kind.js';
 import { ViaductError } from '../errors.js';
 import type { Invoker } from '../service/invoker.js';
-import type { BasicAuthDefinition } from '../security/basic-auth/basic-auth-type.js';
-import { ADMIN_CREDENTIALS_NAME, adminCheck } from './admin-credentials.js';
+import { ADMIN_CREDENTIALS_TYPE, checkAdminLogin, parseBasicAuth, type AdminUser } from './admin-credentials.js';
+import { LoginThrottle, type LoginThrottleSettings } from './login-throttle.js';
 
 const INVOKE_PREFIX = '/viaduct/api/invoke/';
+/** A log line repeats at most this much of a user name: a header may be kilobytes long. */
+const MAX_LOGGED_USER = 100;
 
 export interface AdminHttpDeps {
   readonly invoker: Invoker;
@@ -23,11 +26,13 @@ export interface AdminHttpDeps {
   readonly serverName: string;
   /** The server's primary process, so a client can tell this server from another on the same port. */
   readonly primaryPid: number;
+  readonly loginThrottle: LoginThrottleSettings;
 }
 
 /** `GET /viaduct/ping` (no credentials) and `POST /viaduct/api/invoke/{service}` (admin credentials). */
 export function createAdminHttp(deps: AdminHttpDeps) {
   const { invoker, logger } = deps;
+  const throttle = new LoginThrottle(deps.loginThrottle);
   const pong = JSON.stringify({ status: 'ok', server: deps.serverName, primaryPid: deps.primaryPid });
 
   return async function handleAdmin(req: IncomingMessage, res: ServerResponse, cid: string): Promise<void> {
@@ -46,12 +51,37 @@ export function createAdminHttp(deps: AdminHttpDeps) {
     if (!path.startsWith(INVOKE_PREFIX)) return respondError(res, new ViaductError('VIA_ERR_NOT_FOUND'), cid, logger);
     if (req.method !== 'POST')
       return respondError(res, new ViaductError('VIA_ERR_METHOD_NOT_ALLOWED'), cid, logger, { Allow: 'POST' });
-    const credentials = deps.snapshot().get<BasicAuthDefinition>('admin.basic-auth', ADMIN_CREDENTIALS_NAME);
-    if (credentials === undefined || !adminCheck(credentials)(req.headers)) {
+    const peer = req.socket.remoteAddress ?? 'unknown';
+    const waitMs = throttle.retryAfterMs(peer);
+    if (waitMs > 0) {
+      return respondError(res, new ViaductError('VIA_ERR_TOO_MANY_ATTEMPTS'), cid, logger, {
+        'Retry-After': String(Math.ceil(waitMs / 1000)),
+      });
+    }
+    if (!throttle.begin(peer)) {
+      // As many logins are being checked as this peer has failures left: wait for their outcome.
+      return respondError(res, new ViaductError('VIA_ERR_TOO_MANY_ATTEMPTS'), cid, logger, { 'Retry-After': '1' });
+    }
+    const users = deps.snapshot().list(ADMIN_CREDENTIALS_TYPE) as ConfigObject<AdminUser>[];
+    const given = parseBasicAuth(req.headers.authorization);
+    let ok: boolean;
+    try {
+      ok = await checkAdminLogin(users, given);
+    } finally {
+      throttle.settle(peer);
+    }
+    if (!ok) {
+      // The user name helps tell a mistyped password from guessing; the password is never logged.
+      const user = given?.username.slice(0, MAX_LOGGED_USER);
+      const locked = throttle.failed(peer);
+      logger.warn({ cid, peer, user }, 'Admin API login failed');
+      if (locked)
+        logger.warn({ cid, peer, windowMs: deps.loginThrottle.windowMs }, 'Admin API logins from this peer locked out');
       return respondError(res, new ViaductError('VIA_ERR_UNAUTHORIZED'), cid, logger, {
         'WWW-Authenticate': 'Basic realm="viaduct-admin"',
       });
     }
+    throttle.succeeded(peer);
     let service: string;
     try {
       service = decodeURIComponent(path.slice(INVOKE_PREFIX.length));

@@ -1,9 +1,11 @@
 import { AdminService } from '../feature/admin-service.js';
+import { odbVersion } from '../odb/write-lock.js';
 
 class GetInfo extends AdminService {
   static override serviceName = 'viaduct.server.get-info';
   async handle() {
-    this.response.payload = await this.platform.serverInfo();
+    const [info, version] = await Promise.all([this.platform.serverInfo(), odbVersion(this.platform.db)]);
+    this.response.payload = { ...info, odbVersion: version };
   }
 }
 

@@ -82,6 +82,11 @@ const commands: readonly CommandEntry[] = [
     summary: "The load balancer: show every server's state, drain a server (no new requests), or put it back.",
     load: async () => (await import('./commands/lb.js')).lb,
   },
+  {
+    name: 'admin',
+    summary: "The admin API's users: change a password, create, delete and list users.",
+    load: async () => (await import('./commands/admin.js')).admin,
+  },
 ];
 
 function overview(): string {
@@ -97,6 +102,8 @@ function overview(): string {
 
 /** Runs the CLI; resolves to the exit code (or -1: a foreground server that exits by itself). */
 export async function main(argv: readonly string[]): Promise<number> {
+  // Whatever the CLI writes (environments, secrets, logs, the load balancer's files) is its owner's only.
+  process.umask(0o077);
   ignoreClosedPipes();
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {

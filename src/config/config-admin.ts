@@ -17,8 +17,9 @@ export class ConfigAdmin {
   }
 
   async commit<T>(mutate: (draft: ConfigDraft) => T): Promise<{ result: T; changes: ConfigChange[] }> {
-    const outcome = await this.#writer.commit(mutate);
-    if (outcome.changes.length > 0) await this.#broker.broadcast({ action: CONFIG_CHANGED, changes: outcome.changes });
-    return outcome;
+    const { result, changes, version } = await this.#writer.commit(mutate);
+    // The version lets a worker see that it missed a change (a lost broadcast) and catch up.
+    if (changes.length > 0) await this.#broker.broadcast({ action: CONFIG_CHANGED, changes, version });
+    return { result, changes };
   }
 }

@@ -47,6 +47,23 @@ export class ConfigManager {
     for (const object of objects) this.#notify({ type: object.type, before: undefined, after: object });
   }
 
+  /**
+   * Reads the whole configuration again (catching up after lost broadcasts) and tells listeners
+   * only of what differs from this worker's snapshot: removed, changed and new objects.
+   */
+  async reload(): Promise<void> {
+    const objects = await this.#repository.loadAll(this.#db);
+    const before = this.#snapshot;
+    const ids = new Set(objects.map((o) => o.id));
+    this.#snapshot = ConfigSnapshot.of(objects);
+    for (const old of before.all())
+      if (!ids.has(old.id)) this.#notify({ type: old.type, before: old, after: undefined });
+    for (const object of objects) {
+      const old = before.byId(object.id);
+      if (old?.version !== object.version) this.#notify({ type: object.type, before: old, after: object });
+    }
+  }
+
   async apply(changes: readonly ConfigChange[]): Promise<void> {
     const live = changes.filter((c) => c.op !== 'deleted').map((c) => c.id);
     const loaded = await this.#repository.loadByIds(this.#db, live);
@@ -59,7 +76,11 @@ export class ConfigManager {
       const old = before.byId(id);
       if (old !== undefined) this.#notify({ type: old.type, before: old, after: undefined });
     }
-    for (const object of loaded) this.#notify({ type: object.type, before: before.byId(object.id), after: object });
+    for (const object of loaded) {
+      const old = before.byId(object.id);
+      // The same version again (a change applied twice, a catch-up) changes nothing: listeners are not told.
+      if (old?.version !== object.version) this.#notify({ type: object.type, before: old, after: object });
+    }
     this.#logger.debug({ changes: changes.map((c) => `${c.op} ${c.type} ${c.name}`) }, 'Configuration applied');
   }
 

@@ -193,8 +193,9 @@ export class ConfigWriter {
     this.#serviceNames = serviceNames;
   }
 
-  async commit<T>(mutate: (draft: ConfigDraft) => T): Promise<{ result: T; changes: ConfigChange[] }> {
-    return withWriteLock(this.#db, async (trx) => {
+  /** Applies `mutate` in one transaction; `version` is the ODB's version this commit made. */
+  async commit<T>(mutate: (draft: ConfigDraft) => T): Promise<{ result: T; changes: ConfigChange[]; version: number }> {
+    return withWriteLock(this.#db, async (trx, version) => {
       const draft = new ConfigDraft(this.#registry, await this.#repository.loadAll(trx));
       const result = mutate(draft);
       const services = await this.#serviceNames(trx);
@@ -207,7 +208,7 @@ export class ConfigWriter {
         else if (change.op === 'created' && object !== undefined) await this.#repository.insert(trx, object);
         else if (object !== undefined) await this.#repository.update(trx, object);
       }
-      return { result, changes: list };
+      return { result, changes: list, version };
     });
   }
 }

@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { z } from 'zod';
 import { ViaductError } from '../errors.js';
+import { splitOdbPassword, withOdbPassword } from './odb-password.js';
 
 const require = createRequire(import.meta.url);
 
@@ -33,6 +34,8 @@ const serverSchema = z.strictObject({
 const lbSchema = z.strictObject({
   host: z.string().min(1).default('127.0.0.1'),
   port: z.number().int().min(1).max(65535),
+  /** Whether the admin API (/viaduct/ paths but the health check) is served through the load balancer. */
+  admin_api: z.boolean().default(false),
 });
 
 export const environmentSchema = z.strictObject({
@@ -82,8 +85,23 @@ export const environmentSchema = z.strictObject({
       'stale_after_ms must be at least twice renew_interval_ms',
     )
     .default({ renew_interval_ms: 5_000, stale_after_ms: 15_000 }),
+  /** The admin API's defences. */
+  admin: z
+    .strictObject({
+      /** Failed logins a peer address may make within the window before it is locked out for as long. */
+      max_failed_logins: z.number().int().min(1).default(10),
+      failed_login_window_ms: z.number().int().min(1).default(60_000),
+      /** Whether deployed services may invoke `viaduct.*` admin services with this.invoke(). */
+      services_may_invoke_admin: z.boolean().default(false),
+    })
+    .default({ max_failed_logins: 10, failed_login_window_ms: 60_000, services_may_invoke_admin: false }),
   /** Keep one loaded worker in reserve so one that dies is replaced in milliseconds. */
   spare_worker: z.boolean().default(true),
+  /**
+   * How often each worker compares the version of the configuration and deployed code it has
+   * applied with the ODB's; a worker behind for a whole interval (a lost broadcast) re-reads it all.
+   */
+  convergence_check_ms: z.number().int().min(100).max(60_000).default(2_000),
   log_level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
 });
 
@@ -95,6 +113,8 @@ export interface EnvironmentPaths {
   readonly config: string;
   readonly secretKey: string;
   readonly adminPassword: string;
+  /** The PostgreSQL or MySQL ODB's password, which viaduct.yaml's URL leaves out. */
+  readonly odbPassword: string;
   readonly pickup: string;
   readonly logs: string;
   readonly run: string;
@@ -107,6 +127,7 @@ export function environmentPaths(dir: string): EnvironmentPaths {
     config: path.join(root, CONFIG_FILE),
     secretKey: path.join(root, 'secrets', 'secret.key'),
     adminPassword: path.join(root, 'secrets', 'admin.password'),
+    odbPassword: path.join(root, 'secrets', 'odb.password'),
     pickup: path.join(root, 'pickup'),
     logs: path.join(root, 'logs'),
     run: path.join(root, 'run'),
@@ -156,12 +177,17 @@ export async function readEnvironment(dir: string): Promise<{ paths: Environment
       `${paths.config}: several servers need a shared broker (broker: redis://...); 'local' connects the workers of one server only`,
     );
   }
-  return { paths, config: result.data };
+  return { paths, config: { ...result.data, odb: await withOdbPassword(paths.odbPassword, result.data.odb) } };
 }
 
+/** Writes viaduct.yaml (mode 0600); an ODB password in the URL goes to secrets/odb.password instead. */
 export async function writeEnvironmentConfig(paths: EnvironmentPaths, config: EnvironmentConfig): Promise<void> {
   const { stringify } = yaml();
-  await writeFile(paths.config, `# Viaduct environment. See docs/cli.md.\n${stringify(config)}`);
+  const { url, password } = splitOdbPassword(config.odb);
+  if (password !== undefined) await writeSecretFile(paths.odbPassword, password);
+  const text = `# Viaduct environment. See docs/cli.md.\n${stringify({ ...config, odb: url })}`;
+  await writeFile(paths.config, text, { mode: 0o600 });
+  await chmod(paths.config, 0o600);
 }
 
 export async function readSecretKey(paths: EnvironmentPaths): Promise<Buffer> {

@@ -1,3 +1,4 @@
+import { ERROR_HEADER } from '../http/respond.js';
 import { haproxyFiles } from './haproxy-files.js';
 import { DEFAULT_HEALTH_CHECK, serverArguments, type HealthCheckSettings } from './haproxy-server-line.js';
 import { formatAddress, validateEndpoint, validateLbServers, type LbServer } from './lb-server.js';
@@ -49,6 +50,8 @@ export interface LbConfig {
   readonly runDir: string;
   readonly timeouts?: Partial<LbTimeouts>;
   readonly healthCheck?: Partial<HealthCheckSettings>;
+  /** Forward the admin API (/viaduct/ paths other than the health check) to the servers; off by default. */
+  readonly adminApi?: boolean;
 }
 
 export function healthCheckOf(config: Pick<LbConfig, 'healthCheck'>): HealthCheckSettings {
@@ -100,7 +103,7 @@ frontend ${FRONTEND}
     bind ${formatAddress(config.bind.host, config.bind.port)}
     # The client's address goes to the server as the last X-Forwarded-For entry.
     option forwardfor
-    default_backend ${BACKEND}
+${config.adminApi === true ? '' : adminApiRefusal()}    default_backend ${BACKEND}
 
 backend ${BACKEND}
     # roundrobin is dynamic: servers can be added, removed and drained without a reload.
@@ -117,6 +120,21 @@ backend ${BACKEND}
     # (RFC 9110): running it twice changes nothing.
     http-request disable-l7-retry unless METH_GET || METH_HEAD || METH_OPTIONS
 ${config.servers.map((server) => `    server ${serverArguments(server, health)}\n`).join('')}`;
+}
+
+/**
+ * The admin API stays on the servers' own ports unless lb.admin_api says otherwise: whoever can
+ * reach the load balancer's port (often everyone) gets no login prompt to guess at. The answer is
+ * the servers' 404 in the platform's error shape; the health check's path still passes.
+ */
+function adminApiRefusal(): string {
+  const body = JSON.stringify({
+    error: { code: 'VIA_ERR_NOT_FOUND', message: 'The admin API is not served through the load balancer', cid: null },
+  });
+  return `    acl viaduct_admin path_beg /viaduct/
+    acl viaduct_health path ${HEALTH_CHECK_PATH}
+    http-request return status 404 content-type application/json hdr ${ERROR_HEADER} VIA_ERR_NOT_FOUND string '${body}' if viaduct_admin !viaduct_health
+`;
 }
 
 /** 60000 → "1m": the unit HAProxy's documentation and a reader would use. */

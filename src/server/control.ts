@@ -20,5 +20,8 @@ export const WORKER_LISTEN = notification('vc:listen');
 /** The worker drains its requests and exits. */
 export const WORKER_SHUTDOWN = notification('vc:shutdown');
 
+/** The version of the configuration and deployed code in force in the worker moved on (`viaduct info` shows it). */
+export const WORKER_VERSION = notification<{ version: number }>('vc:version');
+
 /** What the primary knows of the server: its workers, the singleton lease, its uptime. */
 export const SERVER_INFO = request<Record<never, never>, ServerInfo>('vc:info');

@@ -2,9 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { ADMIN_CREDENTIALS_NAME } from '../admin/admin-credentials.js';
+import { ADMIN_CREDENTIALS_NAME, ADMIN_CREDENTIALS_TYPE } from '../admin/admin-credentials.js';
+import { hashPassword } from '../admin/password-hash.js';
 import { ConfigWriter } from '../config/config-writer.js';
 import { createConfigRegistry } from './features.js';
+import { restrictEnvironmentFiles } from './environment-files.js';
 import { ViaductError } from '../errors.js';
 import { ConfigRepository } from '../config/config-repository.js';
 import { openOdb } from '../odb/database.js';
@@ -84,7 +86,7 @@ async function populate(
   config: EnvironmentConfig,
   location: OdbLocation,
 ): Promise<EnvironmentPaths> {
-  await mkdir(paths.dir, { recursive: true });
+  await mkdir(paths.dir, { recursive: true, mode: 0o700 });
   for (const sub of [paths.logs, paths.run, ...config.servers.map((server) => pickupDir(paths, server))])
     await mkdir(sub, { recursive: true });
   if (location.dialect === 'sqlite') await mkdir(path.dirname(location.target), { recursive: true });
@@ -108,6 +110,8 @@ async function populate(
       );
     }
     const registry = createConfigRegistry();
+    // The ODB keeps only a hash; the password itself goes to secrets/admin.password for the CLI.
+    const passwordHash = await hashPassword(password);
     const writer = new ConfigWriter(
       odb.db,
       new ConfigRepository(new SecretBox(key), registry),
@@ -115,11 +119,10 @@ async function populate(
       async () => new Set(),
     );
     await writer.commit((draft) =>
-      draft.create('admin.basic-auth', {
+      draft.create(ADMIN_CREDENTIALS_TYPE, {
         name: ADMIN_CREDENTIALS_NAME,
         username: ADMIN_USERNAME,
-        password,
-        realm: 'viaduct-admin',
+        password_hash: passwordHash,
       }),
     );
     await odb.db.insertInto('cluster_setting').values({ name: 'cluster', value: config.cluster }).execute();
@@ -135,5 +138,6 @@ async function populate(
       path.join(pickupDir(paths, server), 'README.txt'),
       'Drop a service file (.ts or .js) here to deploy it; save it again to redeploy.\n',
     );
+  await restrictEnvironmentFiles(paths, config);
   return paths;
 }

@@ -13,6 +13,7 @@ export async function startLoadBalancer(
   if (config.lb === undefined) return undefined;
   return environmentLoadBalancer(paths).start({
     bind: { host: config.lb.host, port: config.lb.port },
+    adminApi: config.lb.admin_api,
     servers: config.servers.map((s) => ({
       name: s.name,
       host: s.host === '0.0.0.0' ? '127.0.0.1' : s.host,

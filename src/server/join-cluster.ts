@@ -1,7 +1,9 @@
+import { restrictEnvironmentFiles } from './environment-files.js';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { ADMIN_CREDENTIALS_NAME } from '../admin/admin-credentials.js';
+import { ADMIN_CREDENTIALS_NAME, ADMIN_CREDENTIALS_TYPE, type AdminUser } from '../admin/admin-credentials.js';
+import { verifyPassword } from '../admin/password-hash.js';
 import { createConfigRegistry } from './features.js';
 import { ViaductError } from '../errors.js';
 import { ConfigRepository } from '../config/config-repository.js';
@@ -25,6 +27,8 @@ export interface JoinOptions {
   readonly broker: string;
   /** The cluster's secrets key file (secrets/secret.key of an existing server's environment). */
   readonly keyFile: string;
+  /** secrets/admin.password of an existing server's environment, copied for this one's CLI. */
+  readonly adminPasswordFile?: string;
   readonly name?: string;
   readonly port?: number;
   readonly host?: string;
@@ -54,7 +58,7 @@ export async function joinCluster(dir: string, options: JoinOptions): Promise<En
   }
   const odb = openOdb(location, { poolSize: 1 });
   let cluster: string;
-  let password: string;
+  let password: string | undefined;
   try {
     if ((await pendingMigrations(odb.db, location.dialect)).length > 0) {
       throw new ViaductError(
@@ -76,9 +80,9 @@ export async function joinCluster(dir: string, options: JoinOptions): Promise<En
         cause: error,
       });
     });
-    const admin = objects.find((o) => o.type === 'admin.basic-auth' && o.name === ADMIN_CREDENTIALS_NAME);
+    const admin = objects.find((o) => o.type === ADMIN_CREDENTIALS_TYPE && o.name === ADMIN_CREDENTIALS_NAME);
     if (admin === undefined) throw new ViaductError('VIA_ERR_ENV_CONFIG', 'The cluster has no admin credentials');
-    password = (admin.data as unknown as { password: string }).password;
+    password = await adminPasswordFor(admin.data as AdminUser, options.adminPasswordFile);
   } catch (error) {
     if (error instanceof ViaductError) throw error;
     throw new ViaductError(
@@ -109,7 +113,8 @@ export async function joinCluster(dir: string, options: JoinOptions): Promise<En
     for (const sub of [paths.logs, paths.run, pickupDir(paths, config.servers[0]!)])
       await mkdir(sub, { recursive: true });
     await writeSecretFile(paths.secretKey, key.toString('base64'));
-    await writeSecretFile(paths.adminPassword, password);
+    // Only a hash is in the ODB: without --admin-password the CLI has no password here to use.
+    if (password !== undefined) await writeSecretFile(paths.adminPassword, password);
     await writeEnvironmentConfig(paths, config);
   } catch (error) {
     if (created) await rm(paths.dir, { recursive: true, force: true });
@@ -119,5 +124,26 @@ export async function joinCluster(dir: string, options: JoinOptions): Promise<En
     `${pickupDir(paths, config.servers[0]!)}/README.txt`,
     'Drop a service file (.ts or .js) here to deploy it; save it again to redeploy.\n',
   );
+  await restrictEnvironmentFiles(paths, config);
   return paths;
+}
+
+/**
+ * The `admin` user's password for this environment's CLI: the file given, checked against the
+ * stored hash, or the password an environment made by an earlier version stored itself.
+ */
+async function adminPasswordFor(admin: AdminUser, file: string | undefined): Promise<string | undefined> {
+  if (file === undefined) return admin.password_hash === undefined ? admin.password : undefined;
+  let password: string;
+  try {
+    password = (await readFile(file, 'utf8')).trim();
+  } catch {
+    throw new ViaductError('VIA_ERR_ENV_CONFIG', `The admin password file ${file} cannot be read`);
+  }
+  const matches =
+    admin.password_hash !== undefined
+      ? await verifyPassword(password, admin.password_hash)
+      : password === admin.password;
+  if (!matches) throw new ViaductError('VIA_ERR_ENV_CONFIG', `${file} does not hold the cluster's admin password`);
+  return password;
 }

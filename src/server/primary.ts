@@ -1,5 +1,6 @@
 import cluster, { type Worker } from 'node:cluster';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { ownerOnlyUmask, restrictEnvironmentFiles } from './environment-files.js';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { LocalBrokerHub } from '../broker/local/local-broker-hub.js';
@@ -34,7 +35,9 @@ import { WorkerPool } from './worker-pool.js';
  * has every worker drain before it exits.
  */
 export async function runPrimary(envDir: string, serverName?: string): Promise<void> {
+  ownerOnlyUmask();
   const { paths, config } = await readEnvironment(envDir);
+  await restrictEnvironmentFiles(paths, config);
   const server = config.servers.find((s) => s.name === serverName) ?? config.servers[0]!;
   const logger = createLogger({
     name: 'viaduct',

@@ -9,7 +9,13 @@ export interface RunFile {
   readonly port: number;
   readonly host: string;
   readonly startedAt: string;
-  readonly workers: ReadonlyArray<{ id: number; pid: number; startedAt: string }>;
+  readonly workers: ReadonlyArray<{
+    id: number;
+    pid: number;
+    startedAt: string;
+    /** The version of the configuration and deployed code in force in it; null until it says. */
+    version: number | null;
+  }>;
   /** The pid of the loaded spare worker waiting to replace one that dies, if any. */
   readonly spare: number | null;
   /** Whether this server holds the singleton lease, and under which generation. */

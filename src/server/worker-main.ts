@@ -7,7 +7,15 @@ import { logIdleErrors, openOdb } from '../odb/database.js';
 import { parseOdbUrl } from '../odb/odb-url.js';
 import { WORKER_READY } from '../feature/singleton-work.js';
 import { ProcessLink } from '../util/process-link/process-link.js';
-import { SERVER_INFO, SPARE_READY, WORKER_HELLO, WORKER_LISTEN, WORKER_SHUTDOWN, WORKER_START } from './control.js';
+import {
+  SERVER_INFO,
+  SPARE_READY,
+  WORKER_HELLO,
+  WORKER_LISTEN,
+  WORKER_SHUTDOWN,
+  WORKER_START,
+  WORKER_VERSION,
+} from './control.js';
 import { environmentPaths, readSecretKey, type EnvironmentConfig } from '../config/environment.js';
 import { createWorkerRuntime, type WorkerRuntime } from './worker-runtime.js';
 import { exitWith, logFatalErrors } from './fatal-errors.js';
@@ -96,6 +104,7 @@ async function main(): Promise<void> {
     logger,
     serverInfo,
     primaryPid: process.ppid,
+    onVersion: (version) => link.notify(WORKER_VERSION, { version }),
   });
 
   await runtime.start();

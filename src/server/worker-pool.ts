@@ -4,7 +4,7 @@ import { WORKER_READY } from '../feature/singleton-work.js';
 import type { Body } from '../util/process-link/envelope.js';
 import type { BodyArgs, Notification } from '../util/process-link/message-definition.js';
 import { ProcessLink } from '../util/process-link/process-link.js';
-import { SPARE_READY, WORKER_LISTEN, WORKER_SHUTDOWN } from './control.js';
+import { SPARE_READY, WORKER_LISTEN, WORKER_SHUTDOWN, WORKER_VERSION } from './control.js';
 import { RestartBackoff } from './restart-backoff.js';
 import type { RunFile } from './run-file.js';
 import { WORKER_SCRIPT } from './worker-script.js';
@@ -41,6 +41,8 @@ export class WorkerPool {
   readonly #startedAt = new Map<number, Date>();
   readonly #roles = new Map<number, WorkerRole>();
   readonly #links = new Map<number, ProcessLink>();
+  /** The version of the configuration and deployed code each worker last said it has in force. */
+  readonly #versions = new Map<number, number>();
   readonly #backoff = new RestartBackoff();
   #spareReady: Worker | undefined;
   #stopping = false;
@@ -75,7 +77,14 @@ export class WorkerPool {
     return this.#live().flatMap((w) => {
       const startedAt = this.#startedAt.get(w.id);
       return this.#roles.get(w.id) === 'serving' && startedAt !== undefined
-        ? [{ id: w.id, pid: w.process.pid ?? 0, startedAt: startedAt.toISOString() }]
+        ? [
+            {
+              id: w.id,
+              pid: w.process.pid ?? 0,
+              startedAt: startedAt.toISOString(),
+              version: this.#versions.get(w.id) ?? null,
+            },
+          ]
         : [];
     });
   }
@@ -112,6 +121,10 @@ export class WorkerPool {
     });
     this.#links.set(worker.id, link);
     this.#options.attached(worker, link);
+    link.on(WORKER_VERSION, ({ version }) => {
+      this.#versions.set(worker.id, version);
+      this.#options.changed();
+    });
     link.on(SPARE_READY, () => {
       this.#spareReady = worker;
       this.#options.logger.info({ workerId: worker.id, pid: worker.process.pid }, 'Spare worker ready');
@@ -138,6 +151,7 @@ export class WorkerPool {
     const role = this.#roles.get(worker.id);
     this.#startedAt.delete(worker.id);
     this.#roles.delete(worker.id);
+    this.#versions.delete(worker.id);
     if (this.#spareReady === worker) this.#spareReady = undefined;
     this.#options.detached(worker);
     this.#links.get(worker.id)?.close();

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { BROKER_RESYNC, type Broker } from '../broker/broker.js';
+import { BROKER_RESYNC, type Broker, type BrokerMessage } from '../broker/broker.js';
 import { ConfigAdmin } from '../config/config-admin.js';
 import { ConfigManager } from '../config/config-manager.js';
 import { ConfigRepository } from '../config/config-repository.js';
@@ -12,6 +12,7 @@ import type { ServerInfo } from '../feature/server-info.js';
 import type { ControlHandler, WorkerContext, WorkerPart } from '../feature/worker-context.js';
 import * as platformModule from '../index.js';
 import type { OdbHandle } from '../odb/database.js';
+import { odbVersion } from '../odb/write-lock.js';
 import { Invoker } from '../service/invoker.js';
 import { serviceNameOf } from '../service/service.js';
 import { serviceRepository } from '../service/service-repository.js';
@@ -19,6 +20,7 @@ import { ServiceStore } from '../service/service-store.js';
 import { bodyOf, type Body, type Envelope } from '../util/process-link/envelope.js';
 import { SecretBox } from '../util/secret-box.js';
 import { ActionTable } from './action-table.js';
+import { Convergence } from './convergence.js';
 import { adminServicesOf, configRegistryOf } from './feature-set.js';
 import { FEATURES } from './features.js';
 import { HttpFrontend } from './http-frontend.js';
@@ -36,6 +38,8 @@ export interface WorkerRuntimeOptions {
   readonly logger: Logger;
   readonly serverInfo: () => Promise<ServerInfo>;
   readonly primaryPid: number;
+  /** Told each time the version of the configuration and deployed code in force here moves on. */
+  readonly onVersion?: (version: number) => void;
   /** The platform's features; every one by default. */
   readonly features?: readonly Feature[];
 }
@@ -52,7 +56,9 @@ export async function createWorkerRuntime(options: WorkerRuntimeOptions) {
   const repository = new ConfigRepository(new SecretBox(options.secretKey), registry);
   const configManager = new ConfigManager(odb.db, repository, logger);
   const store = new ServiceStore();
-  const invoker = new Invoker(store, logger, config.limits.service_timeout_ms);
+  const invoker = new Invoker(store, logger, config.limits.service_timeout_ms, {
+    servicesMayInvokeAdmin: config.admin.services_may_invoke_admin,
+  });
   const internalNames = new Set<string>();
   const writer = new ConfigWriter(odb.db, repository, registry, async (db) => {
     const names = await serviceRepository.names(db);
@@ -107,12 +113,25 @@ export async function createWorkerRuntime(options: WorkerRuntimeOptions) {
       control.set(handler.name, handler);
     }
   }
-  // The broker lost messages (an outage): every feature catches up from the ODB, in order.
-  actions.add('server', BROKER_RESYNC, async () => {
-    for (const { part } of parts) await part.resync?.();
+  const convergence = new Convergence({
+    readVersion: () => odbVersion(odb.db),
+    // Every feature catches up from the ODB, in order.
+    resync: async () => {
+      for (const { part } of parts) await part.resync?.();
+    },
+    intervalMs: config.convergence_check_ms,
+    logger,
+    onApplied: options.onVersion,
   });
+  // The broker lost messages (an outage): re-read everything, whatever the versions say.
+  actions.add('server', BROKER_RESYNC, () => convergence.catchUp('the broker lost messages', true));
   actions.close();
-  const onMessage = (message: Parameters<ActionTable['handle']>[0]) => actions.handle(message);
+  const onMessage = async (message: BrokerMessage): Promise<unknown> => {
+    const result = await actions.handle(message);
+    // A change broadcast with its ODB version: one that skips a version makes this worker catch up.
+    if (typeof message.version === 'number') convergence.noteApplied(message.version);
+    return result;
+  };
 
   const frontend = new HttpFrontend(
     parts.flatMap(({ part }) => (part.http === undefined ? [] : [part.http])),
@@ -126,6 +145,10 @@ export async function createWorkerRuntime(options: WorkerRuntimeOptions) {
     bodyBudget,
     /** The broker actions this worker handles. */
     actions: actions.actions,
+    /** The version of the configuration and deployed code in force in this worker. */
+    get version(): number {
+      return convergence.applied;
+    },
     /** A message from this server's primary for a feature (the singleton work's orders); false if none takes it. */
     control(message: Envelope): boolean {
       const handler = control.get(message.t);
@@ -137,14 +160,17 @@ export async function createWorkerRuntime(options: WorkerRuntimeOptions) {
       const link = options.link !== undefined && options.link !== broker ? options.link : undefined;
       await broker.start(onMessage);
       await link?.start(onMessage);
+      await convergence.begin();
       await configManager.load();
       for (const { part } of parts) await part.start?.();
       await broker.ready();
       await link?.ready();
+      convergence.watch();
       const services = store.list().filter((entry) => entry.file !== undefined).length;
       logger.info({ services, channels: configManager.snapshot.list('channel.rest').length }, 'Worker loaded');
     },
     async stop(drainTimeoutMs: number): Promise<void> {
+      convergence.stop();
       await frontend.drain(drainTimeoutMs);
       for (const { part } of [...parts].reverse()) await part.stop?.(drainTimeoutMs);
       await broker.close();

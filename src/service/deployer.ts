@@ -19,6 +19,8 @@ export interface DeployResult {
 
 interface DeployMessage extends BrokerMessage {
   readonly action: 'service.deploy';
+  /** The ODB's version after this deployment. */
+  readonly version: number;
   readonly file: string;
   readonly code: string;
   readonly hash: string;
@@ -27,6 +29,7 @@ interface DeployMessage extends BrokerMessage {
 
 interface UndeployMessage extends BrokerMessage {
   readonly action: 'service.undeploy';
+  readonly version: number;
   readonly name: string;
 }
 
@@ -55,6 +58,8 @@ export class Deployer {
   readonly #logger: Logger;
   readonly #inUse: (service: string) => string | undefined;
   readonly #platformModule: object;
+  /** The hash of each file this worker last installed. */
+  readonly #installed = new Map<string, string>();
   /** Entries this worker loaded while deploying, reused when its own broadcast comes back. */
   readonly #trialLoads = new Map<string, ServiceEntry[]>();
 
@@ -87,7 +92,7 @@ export class Deployer {
     if (options.skipUnchanged === true && (await serviceRepository.fileHash(this.#db, file)) === compiled.hash) {
       return { file, services, hash: compiled.hash, changed: false, ms: performance.now() - started };
     }
-    await withWriteLock(this.#db, async (trx) => {
+    const version = await withWriteLock(this.#db, async (trx, version) => {
       // A new version that drops a service something still uses is refused, as undeploy would be.
       const before = (await serviceRepository.list(trx)).filter((s) => s.file === file).map((s) => s.name);
       for (const dropped of before.filter((name) => !services.includes(name))) {
@@ -96,6 +101,7 @@ export class Deployer {
           throw new ViaductError('VIA_ERR_OBJECT_IN_USE', `${file} no longer provides ${dropped}, which ${user} uses`);
       }
       await serviceRepository.save(trx, compiled, services);
+      return version;
     });
     this.#trialLoads.set(compiled.hash, entries);
     try {
@@ -105,6 +111,7 @@ export class Deployer {
         code: compiled.code,
         hash: compiled.hash,
         services,
+        version,
       };
       await this.#broker.broadcast(message);
     } finally {
@@ -118,9 +125,12 @@ export class Deployer {
   async undeploy(name: string): Promise<{ name: string; file: string }> {
     const user = this.#inUse(name);
     if (user !== undefined) throw new ViaductError('VIA_ERR_OBJECT_IN_USE', `The service ${name} is in use by ${user}`);
-    const file = await withWriteLock(this.#db, (trx) => serviceRepository.remove(trx, name));
+    const { file, version } = await withWriteLock(this.#db, async (trx, version) => ({
+      file: await serviceRepository.remove(trx, name),
+      version,
+    }));
     if (file === undefined) throw new ViaductError('VIA_ERR_SERVICE_NOT_FOUND', `No deployed service named ${name}`);
-    await this.#broker.broadcast({ action: 'service.undeploy', name } satisfies UndeployMessage);
+    await this.#broker.broadcast({ action: 'service.undeploy', name, version } satisfies UndeployMessage);
     this.#logger.info({ service: name, file }, 'Undeployed');
     return { name, file };
   }
@@ -150,6 +160,9 @@ export class Deployer {
   }
 
   #install(file: string, code: string, hash: string, services: readonly string[]): void {
+    const installed = this.#installed.get(file);
+    // Catching up (after a lost broadcast) reads every file again: those already in force stay as they are.
+    if (installed === hash && this.#inForce(file, services)) return;
     const entries =
       this.#trialLoads.get(hash) ??
       evaluate({ file, source: '', code, hash }, this.#envDir, { platformModule: this.#platformModule });
@@ -158,5 +171,12 @@ export class Deployer {
       file,
       entries.filter((e) => wanted.has(e.name)),
     );
+    this.#installed.set(file, hash);
+  }
+
+  /** Whether the store serves exactly these services from this file (an undeploy may have taken one). */
+  #inForce(file: string, services: readonly string[]): boolean {
+    const served = this.#store.servicesOf(file);
+    return served.length === services.length && services.every((name) => served.includes(name));
   }
 }

@@ -4,6 +4,7 @@ import type { ServiceRequest, ServiceResponse } from './request.js';
 import { Deadline, Deadlines } from '../util/deadlines.js';
 import { attachContext, type InvocationContext, type Provision, type Service } from './service.js';
 import type { ServiceStore } from './service-store.js';
+import { guardAdminInvoke } from './admin-guard.js';
 
 const MAX_DEPTH = 32;
 
@@ -20,6 +21,10 @@ export interface InvokeOptions {
   readonly timeout?: number;
 }
 
+export interface InvokerOptions {
+  readonly servicesMayInvokeAdmin?: boolean;
+}
+
 /**
  * Runs services: a new instance per invocation, hooks in order, a timeout that answers the
  * caller with VIA_ERR_TIMEOUT (the work itself cannot be cancelled and is left to finish).
@@ -31,10 +36,14 @@ export class Invoker {
   readonly #provisions = new Map<Provision<unknown>, unknown>();
   readonly #deadlines = new Deadlines();
 
-  constructor(store: ServiceStore, logger: Logger, defaultTimeout: number) {
+  /** Whether services other than `viaduct.*` ones may invoke `viaduct.*` ones (admin.services_may_invoke_admin). */
+  readonly servicesMayInvokeAdmin: boolean;
+
+  constructor(store: ServiceStore, logger: Logger, defaultTimeout: number, options: InvokerOptions = {}) {
     this.#store = store;
     this.#logger = logger;
     this.#defaultTimeout = defaultTimeout;
+    this.servicesMayInvokeAdmin = options.servicesMayInvokeAdmin ?? false;
   }
 
   /** Makes `value` what services' facades find under `key` (outgoing connections, the admin platform ...). */
@@ -167,6 +176,7 @@ class Invocation implements InvocationContext {
   }
 
   async invoke(target: string, payload: unknown): Promise<unknown> {
+    guardAdminInvoke(this.serviceName, target, this.#invoker.servicesMayInvokeAdmin);
     const nested: ServiceRequest = {
       payload,
       raw: undefined,

@@ -25,6 +25,11 @@ export class ServiceStore {
     return this.#byName.has(name);
   }
 
+  /** The services this worker serves from a deployed file. */
+  servicesOf(file: string): readonly string[] {
+    return this.#byFile.get(file) ?? [];
+  }
+
   list(): ServiceEntry[] {
     return [...this.#byName.values()];
   }

@@ -27,6 +27,39 @@ async function proxy(t: TestContext): Promise<TcpProxy> {
 
 describe('redis broker failover', { skip }, () => {
   test(
+    'a broadcast while Redis has fallen silent fails with its timeout, and leaves no unhandled rejection',
+    FAILOVER_TEST,
+    async (t) => {
+      const unhandled: unknown[] = [];
+      const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
+      process.on('unhandledRejection', onUnhandled);
+      t.after(() => process.off('unhandledRejection', onUnhandled));
+      const tcp = await proxy(t);
+      const cluster = redisCluster(2, {
+        urlOf: (worker) => redisUrl(worker === 0 ? tcp.port : REDIS_PORT),
+        broker: { timeoutMs: 1500 },
+      });
+      const brokers = await startCluster(
+        t,
+        async () => cluster,
+        2,
+        () => async () => 'ok',
+      );
+      // The connection stays open and Redis's answers are dropped: every command waits.
+      tcp.silence(true);
+      const started = Date.now();
+      await assert.rejects(brokers[0]!.broadcast({ action: 'silent.change' }), {
+        code: 'VIA_ERR_CONFIG_APPLY',
+        message: /Redis did not answer within 1500 ms/,
+      });
+      assert.ok(Date.now() - started < 5000, `the caller waited ${Date.now() - started} ms`);
+      await delay(300);
+      assert.deepEqual(unhandled, []);
+      tcp.silence(false);
+    },
+  );
+
+  test(
     'a member that dies while handling a dispatch has its message handled by another member',
     FAILOVER_TEST,
     async (t) => {

@@ -133,6 +133,14 @@ describe('an environment, end to end', () => {
     const deployed = await cli(['deploy', helloTs, '--env', dir]);
     assert.equal(deployed.code, 0, deployed.stderr);
     assert.match(deployed.stdout, /Deployed demo\.hello from hello\.ts/);
+    // Every worker reports the version it has in force, which the deployment moved to the ODB's.
+    await waitFor(async () => {
+      const now = JSON.parse((await cli(['info', dir, '--json'])).stdout) as {
+        servers: Array<{ odbVersion?: number; workers: Array<{ version: number | null }> }>;
+      };
+      const server = now.servers[0]!;
+      return server.odbVersion !== undefined && server.workers.every((w) => w.version === server.odbVersion);
+    }, 5000);
     const invoked = await cli(['invoke', 'demo.hello', '--payload', '{"name":"Ada"}', '--env', dir]);
     assert.equal(invoked.code, 0, invoked.stderr);
     assert.deepEqual(JSON.parse(invoked.stdout), { hello: 'Ada' });

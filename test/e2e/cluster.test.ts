@@ -214,6 +214,8 @@ describe('a 3-server cluster behind HAProxy with the Redis broker', () => {
       'redis://127.0.0.1:6379',
       '--key',
       path.join(dir, 'secrets', 'secret.key'),
+      '--admin-password',
+      path.join(dir, 'secrets', 'admin.password'),
       '--name',
       'server4',
       '--port',
@@ -222,6 +224,11 @@ describe('a 3-server cluster behind HAProxy with the Redis broker', () => {
       '1',
     ]);
     assert.equal(created.code, 0, created.stderr);
+    // Only a hash is in the ODB: the CLI's copy of the password comes from the file given.
+    assert.equal(
+      await readFile(path.join(joinDir, 'secrets', 'admin.password'), 'utf8'),
+      await readFile(path.join(dir, 'secrets', 'admin.password'), 'utf8'),
+    );
     const wrongKey = await cli([
       'create',
       'server',

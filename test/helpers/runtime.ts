@@ -10,7 +10,7 @@ import { createQuickstart } from '../../src/server/create-environment.js';
 import { readEnvironment, readSecretKey, type EnvironmentConfig } from '../../src/config/environment.js';
 import { createWorkerRuntime, type WorkerRuntime } from '../../src/server/worker-runtime.js';
 import type { Feature } from '../../src/feature/feature.js';
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import { freePort, tempDir } from './env.js';
 
 /** Two ports joined in memory; messages are cloned and delivered asynchronously, as over IPC. */
@@ -46,20 +46,25 @@ export async function bootWorkers(
     serviceTimeoutMs?: number;
     brokers?: (port: Port) => Broker;
     features?: readonly Feature[];
+    convergenceCheckMs?: number;
+    /** Changes to viaduct.yaml's settings, as read from the file. */
+    config?: (config: EnvironmentConfig) => EnvironmentConfig;
+    logger?: Logger;
     limits?: Partial<EnvironmentConfig['limits']>;
   } = {},
 ): Promise<TestCluster> {
   const dir = path.join(await tempDir(), 'env');
   await createQuickstart(dir, { port: await freePort() });
   const { paths, config } = await readEnvironment(dir);
-  const effective = {
+  const effective = (options.config ?? ((c) => c))({
     ...config,
     limits: {
       ...config.limits,
       service_timeout_ms: options.serviceTimeoutMs ?? config.limits.service_timeout_ms,
       ...options.limits,
     },
-  };
+    convergence_check_ms: options.convergenceCheckMs ?? config.convergence_check_ms,
+  });
   const { migrateToLatest } = await import('../../src/odb/migrator.js');
   const location = parseOdbUrl(config.odb, paths.dir);
   const setup = openOdb(location);
@@ -67,7 +72,9 @@ export async function bootWorkers(
   await setup.close();
 
   const hub = new LocalBrokerHub();
-  const logger = process.env.VIADUCT_TEST_LOGS === '1' ? createLogger({ name: 'test' }) : pino({ level: 'silent' });
+  const logger =
+    options.logger ??
+    (process.env.VIADUCT_TEST_LOGS === '1' ? createLogger({ name: 'test' }) : pino({ level: 'silent' }));
   const workers: WorkerRuntime[] = [];
   const urls: string[] = [];
   for (let i = 0; i < count; i++) {

@@ -79,7 +79,11 @@ export class LbFixture {
   }
 
   /** Starts the servers named, then HAProxy in front of those listed in `behind` (all by default). */
-  static async start(names: readonly string[], behind: readonly string[] = names): Promise<LbFixture> {
+  static async start(
+    names: readonly string[],
+    behind: readonly string[] = names,
+    settings: { readonly adminApi?: boolean } = {},
+  ): Promise<LbFixture> {
     const servers = await Promise.all(names.map((name) => new WhoServer(name).start()));
     const runDir = await tempDir('viaduct-lb-');
     const lb = new LoadBalancer(runDir);
@@ -87,6 +91,7 @@ export class LbFixture {
     live.add(fixture);
     try {
       await lb.start({
+        ...settings,
         bind: { host: '127.0.0.1', port: fixture.port },
         servers: servers.filter((s) => behind.includes(s.name)).map(asLbServer),
       });

@@ -173,14 +173,19 @@ export class RedisBroker implements Broker {
     const id = randomUUID();
     // The clock starts now: a Redis that is away counts against the timeout too.
     const done = this.#broadcasts.track(id, message, this.#options.timeoutMs);
-    try {
-      const alive = await membership.alive();
-      alive.add(this.#member);
-      this.#broadcasts.expect(id, alive);
-      await this.#publish(this.#keys.broadcast, { kind: 'broadcast', id, from: this.#member, message });
-    } catch (error) {
-      this.#broadcasts.fail(id, brokerFailure(error));
-    }
+    // Sent in the background and the tracked promise returned at once: a Redis that has fallen
+    // silent never answers alive(), and the caller must still get the timeout, not wait forever
+    // while the timeout's rejection goes unhandled.
+    void (async () => {
+      try {
+        const alive = await membership.alive();
+        alive.add(this.#member);
+        this.#broadcasts.expect(id, alive);
+        await this.#publish(this.#keys.broadcast, { kind: 'broadcast', id, from: this.#member, message });
+      } catch (error) {
+        this.#broadcasts.fail(id, brokerFailure(error));
+      }
+    })();
     return done;
   }
 

@@ -4,14 +4,15 @@ import { helpOption, intOption, requireString, UsageError, type Command } from '
 export const create: Command = {
   name: 'create',
   usage:
-    'create server DIR --odb URL --broker redis://HOST:PORT --key FILE [--name NAME] [--port P] [--host H] [--workers N]',
+    'create server DIR --odb URL --broker redis://HOST:PORT --key FILE [--admin-password FILE] [--name NAME] [--port P] [--host H] [--workers N]',
   details:
-    "--key is the cluster's secrets key: secrets/secret.key of an existing server's environment, copied over a safe channel.",
+    "--key is the cluster's secrets key: secrets/secret.key of an existing server's environment, copied over a safe channel. --admin-password is that environment's secrets/admin.password, for this environment's CLI.",
   options: {
     ...helpOption,
     odb: { type: 'string' },
     broker: { type: 'string' },
     key: { type: 'string' },
+    'admin-password': { type: 'string' },
     name: { type: 'string' },
     port: { type: 'string' },
     host: { type: 'string' },
@@ -25,6 +26,7 @@ export const create: Command = {
       odb: requireString(args, 'odb'),
       broker: requireString(args, 'broker'),
       keyFile: requireString(args, 'key'),
+      adminPasswordFile: args.values['admin-password'] as string | undefined,
       name: args.values.name as string | undefined,
       port: intOption(args, 'port', 1, 65535),
       host: args.values.host as string | undefined,

@@ -44,7 +44,7 @@ export const info: Command = {
       broker: config.broker,
       servers: servers.map((s) =>
         live !== undefined && live.server === s.name
-          ? { ...s, uptimeSeconds: live.uptimeSeconds, workers: live.workers }
+          ? { ...s, uptimeSeconds: live.uptimeSeconds, workers: live.workers, odbVersion: live.odbVersion }
           : s,
       ),
       services: services.map((s) => ({ name: s.name, file: s.file })),
@@ -77,7 +77,8 @@ export const info: Command = {
       lines.push(
         `  server ${s.name}: ${state}, http://${s.host}:${s.port}${'uptimeSeconds' in s ? `, up ${s.uptimeSeconds} s` : ''}`,
       );
-      for (const w of s.workers) lines.push(`    worker ${w.id}: pid ${w.pid}`);
+      const current = 'odbVersion' in s ? s.odbVersion : undefined;
+      for (const w of s.workers) lines.push(`    worker ${w.id}: pid ${w.pid}${versionText(w.version, current)}`);
       if (s.spareWorkerPid !== null)
         lines.push(`    spare worker: pid ${s.spareWorkerPid} (loaded, replaces a worker that dies)`);
     }
@@ -94,3 +95,10 @@ export const info: Command = {
     return 0;
   },
 };
+
+/** ", configuration version 12", and whether the worker is behind the ODB (catching up). */
+function versionText(version: number | null | undefined, odbVersion: number | undefined): string {
+  if (version === null || version === undefined) return '';
+  const behind = odbVersion !== undefined && version < odbVersion ? ` (the ODB has ${odbVersion}: catching up)` : '';
+  return `, configuration version ${version}${behind}`;
+}

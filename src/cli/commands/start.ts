@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, fchmodSync, openSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -83,9 +83,11 @@ async function startInBackground(paths: EnvironmentPaths, server: ServerConfig):
       `Port ${server.port} on ${server.host} is in use by another program; change the server's port in ${paths.config}`,
     );
   }
-  await mkdir(paths.logs, { recursive: true });
+  await mkdir(paths.logs, { recursive: true, mode: 0o700 });
   const logFile = path.join(paths.logs, `${server.name}.log`);
-  const out = openSync(logFile, 'a');
+  // The log may name peers, users and services: its owner's only, as the server's other files.
+  const out = openSync(logFile, 'a', 0o600);
+  fchmodSync(out, 0o600);
   const child = spawn(process.execPath, [CLI_SCRIPT, 'start', paths.dir, '--fg', '--server', server.name], {
     detached: true,
     stdio: ['ignore', out, out],
