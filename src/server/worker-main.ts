@@ -18,6 +18,7 @@ import {
   WORKER_VERSION,
 } from './control.js';
 import { environmentPaths, readSecretKey, type EnvironmentConfig } from '../config/environment.js';
+import { guardServiceFaults } from './fault-guard.js';
 import { createWorkerRuntime, type WorkerRuntime } from './worker-runtime.js';
 
 /** A worker process: builds its runtime, listens on the server's shared port, drains on request. */
@@ -27,6 +28,8 @@ async function main(): Promise<void> {
   const paths = environmentPaths(envDir);
   let config: EnvironmentConfig | undefined;
   let logger: Logger | undefined;
+  // A service's stray error must not end the worker and every request in flight on it.
+  guardServiceFaults(() => logger);
 
   const port: Port = { send: (m) => process.send?.(m), onMessage: (fn) => process.on('message', fn) };
   // One link to the primary for everything: the control messages below, the local broker, the scheduler's.

@@ -2,7 +2,14 @@ import type { Logger } from 'pino';
 import { ViaductError } from '../errors.js';
 import type { ServiceRequest, ServiceResponse } from './request.js';
 import { Deadline, Deadlines } from '../util/deadlines.js';
-import { attachContext, type InvocationContext, type Provision, type Service } from './service.js';
+import { invocationScope, RunningInvocations, type RunningInvocation } from './invocation-scope.js';
+import {
+  attachContext,
+  type ConcreteServiceClass,
+  type InvocationContext,
+  type Provision,
+  type Service,
+} from './service.js';
 import type { ServiceStore } from './service-store.js';
 import { guardAdminInvoke } from './admin-guard.js';
 
@@ -31,17 +38,20 @@ export interface InvokerOptions {
  */
 export class Invoker {
   readonly #store: ServiceStore;
-  readonly #logger: Logger;
+  /** The logger services' own loggers derive from. */
+  readonly logger: Logger;
   readonly #defaultTimeout: number;
   readonly #provisions = new Map<Provision<unknown>, unknown>();
-  readonly #deadlines = new Deadlines();
+  /** What runs now, for the worker's heartbeat and its watchdog. */
+  readonly running = new RunningInvocations();
+  readonly #lists: RunLists = { running: this.running, deadlines: new Deadlines() };
 
   /** Whether services other than `viaduct.*` ones may invoke `viaduct.*` ones (admin.services_may_invoke_admin). */
   readonly servicesMayInvokeAdmin: boolean;
 
   constructor(store: ServiceStore, logger: Logger, defaultTimeout: number, options: InvokerOptions = {}) {
     this.#store = store;
-    this.#logger = logger;
+    this.logger = logger;
     this.#defaultTimeout = defaultTimeout;
     this.servicesMayInvokeAdmin = options.servicesMayInvokeAdmin ?? false;
   }
@@ -78,23 +88,22 @@ export class Invoker {
         new ViaductError('VIA_ERR_INVOKE_DEPTH', `Nested invocations deeper than ${MAX_DEPTH} at ${name}`),
       );
 
-    let service: Service;
-    let work: void | PromiseLike<void>;
-    try {
-      // A constructor or a handle() that throws at once is the service's failure like any other.
-      service = new entry.cls();
-      service[attachContext](new Invocation(this, options.cid, name, request, this.#logger, depth));
-      // Services without hooks skip the async wrapper.
-      work =
-        service.beforeHandle === undefined && service.afterHandle === undefined ? service.handle() : runHooks(service);
-    } catch (error) {
-      return receiver.failed(error);
-    }
+    const invocation: RunningInvocation = { service: name, cid: options.cid, startedAt: Date.now() };
+    const started = invocationScope.run(invocation, startRun, entry.cls, this, invocation, request, depth);
+    if (started instanceof Failed) return receiver.failed(started.error);
+    const { service, work } = started;
     if (work === undefined || typeof (work as PromiseLike<void>).then !== 'function')
       return receiver.response(service.response);
+    this.running.add(invocation);
     const timeout = options.timeout ?? entry.timeout ?? this.#defaultTimeout;
-    new PendingRun(service, name, work as PromiseLike<void>, receiver, this.#deadlines, timeout);
+    new PendingRun(service, invocation, work as PromiseLike<void>, receiver, this.#lists, timeout);
   }
+}
+
+/** Where a pending run registers: the running list and the timeouts' deadline lists. */
+interface RunLists {
+  readonly running: RunningInvocations;
+  readonly deadlines: Deadlines;
 }
 
 /**
@@ -104,26 +113,41 @@ export class Invoker {
 class PendingRun extends Deadline {
   readonly #service: Service;
   readonly #name: string;
+  readonly #invocation: RunningInvocation;
+  readonly #running: RunningInvocations;
   readonly #timeout: number;
   readonly #receiver: RunReceiver;
   #settled = false;
 
   constructor(
     service: Service,
-    name: string,
+    invocation: RunningInvocation,
     work: PromiseLike<void>,
     receiver: RunReceiver,
-    deadlines: Deadlines,
+    lists: RunLists,
     timeout: number,
   ) {
     super();
     this.#service = service;
-    this.#name = name;
+    this.#name = invocation.service;
+    this.#invocation = invocation;
+    this.#running = lists.running;
     this.#timeout = timeout;
     this.#receiver = receiver;
-    if (timeout > 0) this.setDeadline(deadlines, timeout);
-    work.then(this.#finished, this.#failed);
+    if (timeout > 0) this.setDeadline(lists.deadlines, timeout);
+    work.then(this.#ended, this.#threw);
   }
+
+  // The work's own end: it leaves the running list even when its timeout answered the caller first.
+  readonly #ended = (): void => {
+    this.#running.delete(this.#invocation);
+    this.#finished();
+  };
+
+  readonly #threw = (error: unknown): void => {
+    this.#running.delete(this.#invocation);
+    this.#failed(error);
+  };
 
   protected expired(): void {
     this.#failed(
@@ -144,6 +168,38 @@ class PendingRun extends Deadline {
     this.clearDeadline();
     this.#receiver.failed(error);
   };
+}
+
+/** A service's constructor or handle() that threw at once. */
+class Failed {
+  readonly error: unknown;
+  constructor(error: unknown) {
+    this.error = error;
+  }
+}
+
+/**
+ * Makes the instance and starts its work, inside the invocation's scope: whatever the service
+ * schedules (timers, promises) keeps that scope, so the worker's guards can name it.
+ */
+function startRun(
+  cls: ConcreteServiceClass,
+  invoker: Invoker,
+  invocation: RunningInvocation,
+  request: ServiceRequest,
+  depth: number,
+): { service: Service; work: void | PromiseLike<void> } | Failed {
+  try {
+    // A constructor or a handle() that throws at once is the service's failure like any other.
+    const service = new cls();
+    service[attachContext](new Invocation(invoker, invocation.cid, invocation.service, request, invoker.logger, depth));
+    // Services without hooks skip the async wrapper.
+    const work =
+      service.beforeHandle === undefined && service.afterHandle === undefined ? service.handle() : runHooks(service);
+    return { service, work };
+  } catch (error) {
+    return new Failed(error);
+  }
 }
 
 /** One invocation's context; a class rather than an object of closures, so nothing is allocated per field. */
