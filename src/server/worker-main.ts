@@ -18,6 +18,7 @@ import {
   WORKER_VERSION,
 } from './control.js';
 import { environmentPaths, readSecretKey, type EnvironmentConfig } from '../config/environment.js';
+import { guardProcessExit } from './exit-guard.js';
 import { guardServiceFaults } from './fault-guard.js';
 import { createWorkerRuntime, type WorkerRuntime } from './worker-runtime.js';
 
@@ -30,6 +31,7 @@ async function main(): Promise<void> {
   let logger: Logger | undefined;
   // A service's stray error must not end the worker and every request in flight on it.
   guardServiceFaults(() => logger);
+  guardProcessExit(process.ppid);
 
   const port: Port = { send: (m) => process.send?.(m), onMessage: (fn) => process.on('message', fn) };
   // One link to the primary for everything: the control messages below, the local broker, the scheduler's.
