@@ -58,8 +58,15 @@ export const environmentSchema = z.strictObject({
         .int()
         .positive()
         .default(50 * 1024 * 1024),
+      /** A worker whose event loop is blocked longer than its longest service timeout plus this is replaced. */
+      blocked_margin_ms: z.number().int().min(100).default(5_000),
     })
-    .default({ service_timeout_ms: 30_000, drain_timeout_ms: 10_000, admin_max_body_size: 50 * 1024 * 1024 }),
+    .default({
+      service_timeout_ms: 30_000,
+      drain_timeout_ms: 10_000,
+      admin_max_body_size: 50 * 1024 * 1024,
+      blocked_margin_ms: 5_000,
+    }),
   /** The singleton lease: renewed every interval, taken over once stale. */
   singleton: z
     .strictObject({

@@ -25,3 +25,9 @@ export const WORKER_VERSION = notification<{ version: number }>('vc:version');
 
 /** What the primary knows of the server: its workers, the singleton lease, its uptime. */
 export const SERVER_INFO = request<Record<never, never>, ServerInfo>('vc:info');
+
+/** The worker's event loop is alive; what it runs and how long it may go quiet before it counts as blocked. */
+export const WORKER_HEARTBEAT = notification<{
+  running: Array<{ service: string; cid: string; startedAt: number }>;
+  blockedAfterMs: number;
+}>('vc:heartbeat');

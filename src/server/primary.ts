@@ -86,6 +86,7 @@ class Primary {
       attached: (worker, link) => this.#attach(worker, link),
       detached: (worker) => this.#hub.detach(String(worker.id)),
       changed: () => void this.#writeRunFile(),
+      runDir: paths.run,
       cannotStart: () => {
         void this.stop('boot failure');
         process.exitCode = 1;

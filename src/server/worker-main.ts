@@ -20,6 +20,8 @@ import {
 import { environmentPaths, readSecretKey, type EnvironmentConfig } from '../config/environment.js';
 import { guardProcessExit } from './exit-guard.js';
 import { guardServiceFaults } from './fault-guard.js';
+import { startWatchdog } from './watchdog-thread.js';
+import { startHeartbeat } from './worker-heartbeat.js';
 import { createWorkerRuntime, type WorkerRuntime } from './worker-runtime.js';
 
 /** A worker process: builds its runtime, listens on the server's shared port, drains on request. */
@@ -108,6 +110,16 @@ async function main(): Promise<void> {
   });
 
   await runtime.start();
+  // Watched from now on: a service that blocks the event loop gets the worker replaced.
+  startWatchdog(runtime.invoker.current, paths.run);
+  startHeartbeat({
+    link,
+    invoker: runtime.invoker,
+    store: runtime.store,
+    configManager: runtime.configManager,
+    defaultTimeoutMs: config.limits.service_timeout_ms,
+    marginMs: config.limits.blocked_margin_ms,
+  });
   if (process.env.VIADUCT_ROLE === 'spare') {
     // Loaded and kept current by the broker; it listens only once it replaces a worker that died.
     link.notify(SPARE_READY);

@@ -4,7 +4,9 @@ import { WORKER_READY } from '../feature/singleton-work.js';
 import type { Body } from '../util/process-link/envelope.js';
 import type { BodyArgs, Notification } from '../util/process-link/message-definition.js';
 import { ProcessLink } from '../util/process-link/process-link.js';
-import { SPARE_READY, WORKER_LISTEN, WORKER_SHUTDOWN, WORKER_VERSION } from './control.js';
+import { SPARE_READY, WORKER_HEARTBEAT, WORKER_LISTEN, WORKER_SHUTDOWN, WORKER_VERSION } from './control.js';
+import { HeartbeatWatch } from './heartbeat-watch.js';
+import { reportBlocked, type BlockedReport } from './blocked-report.js';
 import { RestartBackoff } from './restart-backoff.js';
 import type { RunFile } from './run-file.js';
 import { WORKER_SCRIPT } from './worker-script.js';
@@ -29,7 +31,14 @@ export interface WorkerPoolOptions {
   readonly changed: () => void;
   /** Workers keep dying before any was ever ready: the server cannot start. */
   readonly cannotStart: () => void;
+  /** The environment's run directory, where a blocked worker's watchdog notes what blocks it. */
+  readonly runDir: string;
+  /** A worker was blocked and is being replaced. */
+  readonly blocked?: (report: BlockedReport) => void;
 }
+
+/** How often the primary looks for workers whose heartbeats stopped. */
+const WATCH_INTERVAL_MS = 250;
 
 /**
  * A server's workers: forks them, replaces any that dies (with the loaded spare at once, if
@@ -44,6 +53,8 @@ export class WorkerPool {
   /** The version of the configuration and deployed code each worker last said it has in force. */
   readonly #versions = new Map<number, number>();
   readonly #backoff = new RestartBackoff();
+  readonly #heartbeats = new HeartbeatWatch();
+  #watchTimer: NodeJS.Timeout | undefined;
   #spareReady: Worker | undefined;
   #stopping = false;
   #everReady = false;
@@ -61,6 +72,8 @@ export class WorkerPool {
     cluster.setupPrimary({ exec: WORKER_SCRIPT, args: [], silent: false });
     cluster.on('exit', (worker, code, signal) => this.#onExit(worker, code, signal));
     for (let i = 0; i < this.#options.size; i++) this.#fork('serving');
+    this.#watchTimer = setInterval(() => this.#replaceBlocked(), WATCH_INTERVAL_MS);
+    this.#watchTimer.unref();
   }
 
   /** Forks a spare: it loads and keeps current, and listens only once it replaces a worker. */
@@ -96,6 +109,7 @@ export class WorkerPool {
   /** Has every worker drain and exit; those still running after `deadlineMs` are killed. */
   async drain(deadlineMs: number, onLate: () => void = () => {}): Promise<void> {
     this.#stopping = true;
+    clearInterval(this.#watchTimer);
     const workers = this.#live();
     const exited = workers.map((w) => new Promise<void>((resolve) => w.once('exit', () => resolve())));
     for (const worker of workers) this.#links.get(worker.id)?.notify(WORKER_SHUTDOWN);
@@ -125,6 +139,7 @@ export class WorkerPool {
       this.#versions.set(worker.id, version);
       this.#options.changed();
     });
+    link.on(WORKER_HEARTBEAT, (beat) => this.#heartbeats.beat(worker.id, beat));
     link.on(SPARE_READY, () => {
       this.#spareReady = worker;
       this.#options.logger.info({ workerId: worker.id, pid: worker.process.pid }, 'Spare worker ready');
@@ -152,6 +167,7 @@ export class WorkerPool {
     this.#startedAt.delete(worker.id);
     this.#roles.delete(worker.id);
     this.#versions.delete(worker.id);
+    this.#heartbeats.forget(worker.id);
     if (this.#spareReady === worker) this.#spareReady = undefined;
     this.#options.detached(worker);
     this.#links.get(worker.id)?.close();
@@ -185,6 +201,20 @@ export class WorkerPool {
     );
     this.#forkLater(role ?? 'serving', started);
     this.#options.changed();
+  }
+
+  /**
+   * A worker whose event loop is stuck cannot drain: it is killed, after its report is logged,
+   * and replaced as one that died (by the spare at once, when there is one).
+   */
+  #replaceBlocked(): void {
+    for (const blocked of this.#heartbeats.blocked()) {
+      const worker = cluster.workers?.[blocked.workerId];
+      if (worker === undefined || worker.isDead()) continue;
+      const report = reportBlocked(blocked, worker.process.pid ?? 0, this.#options.runDir, this.#options.logger);
+      this.#options.blocked?.(report);
+      worker.process.kill('SIGKILL');
+    }
   }
 
   /** Forks at once, or with a growing delay when workers die soon after starting. */

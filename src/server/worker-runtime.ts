@@ -139,6 +139,7 @@ export async function createWorkerRuntime(options: WorkerRuntimeOptions) {
     frontend,
     store,
     configManager,
+    invoker,
     /** The broker actions this worker handles. */
     actions: actions.actions,
     /** The version of the configuration and deployed code in force in this worker. */

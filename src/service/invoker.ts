@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { ViaductError } from '../errors.js';
 import type { ServiceRequest, ServiceResponse } from './request.js';
 import { Deadline, Deadlines } from '../util/deadlines.js';
+import { CurrentInvocation } from './current-invocation.js';
 import { invocationScope, RunningInvocations, type RunningInvocation } from './invocation-scope.js';
 import {
   attachContext,
@@ -44,6 +45,8 @@ export class Invoker {
   readonly #provisions = new Map<Provision<unknown>, unknown>();
   /** What runs now, for the worker's heartbeat and its watchdog. */
   readonly running = new RunningInvocations();
+  /** The invocation whose synchronous code runs now, for a watchdog thread. */
+  readonly current = new CurrentInvocation();
   readonly #lists: RunLists = { running: this.running, deadlines: new Deadlines() };
 
   /** Whether services other than `viaduct.*` ones may invoke `viaduct.*` ones (admin.services_may_invoke_admin). */
@@ -89,12 +92,20 @@ export class Invoker {
       );
 
     const invocation: RunningInvocation = { service: name, cid: options.cid, startedAt: Date.now() };
-    const started = invocationScope.run(invocation, startRun, entry.cls, this, invocation, request, depth);
-    if (started instanceof Failed) return receiver.failed(started.error);
-    const { service, work } = started;
-    if (work === undefined || typeof (work as PromiseLike<void>).then !== 'function')
-      return receiver.response(service.response);
+    // Listed before its code runs: a service that blocks at once must be found in the list.
     this.running.add(invocation);
+    this.current.enter(name, options.cid);
+    const started = invocationScope.run(invocation, startRun, entry.cls, this, invocation, request, depth);
+    this.current.leave();
+    if (started instanceof Failed) {
+      this.running.delete(invocation);
+      return receiver.failed(started.error);
+    }
+    const { service, work } = started;
+    if (work === undefined || typeof (work as PromiseLike<void>).then !== 'function') {
+      this.running.delete(invocation);
+      return receiver.response(service.response);
+    }
     const timeout = options.timeout ?? entry.timeout ?? this.#defaultTimeout;
     new PendingRun(service, invocation, work as PromiseLike<void>, receiver, this.#lists, timeout);
   }

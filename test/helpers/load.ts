@@ -15,7 +15,7 @@ export function steadyLoad(url: string, until: Promise<unknown>, body = '{"name"
   const result: LoadResult = { ok: 0, failed: 0, statuses: {} };
   return (async () => {
     while (!done) {
-      const response = await fetch(url, { method: 'POST', body, signal: AbortSignal.timeout(30_000) }).catch(
+      const response = await fetch(url, { method: 'POST', body, signal: AbortSignal.timeout(10_000) }).catch(
         (error: unknown) => (error instanceof Error ? error.name : 'error'),
       );
       const status = typeof response === 'string' ? response : String(response.status);
