@@ -60,12 +60,17 @@ export const environmentSchema = z.strictObject({
         .default(50 * 1024 * 1024),
       /** A worker whose event loop is blocked longer than its longest service timeout plus this is replaced. */
       blocked_margin_ms: z.number().int().min(100).default(5_000),
+      /** A service that blocks or brings down its worker this many times within the window is quarantined. */
+      quarantine_after: z.number().int().min(1).default(3),
+      quarantine_window_ms: z.number().int().positive().default(600_000),
     })
     .default({
       service_timeout_ms: 30_000,
       drain_timeout_ms: 10_000,
       admin_max_body_size: 50 * 1024 * 1024,
       blocked_margin_ms: 5_000,
+      quarantine_after: 3,
+      quarantine_window_ms: 600_000,
     }),
   /** The singleton lease: renewed every interval, taken over once stale. */
   singleton: z

@@ -15,19 +15,28 @@ export interface BlockedReport {
 }
 
 /**
+ * What a worker's watchdog noted about a stuck event loop (and removes the note): also read for
+ * a worker that died, as one that allocates without end in a loop is stuck before it aborts.
+ */
+export function takeBlockedNote(runDir: string, pid: number): { service?: string; cid?: string } {
+  const file = blockedFile(runDir, pid);
+  try {
+    const noted = JSON.parse(readFileSync(file, 'utf8')) as { service?: string; cid?: string };
+    rmSync(file, { force: true });
+    return noted;
+  } catch {
+    // No note: the loop was not stuck, or stuck between invocations, or the watchdog had no time.
+    return {};
+  }
+}
+
+/**
  * Reads what a blocked worker's watchdog noted (the service whose synchronous code runs: exact),
  * falls back on its last heartbeat's list of running invocations (a service that blocks in a
  * later callback is among them), and logs it.
  */
 export function reportBlocked(blocked: BlockedWorker, pid: number, runDir: string, logger: Logger): BlockedReport {
-  const file = blockedFile(runDir, pid);
-  let noted: { service?: string; cid?: string } = {};
-  try {
-    noted = JSON.parse(readFileSync(file, 'utf8')) as typeof noted;
-    rmSync(file, { force: true });
-  } catch {
-    // No note: the watchdog saw the loop stuck between invocations, or had no time to write.
-  }
+  const noted = takeBlockedNote(runDir, pid);
   const report: BlockedReport = {
     workerId: blocked.workerId,
     pid,

@@ -18,7 +18,8 @@ import type { OdbHandle } from '../odb/database.js';
 import { parseOdbUrl } from '../odb/odb-url.js';
 import type { ProcessLink } from '../util/process-link/process-link.js';
 import { ClusterPresence } from './cluster-presence.js';
-import { SERVER_INFO, WORKER_HELLO, WORKER_START } from './control.js';
+import { QUARANTINE, RELEASE, SERVER_INFO, WORKER_HELLO, WORKER_START } from './control.js';
+import { QuarantineBook } from './quarantine-book.js';
 import { superviseLoadBalancer } from './environment-lb.js';
 import { PickupDeployment } from './pickup-deployment.js';
 import { pidFile, runFile, RunFileWriter } from './run-file.js';
@@ -60,6 +61,7 @@ class Primary {
   readonly #singleton: SingletonRole;
   readonly #pickup: PickupDeployment;
   readonly #runFile: RunFileWriter;
+  readonly #quarantine: QuarantineBook;
   #stopping = false;
   #odb: OdbHandle | undefined;
   #presence: ClusterPresence | undefined;
@@ -87,6 +89,8 @@ class Primary {
       detached: (worker) => this.#hub.detach(String(worker.id)),
       changed: () => void this.#writeRunFile(),
       runDir: paths.run,
+      blocked: (report) => report.service !== undefined && this.#incident(report.service, 'blocked its worker'),
+      diedIn: (service) => this.#incident(service, 'brought its worker down'),
       cannotStart: () => {
         void this.stop('boot failure');
         process.exitCode = 1;
@@ -95,6 +99,10 @@ class Primary {
     this.#singleton = new SingletonRole(singletonWork, () => void this.#writeRunFile());
     this.#pickup = new PickupDeployment(pickupDir(paths, server), this.#hub, this.#pool.firstReady, logger);
     this.#runFile = new RunFileWriter(runFile(paths, server.name));
+    this.#quarantine = new QuarantineBook({
+      after: config.limits.quarantine_after,
+      windowMs: config.limits.quarantine_window_ms,
+    });
   }
 
   async start(): Promise<void> {
@@ -179,6 +187,16 @@ class Primary {
     this.#hub.attach(String(worker.id), link);
     // The configuration this server started with is every worker's, also of one started later.
     link.on(WORKER_HELLO, () => void this.#odbCurrent.then(() => link.notify(WORKER_START, { config: this.#config })));
+    // The quarantine holds on every worker of the server, also one started later.
+    link.notify(QUARANTINE, { services: this.#quarantine.list() });
+    link.handle(RELEASE, ({ name }) => {
+      const released = this.#quarantine.release(name);
+      if (released) {
+        this.#logger.warn({ service: name }, 'Service released from quarantine');
+        this.#pool.notifyAll(QUARANTINE, { services: this.#quarantine.list() });
+      }
+      return released;
+    });
     link.handle(SERVER_INFO, () =>
       serverInfoOf({
         server: this.#server,
@@ -188,6 +206,14 @@ class Primary {
         singleton: this.#singleton.state,
       }),
     );
+  }
+
+  /** A service blocked or brought down a worker; once too often, no worker of this server runs it. */
+  #incident(service: string, why: string): void {
+    if (!this.#quarantine.incident(service, why)) return;
+    const entry = this.#quarantine.list().find((e) => e.name === service);
+    this.#logger.error({ service, why: entry?.why }, `Service ${service} quarantined`);
+    this.#pool.notifyAll(QUARANTINE, { services: this.#quarantine.list() });
   }
 
   async #writeRunFile(): Promise<void> {

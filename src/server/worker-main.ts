@@ -9,6 +9,8 @@ import { parseOdbUrl } from '../odb/odb-url.js';
 import { WORKER_READY } from '../feature/singleton-work.js';
 import { ProcessLink } from '../util/process-link/process-link.js';
 import {
+  QUARANTINE,
+  RELEASE,
   SERVER_INFO,
   SPARE_READY,
   WORKER_HELLO,
@@ -17,6 +19,8 @@ import {
   WORKER_START,
   WORKER_VERSION,
 } from './control.js';
+import { quarantineProvision } from '../deployment/service-admin-services.js';
+import type { QuarantineEntry } from '../service/quarantine-list.js';
 import { environmentPaths, readSecretKey, type EnvironmentConfig } from '../config/environment.js';
 import { guardProcessExit } from './exit-guard.js';
 import { guardServiceFaults } from './fault-guard.js';
@@ -51,6 +55,12 @@ async function main(): Promise<void> {
   const startOrder = new Promise<EnvironmentConfig>((resolve) => (started = resolve));
   link.on(WORKER_START, (message) => started(message.config));
   link.on(WORKER_LISTEN, () => promoted());
+  // The primary's quarantine list may come before the runtime exists: the last one is kept.
+  let quarantined: QuarantineEntry[] = [];
+  link.on(QUARANTINE, ({ services }) => {
+    quarantined = services;
+    runtime?.invoker.quarantine.replace(services);
+  });
   // A feature's own orders (the scheduler's start and stop); none is taken once stopping.
   link.onUnclaimed((message) => {
     if (!stopping) runtime?.control(message);
@@ -109,6 +119,12 @@ async function main(): Promise<void> {
     onVersion: (version) => link.notify(WORKER_VERSION, { version }),
   });
 
+  runtime.invoker.quarantine.replace(quarantined);
+  const { invoker } = runtime;
+  invoker.provide(quarantineProvision, {
+    get: (name) => invoker.quarantine.get(name),
+    release: (name) => link.request(RELEASE, { name }),
+  });
   await runtime.start();
   // Watched from now on: a service that blocks the event loop gets the worker replaced.
   startWatchdog(runtime.invoker.current, paths.run);

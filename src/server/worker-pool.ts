@@ -6,7 +6,7 @@ import type { BodyArgs, Notification } from '../util/process-link/message-defini
 import { ProcessLink } from '../util/process-link/process-link.js';
 import { SPARE_READY, WORKER_HEARTBEAT, WORKER_LISTEN, WORKER_SHUTDOWN, WORKER_VERSION } from './control.js';
 import { HeartbeatWatch } from './heartbeat-watch.js';
-import { reportBlocked, type BlockedReport } from './blocked-report.js';
+import { reportBlocked, takeBlockedNote, type BlockedReport } from './blocked-report.js';
 import { RestartBackoff } from './restart-backoff.js';
 import type { RunFile } from './run-file.js';
 import { WORKER_SCRIPT } from './worker-script.js';
@@ -35,6 +35,8 @@ export interface WorkerPoolOptions {
   readonly runDir: string;
   /** A worker was blocked and is being replaced. */
   readonly blocked?: (report: BlockedReport) => void;
+  /** A worker died while the service named was stuck in it (its watchdog's note). */
+  readonly diedIn?: (service: string, pid: number) => void;
 }
 
 /** How often the primary looks for workers whose heartbeats stopped. */
@@ -173,6 +175,8 @@ export class WorkerPool {
     this.#links.get(worker.id)?.close();
     this.#links.delete(worker.id);
     if (this.#stopping) return;
+    const noted = takeBlockedNote(this.#options.runDir, worker.process.pid ?? 0).service;
+    if (noted !== undefined) this.#options.diedIn?.(noted, worker.process.pid ?? 0);
     const logger = this.#options.logger;
     if (!this.#everReady && ++this.#bootFailures >= MAX_BOOT_FAILURES) {
       logger.fatal(

@@ -3,6 +3,7 @@ import { ViaductError } from '../errors.js';
 import type { ServiceRequest, ServiceResponse } from './request.js';
 import { Deadline, Deadlines } from '../util/deadlines.js';
 import { CurrentInvocation } from './current-invocation.js';
+import { QuarantineList } from './quarantine-list.js';
 import { invocationScope, RunningInvocations, type RunningInvocation } from './invocation-scope.js';
 import {
   attachContext,
@@ -45,6 +46,8 @@ export class Invoker {
   readonly #provisions = new Map<Provision<unknown>, unknown>();
   /** What runs now, for the worker's heartbeat and its watchdog. */
   readonly running = new RunningInvocations();
+  /** The services this worker refuses to run (its primary's list). */
+  readonly quarantine = new QuarantineList();
   /** The invocation whose synchronous code runs now, for a watchdog thread. */
   readonly current = new CurrentInvocation();
   readonly #lists: RunLists = { running: this.running, deadlines: new Deadlines() };
@@ -85,6 +88,10 @@ export class Invoker {
     const entry = this.#store.get(name);
     if (entry === undefined)
       return receiver.failed(new ViaductError('VIA_ERR_SERVICE_NOT_FOUND', `No such service: ${name}`));
+    if (this.quarantine.size > 0) {
+      const quarantined = this.quarantine.get(name);
+      if (quarantined !== undefined) return receiver.failed(QuarantineList.refusal(quarantined));
+    }
     const depth = options.depth ?? 0;
     if (depth > MAX_DEPTH)
       return receiver.failed(
