@@ -63,6 +63,8 @@ export const environmentSchema = z.strictObject({
       /** A service that blocks or brings down its worker this many times within the window is quarantined. */
       quarantine_after: z.number().int().min(1).default(3),
       quarantine_window_ms: z.number().int().positive().default(600_000),
+      /** Each worker's V8 heap limit (--max-old-space-size), in MiB; it is recycled at 85 % of it. */
+      worker_heap_mb: z.number().int().min(64).default(2048),
     })
     .default({
       service_timeout_ms: 30_000,
@@ -71,6 +73,7 @@ export const environmentSchema = z.strictObject({
       blocked_margin_ms: 5_000,
       quarantine_after: 3,
       quarantine_window_ms: 600_000,
+      worker_heap_mb: 2048,
     }),
   /** The singleton lease: renewed every interval, taken over once stale. */
   singleton: z

@@ -89,6 +89,7 @@ class Primary {
       detached: (worker) => this.#hub.detach(String(worker.id)),
       changed: () => void this.#writeRunFile(),
       runDir: paths.run,
+      heapMb: config.limits.worker_heap_mb,
       blocked: (report) => report.service !== undefined && this.#incident(report.service, 'blocked its worker'),
       diedIn: (service) => this.#incident(service, 'brought its worker down'),
       cannotStart: () => {

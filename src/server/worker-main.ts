@@ -24,9 +24,13 @@ import type { QuarantineEntry } from '../service/quarantine-list.js';
 import { environmentPaths, readSecretKey, type EnvironmentConfig } from '../config/environment.js';
 import { guardProcessExit } from './exit-guard.js';
 import { guardServiceFaults } from './fault-guard.js';
+import { watchHeap } from './heap-watch.js';
 import { startWatchdog } from './watchdog-thread.js';
 import { startHeartbeat } from './worker-heartbeat.js';
 import { createWorkerRuntime, type WorkerRuntime } from './worker-runtime.js';
+
+/** The share of its heap limit at which a worker asks to be replaced. */
+const HEAP_RECYCLE_RATIO = 0.85;
 
 /** A worker process: builds its runtime, listens on the server's shared port, drains on request. */
 async function main(): Promise<void> {
@@ -136,6 +140,8 @@ async function main(): Promise<void> {
     defaultTimeoutMs: config.limits.service_timeout_ms,
     marginMs: config.limits.blocked_margin_ms,
   });
+  // Replaced gracefully short of its heap limit, rather than aborted by V8 at it.
+  watchHeap(link, runtime.invoker, config.limits.worker_heap_mb, HEAP_RECYCLE_RATIO);
   if (process.env.VIADUCT_ROLE === 'spare') {
     // Loaded and kept current by the broker; it listens only once it replaces a worker that died.
     link.notify(SPARE_READY);

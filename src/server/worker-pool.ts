@@ -4,7 +4,14 @@ import { WORKER_READY } from '../feature/singleton-work.js';
 import type { Body } from '../util/process-link/envelope.js';
 import type { BodyArgs, Notification } from '../util/process-link/message-definition.js';
 import { ProcessLink } from '../util/process-link/process-link.js';
-import { SPARE_READY, WORKER_HEARTBEAT, WORKER_LISTEN, WORKER_SHUTDOWN, WORKER_VERSION } from './control.js';
+import {
+  SPARE_READY,
+  WORKER_HEARTBEAT,
+  WORKER_LISTEN,
+  WORKER_RECYCLE,
+  WORKER_SHUTDOWN,
+  WORKER_VERSION,
+} from './control.js';
 import { HeartbeatWatch } from './heartbeat-watch.js';
 import { reportBlocked, takeBlockedNote, type BlockedReport } from './blocked-report.js';
 import { RestartBackoff } from './restart-backoff.js';
@@ -15,7 +22,7 @@ import { WORKER_SCRIPT } from './worker-script.js';
 const MAX_BOOT_FAILURES = 5;
 
 /** Serving workers listen on the port; the spare is loaded and current but waits to be promoted. */
-export type WorkerRole = 'serving' | 'spare';
+export type WorkerRole = 'serving' | 'spare' | 'retiring';
 
 export interface WorkerPoolOptions {
   /** How many serving workers. */
@@ -31,6 +38,8 @@ export interface WorkerPoolOptions {
   readonly changed: () => void;
   /** Workers keep dying before any was ever ready: the server cannot start. */
   readonly cannotStart: () => void;
+  /** Each worker's V8 heap limit in MiB (--max-old-space-size). */
+  readonly heapMb: number;
   /** The environment's run directory, where a blocked worker's watchdog notes what blocks it. */
   readonly runDir: string;
   /** A worker was blocked and is being replaced. */
@@ -71,7 +80,9 @@ export class WorkerPool {
 
   /** Forks the serving workers. */
   start(): void {
-    cluster.setupPrimary({ exec: WORKER_SCRIPT, args: [], silent: false });
+    const execArgv = process.execArgv.filter((a) => !a.startsWith('--max-old-space-size'));
+    execArgv.push(`--max-old-space-size=${this.#options.heapMb}`);
+    cluster.setupPrimary({ exec: WORKER_SCRIPT, args: [], silent: false, execArgv });
     cluster.on('exit', (worker, code, signal) => this.#onExit(worker, code, signal));
     for (let i = 0; i < this.#options.size; i++) this.#fork('serving');
     this.#watchTimer = setInterval(() => this.#replaceBlocked(), WATCH_INTERVAL_MS);
@@ -142,6 +153,7 @@ export class WorkerPool {
       this.#options.changed();
     });
     link.on(WORKER_HEARTBEAT, (beat) => this.#heartbeats.beat(worker.id, beat));
+    link.on(WORKER_RECYCLE, (heap) => this.#recycle(worker, heap));
     link.on(SPARE_READY, () => {
       this.#spareReady = worker;
       this.#options.logger.info({ workerId: worker.id, pid: worker.process.pid }, 'Spare worker ready');
@@ -174,7 +186,8 @@ export class WorkerPool {
     this.#options.detached(worker);
     this.#links.get(worker.id)?.close();
     this.#links.delete(worker.id);
-    if (this.#stopping) return;
+    // A retiring worker was replaced when it retired.
+    if (this.#stopping || role === 'retiring') return;
     const noted = takeBlockedNote(this.#options.runDir, worker.process.pid ?? 0).service;
     if (noted !== undefined) this.#options.diedIn?.(noted, worker.process.pid ?? 0);
     const logger = this.#options.logger;
@@ -186,14 +199,11 @@ export class WorkerPool {
       this.#options.cannotStart();
       return;
     }
-    const spare = this.#spareReady;
-    if (role === 'serving' && spare !== undefined) {
-      // The loaded spare takes the dead worker's place at once; a new spare boots behind it.
-      this.#spareReady = undefined;
-      this.#roles.set(spare.id, 'serving');
-      this.#links.get(spare.id)?.notify(WORKER_LISTEN);
+    // The loaded spare takes the dead worker's place at once; a new spare boots behind it.
+    const promoted = role === 'serving' ? this.#promoteSpare() : undefined;
+    if (promoted !== undefined) {
       logger.error(
-        { workerId: worker.id, pid: worker.process.pid, code, signal, promoted: spare.process.pid },
+        { workerId: worker.id, pid: worker.process.pid, code, signal, promoted },
         'Worker died; the spare worker took its place',
       );
       this.#forkLater('spare', started);
@@ -204,6 +214,35 @@ export class WorkerPool {
       'Worker died; starting a new one',
     );
     this.#forkLater(role ?? 'serving', started);
+    this.#options.changed();
+  }
+
+  /** The loaded spare listens from now on, in a serving worker's place; its pid, if there was one. */
+  #promoteSpare(): number | undefined {
+    const spare = this.#spareReady;
+    if (spare === undefined) return undefined;
+    this.#spareReady = undefined;
+    this.#roles.set(spare.id, 'serving');
+    this.#links.get(spare.id)?.notify(WORKER_LISTEN);
+    return spare.process.pid;
+  }
+
+  /**
+   * A worker near its heap limit is replaced first (by the spare at once, when there is one),
+   * then drains: its requests in flight finish, new ones go to the others.
+   */
+  #recycle(worker: Worker, heap: { heapUsedMb: number; heapLimitMb: number; running: string[] }): void {
+    const role = this.#roles.get(worker.id);
+    if (this.#stopping || role === undefined || role === 'retiring') return;
+    this.#roles.set(worker.id, 'retiring');
+    if (this.#spareReady === worker) this.#spareReady = undefined;
+    const promoted = role === 'serving' ? this.#promoteSpare() : undefined;
+    this.#fork(promoted === undefined ? role : 'spare');
+    this.#options.logger.warn(
+      { workerId: worker.id, pid: worker.process.pid, ...heap, promoted },
+      'Worker heap near its limit; it is replaced and drains',
+    );
+    this.#links.get(worker.id)?.notify(WORKER_SHUTDOWN);
     this.#options.changed();
   }
 
