@@ -34,6 +34,8 @@ const table = {
   VIA_ERR_DEPLOY_LOAD: { status: 400, message: 'The file compiles but does not load' },
   VIA_ERR_DEPLOY_NO_SERVICES: { status: 400, message: 'The file exports no services' },
   VIA_ERR_INVOKE_DEPTH: { status: 500, message: 'Nested invocations are too deep' },
+  VIA_ERR_PROCESS_EXIT: { status: 500, message: 'A service cannot end its worker' },
+  VIA_ERR_SERVICE_QUARANTINED: { status: 503, message: 'The service is quarantined' },
 
   // Configuration objects and the admin API
   VIA_ERR_VALIDATION: { status: 400, message: 'The input is not valid' },

@@ -66,6 +66,13 @@ export const environmentSchema = z.strictObject({
         .default(64 * 1024 * 1024),
       /** How long a request body may take to arrive, unless a channel says otherwise (well under node's 300 s). */
       body_timeout_ms: z.number().int().nonnegative().default(30_000),
+      /** A worker whose event loop is blocked longer than its longest service timeout plus this is replaced. */
+      blocked_margin_ms: z.number().int().min(100).default(5_000),
+      /** A service that blocks or brings down its worker this many times within the window is quarantined. */
+      quarantine_after: z.number().int().min(1).default(3),
+      quarantine_window_ms: z.number().int().positive().default(600_000),
+      /** Each worker's V8 heap limit (--max-old-space-size), in MiB; it is recycled at 85 % of it. */
+      worker_heap_mb: z.number().int().min(64).default(2048),
     })
     .default({
       service_timeout_ms: 30_000,
@@ -73,6 +80,10 @@ export const environmentSchema = z.strictObject({
       admin_max_body_size: 50 * 1024 * 1024,
       max_buffered_bodies_size: 64 * 1024 * 1024,
       body_timeout_ms: 30_000,
+      blocked_margin_ms: 5_000,
+      quarantine_after: 3,
+      quarantine_window_ms: 600_000,
+      worker_heap_mb: 2048,
     }),
   /** The singleton lease: renewed every interval, taken over once stale. */
   singleton: z

@@ -4,7 +4,12 @@ import type { Feature } from '../feature/feature.js';
 import { Deployer } from '../service/deployer.js';
 import { serviceRepository } from '../service/service-repository.js';
 import { PICKUP_DEPLOY } from './pickup-deploy.js';
-import { deployerProvision, serviceAdminServices } from './service-admin-services.js';
+import {
+  deployerProvision,
+  quarantineProvision,
+  releaseRedeployed,
+  serviceAdminServices,
+} from './service-admin-services.js';
 
 /**
  * Hot deployment of service files: the admin services, the broadcast every worker applies, the
@@ -30,8 +35,11 @@ export const deploymentFeature: Feature = {
       actions: {
         'service.deploy': apply,
         'service.undeploy': apply,
-        [PICKUP_DEPLOY]: (message) =>
-          deployer.deploy(String(message.file), String(message.source), { skipUnchanged: true }),
+        [PICKUP_DEPLOY]: async (message) => {
+          const result = await deployer.deploy(String(message.file), String(message.source), { skipUnchanged: true });
+          if (result.changed) await releaseRedeployed(worker.invoker.provided(quarantineProvision), result.services);
+          return result;
+        },
       },
       async start() {
         await deployer.loadAll();

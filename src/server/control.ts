@@ -1,5 +1,6 @@
 import type { EnvironmentConfig } from '../config/environment.js';
 import type { ServerInfo } from '../feature/server-info.js';
+import type { QuarantineEntry } from '../service/quarantine-list.js';
 import { notification, request } from '../util/process-link/message-definition.js';
 
 // The messages between a server's primary and its workers, beside the broker's and the
@@ -25,3 +26,20 @@ export const WORKER_VERSION = notification<{ version: number }>('vc:version');
 
 /** What the primary knows of the server: its workers, the singleton lease, its uptime. */
 export const SERVER_INFO = request<Record<never, never>, ServerInfo>('vc:info');
+
+/** The worker's event loop is alive; what it runs and how long it may go quiet before it counts as blocked. */
+export const WORKER_HEARTBEAT = notification<{
+  running: Array<{ service: string; cid: string; startedAt: number }>;
+  blockedAfterMs: number;
+}>('vc:heartbeat');
+
+/** The services the server refuses to run, whole: sent to every worker when it changes, and to each new one. */
+export const QUARANTINE = notification<{ services: QuarantineEntry[] }>('vc:quarantine');
+
+/** Ends a service's quarantine (an admin's release, or a redeployment); whether it was quarantined. */
+export const RELEASE = request<{ name: string }, boolean>('vc:release');
+
+/** The worker's heap nears its limit: replace it, then have it drain. */
+export const WORKER_RECYCLE = notification<{ heapUsedMb: number; heapLimitMb: number; running: string[] }>(
+  'vc:recycle',
+);

@@ -19,7 +19,8 @@ import { parseOdbUrl } from '../odb/odb-url.js';
 import type { ProcessLink } from '../util/process-link/process-link.js';
 import { ClusterPresence } from './cluster-presence.js';
 import { exitWith, logFatalErrors } from './fatal-errors.js';
-import { SERVER_INFO, WORKER_HELLO, WORKER_START } from './control.js';
+import { QUARANTINE, RELEASE, SERVER_INFO, WORKER_HELLO, WORKER_START } from './control.js';
+import { QuarantineBook } from './quarantine-book.js';
 import { superviseLoadBalancer } from './environment-lb.js';
 import { PickupDeployment } from './pickup-deployment.js';
 import { pidFile, runFile, RunFileWriter } from './run-file.js';
@@ -67,6 +68,7 @@ class Primary {
   readonly #singleton: SingletonRole;
   readonly #pickup: PickupDeployment;
   readonly #runFile: RunFileWriter;
+  readonly #quarantine: QuarantineBook;
   #stopping = false;
   #odb: OdbHandle | undefined;
   #presence: ClusterPresence | undefined;
@@ -93,6 +95,10 @@ class Primary {
       attached: (worker, link) => this.#attach(worker, link),
       detached: (worker) => this.#hub.detach(String(worker.id)),
       changed: () => void this.#writeRunFile(),
+      runDir: paths.run,
+      heapMb: config.limits.worker_heap_mb,
+      blocked: (report) => report.service !== undefined && this.#incident(report.service, 'blocked its worker'),
+      diedIn: (service) => this.#incident(service, 'brought its worker down'),
       cannotStart: () => {
         void this.stop('boot failure');
         process.exitCode = 1;
@@ -101,6 +107,10 @@ class Primary {
     this.#singleton = new SingletonRole(singletonWork, () => void this.#writeRunFile());
     this.#pickup = new PickupDeployment(pickupDir(paths, server), this.#hub, this.#pool.firstReady, logger);
     this.#runFile = new RunFileWriter(runFile(paths, server.name));
+    this.#quarantine = new QuarantineBook({
+      after: config.limits.quarantine_after,
+      windowMs: config.limits.quarantine_window_ms,
+    });
   }
 
   async start(): Promise<void> {
@@ -185,6 +195,16 @@ class Primary {
     this.#hub.attach(String(worker.id), link);
     // The configuration this server started with is every worker's, also of one started later.
     link.on(WORKER_HELLO, () => void this.#odbCurrent.then(() => link.notify(WORKER_START, { config: this.#config })));
+    // The quarantine holds on every worker of the server, also one started later.
+    link.notify(QUARANTINE, { services: this.#quarantine.list() });
+    link.handle(RELEASE, ({ name }) => {
+      const released = this.#quarantine.release(name);
+      if (released) {
+        this.#logger.warn({ service: name }, 'Service released from quarantine');
+        this.#pool.notifyAll(QUARANTINE, { services: this.#quarantine.list() });
+      }
+      return released;
+    });
     link.handle(SERVER_INFO, () =>
       serverInfoOf({
         server: this.#server,
@@ -194,6 +214,14 @@ class Primary {
         singleton: this.#singleton.state,
       }),
     );
+  }
+
+  /** A service blocked or brought down a worker; once too often, no worker of this server runs it. */
+  #incident(service: string, why: string): void {
+    if (!this.#quarantine.incident(service, why)) return;
+    const entry = this.#quarantine.list().find((e) => e.name === service);
+    this.#logger.error({ service, why: entry?.why }, `Service ${service} quarantined`);
+    this.#pool.notifyAll(QUARANTINE, { services: this.#quarantine.list() });
   }
 
   async #writeRunFile(): Promise<void> {

@@ -8,6 +8,8 @@ import { parseOdbUrl } from '../odb/odb-url.js';
 import { WORKER_READY } from '../feature/singleton-work.js';
 import { ProcessLink } from '../util/process-link/process-link.js';
 import {
+  QUARANTINE,
+  RELEASE,
   SERVER_INFO,
   SPARE_READY,
   WORKER_HELLO,
@@ -16,9 +18,16 @@ import {
   WORKER_START,
   WORKER_VERSION,
 } from './control.js';
+import { quarantineProvision } from '../deployment/service-admin-services.js';
+import type { QuarantineEntry } from '../service/quarantine-list.js';
 import { environmentPaths, readSecretKey, type EnvironmentConfig } from '../config/environment.js';
+import { guardProcessExit } from './exit-guard.js';
+import { guardServiceFaults } from './fault-guard.js';
+import { watchHeap } from './heap-watch.js';
+import { startWatchdog } from './watchdog-thread.js';
+import { startHeartbeat } from './worker-heartbeat.js';
 import { createWorkerRuntime, type WorkerRuntime } from './worker-runtime.js';
-import { exitWith, logFatalErrors } from './fatal-errors.js';
+import { exitWith } from './fatal-errors.js';
 
 /**
  * Made before anything can fail, so that every line this process writes is JSON, a failure to
@@ -28,7 +37,13 @@ const logger = createLogger({
   name: 'viaduct',
   base: { server: process.env.VIADUCT_SERVER, worker: cluster.worker?.id },
 });
-logFatalErrors(logger);
+// A service's stray error must not end the worker and every request in flight on it; the
+// platform's own is logged as fatal and ends the worker (the primary starts another).
+guardServiceFaults(logger);
+guardProcessExit(process.ppid);
+
+/** The share of its heap limit at which a worker asks to be replaced. */
+const HEAP_RECYCLE_RATIO = 0.85;
 
 /** A worker process: builds its runtime, listens on the server's shared port, drains on request. */
 async function main(): Promise<void> {
@@ -53,6 +68,12 @@ async function main(): Promise<void> {
   const startOrder = new Promise<EnvironmentConfig>((resolve) => (started = resolve));
   link.on(WORKER_START, (message) => started(message.config));
   link.on(WORKER_LISTEN, () => promoted());
+  // The primary's quarantine list may come before the runtime exists: the last one is kept.
+  let quarantined: QuarantineEntry[] = [];
+  link.on(QUARANTINE, ({ services }) => {
+    quarantined = services;
+    runtime?.invoker.quarantine.replace(services);
+  });
   // A feature's own orders (the scheduler's start and stop); none is taken once stopping.
   link.onUnclaimed((message) => {
     if (!stopping) runtime?.control(message);
@@ -107,7 +128,25 @@ async function main(): Promise<void> {
     onVersion: (version) => link.notify(WORKER_VERSION, { version }),
   });
 
+  runtime.invoker.quarantine.replace(quarantined);
+  const { invoker } = runtime;
+  invoker.provide(quarantineProvision, {
+    get: (name) => invoker.quarantine.get(name),
+    release: (name) => link.request(RELEASE, { name }),
+  });
   await runtime.start();
+  // Watched from now on: a service that blocks the event loop gets the worker replaced.
+  startWatchdog(runtime.invoker.current, paths.run);
+  startHeartbeat({
+    link,
+    invoker: runtime.invoker,
+    store: runtime.store,
+    configManager: runtime.configManager,
+    defaultTimeoutMs: config.limits.service_timeout_ms,
+    marginMs: config.limits.blocked_margin_ms,
+  });
+  // Replaced gracefully short of its heap limit, rather than aborted by V8 at it.
+  watchHeap(link, runtime.invoker, config.limits.worker_heap_mb, HEAP_RECYCLE_RATIO);
   if (process.env.VIADUCT_ROLE === 'spare') {
     // Loaded and kept current by the broker; it listens only once it replaces a worker that died.
     link.notify(SPARE_READY);

@@ -4,7 +4,16 @@ import { WORKER_READY } from '../feature/singleton-work.js';
 import type { Body } from '../util/process-link/envelope.js';
 import type { BodyArgs, Notification } from '../util/process-link/message-definition.js';
 import { ProcessLink } from '../util/process-link/process-link.js';
-import { SPARE_READY, WORKER_LISTEN, WORKER_SHUTDOWN, WORKER_VERSION } from './control.js';
+import {
+  SPARE_READY,
+  WORKER_HEARTBEAT,
+  WORKER_LISTEN,
+  WORKER_RECYCLE,
+  WORKER_SHUTDOWN,
+  WORKER_VERSION,
+} from './control.js';
+import { HeartbeatWatch } from './heartbeat-watch.js';
+import { reportBlocked, takeBlockedNote, type BlockedReport } from './blocked-report.js';
 import { RestartBackoff } from './restart-backoff.js';
 import type { RunFile } from './run-file.js';
 import { WORKER_SCRIPT } from './worker-script.js';
@@ -13,7 +22,7 @@ import { WORKER_SCRIPT } from './worker-script.js';
 const MAX_BOOT_FAILURES = 5;
 
 /** Serving workers listen on the port; the spare is loaded and current but waits to be promoted. */
-export type WorkerRole = 'serving' | 'spare';
+export type WorkerRole = 'serving' | 'spare' | 'retiring';
 
 export interface WorkerPoolOptions {
   /** How many serving workers. */
@@ -29,7 +38,18 @@ export interface WorkerPoolOptions {
   readonly changed: () => void;
   /** Workers keep dying before any was ever ready: the server cannot start. */
   readonly cannotStart: () => void;
+  /** Each worker's V8 heap limit in MiB (--max-old-space-size). */
+  readonly heapMb: number;
+  /** The environment's run directory, where a blocked worker's watchdog notes what blocks it. */
+  readonly runDir: string;
+  /** A worker was blocked and is being replaced. */
+  readonly blocked?: (report: BlockedReport) => void;
+  /** A worker died while the service named was stuck in it (its watchdog's note). */
+  readonly diedIn?: (service: string, pid: number) => void;
 }
+
+/** How often the primary looks for workers whose heartbeats stopped. */
+const WATCH_INTERVAL_MS = 250;
 
 /**
  * A server's workers: forks them, replaces any that dies (with the loaded spare at once, if
@@ -44,6 +64,8 @@ export class WorkerPool {
   /** The version of the configuration and deployed code each worker last said it has in force. */
   readonly #versions = new Map<number, number>();
   readonly #backoff = new RestartBackoff();
+  readonly #heartbeats = new HeartbeatWatch();
+  #watchTimer: NodeJS.Timeout | undefined;
   #spareReady: Worker | undefined;
   #stopping = false;
   #everReady = false;
@@ -58,9 +80,13 @@ export class WorkerPool {
 
   /** Forks the serving workers. */
   start(): void {
-    cluster.setupPrimary({ exec: WORKER_SCRIPT, args: [], silent: false });
+    const execArgv = process.execArgv.filter((a) => !a.startsWith('--max-old-space-size'));
+    execArgv.push(`--max-old-space-size=${this.#options.heapMb}`);
+    cluster.setupPrimary({ exec: WORKER_SCRIPT, args: [], silent: false, execArgv });
     cluster.on('exit', (worker, code, signal) => this.#onExit(worker, code, signal));
     for (let i = 0; i < this.#options.size; i++) this.#fork('serving');
+    this.#watchTimer = setInterval(() => this.#replaceBlocked(), WATCH_INTERVAL_MS);
+    this.#watchTimer.unref();
   }
 
   /** Forks a spare: it loads and keeps current, and listens only once it replaces a worker. */
@@ -96,6 +122,7 @@ export class WorkerPool {
   /** Has every worker drain and exit; those still running after `deadlineMs` are killed. */
   async drain(deadlineMs: number, onLate: () => void = () => {}): Promise<void> {
     this.#stopping = true;
+    clearInterval(this.#watchTimer);
     const workers = this.#live();
     const exited = workers.map((w) => new Promise<void>((resolve) => w.once('exit', () => resolve())));
     for (const worker of workers) this.#links.get(worker.id)?.notify(WORKER_SHUTDOWN);
@@ -125,6 +152,8 @@ export class WorkerPool {
       this.#versions.set(worker.id, version);
       this.#options.changed();
     });
+    link.on(WORKER_HEARTBEAT, (beat) => this.#heartbeats.beat(worker.id, beat));
+    link.on(WORKER_RECYCLE, (heap) => this.#recycle(worker, heap));
     link.on(SPARE_READY, () => {
       this.#spareReady = worker;
       this.#options.logger.info({ workerId: worker.id, pid: worker.process.pid }, 'Spare worker ready');
@@ -152,11 +181,15 @@ export class WorkerPool {
     this.#startedAt.delete(worker.id);
     this.#roles.delete(worker.id);
     this.#versions.delete(worker.id);
+    this.#heartbeats.forget(worker.id);
     if (this.#spareReady === worker) this.#spareReady = undefined;
     this.#options.detached(worker);
     this.#links.get(worker.id)?.close();
     this.#links.delete(worker.id);
-    if (this.#stopping) return;
+    // A retiring worker was replaced when it retired.
+    if (this.#stopping || role === 'retiring') return;
+    const noted = takeBlockedNote(this.#options.runDir, worker.process.pid ?? 0).service;
+    if (noted !== undefined) this.#options.diedIn?.(noted, worker.process.pid ?? 0);
     const logger = this.#options.logger;
     if (!this.#everReady && ++this.#bootFailures >= MAX_BOOT_FAILURES) {
       logger.fatal(
@@ -166,14 +199,11 @@ export class WorkerPool {
       this.#options.cannotStart();
       return;
     }
-    const spare = this.#spareReady;
-    if (role === 'serving' && spare !== undefined) {
-      // The loaded spare takes the dead worker's place at once; a new spare boots behind it.
-      this.#spareReady = undefined;
-      this.#roles.set(spare.id, 'serving');
-      this.#links.get(spare.id)?.notify(WORKER_LISTEN);
+    // The loaded spare takes the dead worker's place at once; a new spare boots behind it.
+    const promoted = role === 'serving' ? this.#promoteSpare() : undefined;
+    if (promoted !== undefined) {
       logger.error(
-        { workerId: worker.id, pid: worker.process.pid, code, signal, promoted: spare.process.pid },
+        { workerId: worker.id, pid: worker.process.pid, code, signal, promoted },
         'Worker died; the spare worker took its place',
       );
       this.#forkLater('spare', started);
@@ -185,6 +215,49 @@ export class WorkerPool {
     );
     this.#forkLater(role ?? 'serving', started);
     this.#options.changed();
+  }
+
+  /** The loaded spare listens from now on, in a serving worker's place; its pid, if there was one. */
+  #promoteSpare(): number | undefined {
+    const spare = this.#spareReady;
+    if (spare === undefined) return undefined;
+    this.#spareReady = undefined;
+    this.#roles.set(spare.id, 'serving');
+    this.#links.get(spare.id)?.notify(WORKER_LISTEN);
+    return spare.process.pid;
+  }
+
+  /**
+   * A worker near its heap limit is replaced first (by the spare at once, when there is one),
+   * then drains: its requests in flight finish, new ones go to the others.
+   */
+  #recycle(worker: Worker, heap: { heapUsedMb: number; heapLimitMb: number; running: string[] }): void {
+    const role = this.#roles.get(worker.id);
+    if (this.#stopping || role === undefined || role === 'retiring') return;
+    this.#roles.set(worker.id, 'retiring');
+    if (this.#spareReady === worker) this.#spareReady = undefined;
+    const promoted = role === 'serving' ? this.#promoteSpare() : undefined;
+    this.#fork(promoted === undefined ? role : 'spare');
+    this.#options.logger.warn(
+      { workerId: worker.id, pid: worker.process.pid, ...heap, promoted },
+      'Worker heap near its limit; it is replaced and drains',
+    );
+    this.#links.get(worker.id)?.notify(WORKER_SHUTDOWN);
+    this.#options.changed();
+  }
+
+  /**
+   * A worker whose event loop is stuck cannot drain: it is killed, after its report is logged,
+   * and replaced as one that died (by the spare at once, when there is one).
+   */
+  #replaceBlocked(): void {
+    for (const blocked of this.#heartbeats.blocked()) {
+      const worker = cluster.workers?.[blocked.workerId];
+      if (worker === undefined || worker.isDead()) continue;
+      const report = reportBlocked(blocked, worker.process.pid ?? 0, this.#options.runDir, this.#options.logger);
+      this.#options.blocked?.(report);
+      worker.process.kill('SIGKILL');
+    }
   }
 
   /** Forks at once, or with a growing delay when workers die soon after starting. */

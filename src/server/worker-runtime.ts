@@ -143,6 +143,7 @@ export async function createWorkerRuntime(options: WorkerRuntimeOptions) {
     store,
     configManager,
     bodyBudget,
+    invoker,
     /** The broker actions this worker handles. */
     actions: actions.actions,
     /** The version of the configuration and deployed code in force in this worker. */

@@ -2,9 +2,12 @@ import type { Logger } from 'pino';
 import { ViaductError } from '../errors.js';
 import type { ServiceRequest, ServiceResponse } from './request.js';
 import { Deadline, Deadlines } from '../util/deadlines.js';
-import { attachContext, type InvocationContext, type Provision, type Service } from './service.js';
+import { CurrentInvocation } from './current-invocation.js';
+import { QuarantineList } from './quarantine-list.js';
+import { invocationScope, RunningInvocations, type RunningInvocation } from './invocation-scope.js';
+import { Failed, startRun } from './invocation.js';
+import type { Provision, Service } from './service.js';
 import type { ServiceStore } from './service-store.js';
-import { guardAdminInvoke } from './admin-guard.js';
 
 const MAX_DEPTH = 32;
 
@@ -31,17 +34,24 @@ export interface InvokerOptions {
  */
 export class Invoker {
   readonly #store: ServiceStore;
-  readonly #logger: Logger;
+  /** The logger services' own loggers derive from. */
+  readonly logger: Logger;
   readonly #defaultTimeout: number;
   readonly #provisions = new Map<Provision<unknown>, unknown>();
-  readonly #deadlines = new Deadlines();
+  /** What runs now, for the worker's heartbeat and its watchdog. */
+  readonly running = new RunningInvocations();
+  /** The services this worker refuses to run (its primary's list). */
+  readonly quarantine = new QuarantineList();
+  /** The invocation whose synchronous code runs now, for a watchdog thread. */
+  readonly current = new CurrentInvocation();
+  readonly #lists: RunLists = { running: this.running, deadlines: new Deadlines() };
 
   /** Whether services other than `viaduct.*` ones may invoke `viaduct.*` ones (admin.services_may_invoke_admin). */
   readonly servicesMayInvokeAdmin: boolean;
 
   constructor(store: ServiceStore, logger: Logger, defaultTimeout: number, options: InvokerOptions = {}) {
     this.#store = store;
-    this.#logger = logger;
+    this.logger = logger;
     this.#defaultTimeout = defaultTimeout;
     this.servicesMayInvokeAdmin = options.servicesMayInvokeAdmin ?? false;
   }
@@ -72,29 +82,40 @@ export class Invoker {
     const entry = this.#store.get(name);
     if (entry === undefined)
       return receiver.failed(new ViaductError('VIA_ERR_SERVICE_NOT_FOUND', `No such service: ${name}`));
+    if (this.quarantine.size > 0) {
+      const quarantined = this.quarantine.get(name);
+      if (quarantined !== undefined) return receiver.failed(QuarantineList.refusal(quarantined));
+    }
     const depth = options.depth ?? 0;
     if (depth > MAX_DEPTH)
       return receiver.failed(
         new ViaductError('VIA_ERR_INVOKE_DEPTH', `Nested invocations deeper than ${MAX_DEPTH} at ${name}`),
       );
 
-    let service: Service;
-    let work: void | PromiseLike<void>;
-    try {
-      // A constructor or a handle() that throws at once is the service's failure like any other.
-      service = new entry.cls();
-      service[attachContext](new Invocation(this, options.cid, name, request, this.#logger, depth));
-      // Services without hooks skip the async wrapper.
-      work =
-        service.beforeHandle === undefined && service.afterHandle === undefined ? service.handle() : runHooks(service);
-    } catch (error) {
-      return receiver.failed(error);
+    const invocation: RunningInvocation = { service: name, cid: options.cid, startedAt: Date.now() };
+    // Listed before its code runs: a service that blocks at once must be found in the list.
+    this.running.add(invocation);
+    this.current.enter(name, options.cid);
+    const started = invocationScope.run(invocation, startRun, entry.cls, this, invocation, request, depth);
+    this.current.leave();
+    if (started instanceof Failed) {
+      this.running.delete(invocation);
+      return receiver.failed(started.error);
     }
-    if (work === undefined || typeof (work as PromiseLike<void>).then !== 'function')
+    const { service, work } = started;
+    if (work === undefined || typeof (work as PromiseLike<void>).then !== 'function') {
+      this.running.delete(invocation);
       return receiver.response(service.response);
+    }
     const timeout = options.timeout ?? entry.timeout ?? this.#defaultTimeout;
-    new PendingRun(service, name, work as PromiseLike<void>, receiver, this.#deadlines, timeout);
+    new PendingRun(service, invocation, work as PromiseLike<void>, receiver, this.#lists, timeout);
   }
+}
+
+/** Where a pending run registers: the running list and the timeouts' deadline lists. */
+interface RunLists {
+  readonly running: RunningInvocations;
+  readonly deadlines: Deadlines;
 }
 
 /**
@@ -104,26 +125,41 @@ export class Invoker {
 class PendingRun extends Deadline {
   readonly #service: Service;
   readonly #name: string;
+  readonly #invocation: RunningInvocation;
+  readonly #running: RunningInvocations;
   readonly #timeout: number;
   readonly #receiver: RunReceiver;
   #settled = false;
 
   constructor(
     service: Service,
-    name: string,
+    invocation: RunningInvocation,
     work: PromiseLike<void>,
     receiver: RunReceiver,
-    deadlines: Deadlines,
+    lists: RunLists,
     timeout: number,
   ) {
     super();
     this.#service = service;
-    this.#name = name;
+    this.#name = invocation.service;
+    this.#invocation = invocation;
+    this.#running = lists.running;
     this.#timeout = timeout;
     this.#receiver = receiver;
-    if (timeout > 0) this.setDeadline(deadlines, timeout);
-    work.then(this.#finished, this.#failed);
+    if (timeout > 0) this.setDeadline(lists.deadlines, timeout);
+    work.then(this.#ended, this.#threw);
   }
+
+  // The work's own end: it leaves the running list even when its timeout answered the caller first.
+  readonly #ended = (): void => {
+    this.#running.delete(this.#invocation);
+    this.#finished();
+  };
+
+  readonly #threw = (error: unknown): void => {
+    this.#running.delete(this.#invocation);
+    this.#failed(error);
+  };
 
   protected expired(): void {
     this.#failed(
@@ -144,52 +180,4 @@ class PendingRun extends Deadline {
     this.clearDeadline();
     this.#receiver.failed(error);
   };
-}
-
-/** One invocation's context; a class rather than an object of closures, so nothing is allocated per field. */
-class Invocation implements InvocationContext {
-  readonly #invoker: Invoker;
-  readonly #depth: number;
-  readonly cid: string;
-  readonly serviceName: string;
-  readonly request: ServiceRequest;
-  readonly baseLogger: Logger;
-
-  constructor(
-    invoker: Invoker,
-    cid: string,
-    serviceName: string,
-    request: ServiceRequest,
-    baseLogger: Logger,
-    depth: number,
-  ) {
-    this.#invoker = invoker;
-    this.cid = cid;
-    this.serviceName = serviceName;
-    this.request = request;
-    this.baseLogger = baseLogger;
-    this.#depth = depth;
-  }
-
-  provided<T>(key: Provision<T>): T | undefined {
-    return this.#invoker.provided(key);
-  }
-
-  async invoke(target: string, payload: unknown): Promise<unknown> {
-    guardAdminInvoke(this.serviceName, target, this.#invoker.servicesMayInvokeAdmin);
-    const nested: ServiceRequest = {
-      payload,
-      raw: undefined,
-      http: undefined,
-      channel: { type: 'invoke', name: undefined },
-    };
-    const response = await this.#invoker.invoke(target, nested, { cid: this.cid, depth: this.#depth + 1 });
-    return response.payload;
-  }
-}
-
-async function runHooks(service: Service): Promise<void> {
-  if (service.beforeHandle !== undefined) await service.beforeHandle();
-  await service.handle();
-  if (service.afterHandle !== undefined) await service.afterHandle();
 }

@@ -3,6 +3,7 @@ import Module from 'node:module';
 import path from 'node:path';
 import type { Message } from 'esbuild';
 import { ViaductError } from '../errors.js';
+import { invocationScope } from './invocation-scope.js';
 import { isServiceClass, serviceNameOf } from './service.js';
 import { LOADERS } from './deployable-file.js';
 export { isDeployableFile } from './deployable-file.js';
@@ -90,7 +91,12 @@ export function evaluate(compiled: CompiledFile, envDir: string, options: Evalua
   const ownRequire = mod.require.bind(mod);
   mod.require = ((id: string) => (id === 'viaduct' ? options.platformModule : ownRequire(id))) as NodeJS.Require;
   try {
-    (mod as unknown as { _compile(code: string, filename: string): void })._compile(compiled.code, filename);
+    // In a scope of its own, so that the worker's guards blame the file for what its top-level
+    // code does (process.exit, a timer that throws later), as they blame a service.
+    const scope = { service: `file ${compiled.file}`, cid: '', startedAt: Date.now() };
+    invocationScope.run(scope, () =>
+      (mod as unknown as { _compile(code: string, filename: string): void })._compile(compiled.code, filename),
+    );
   } catch (error) {
     const location = locate(error, filename, compiled.file);
     throw new ViaductError(

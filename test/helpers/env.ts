@@ -96,7 +96,13 @@ export interface RunningEnv {
 
 /** A quickstart environment started in the background by the real CLI; `stop()` stops and removes it. */
 export async function startEnv(
-  options: { workers?: number; odb?: string; extraArgs?: string[] } = {},
+  options: {
+    workers?: number;
+    odb?: string;
+    extraArgs?: string[];
+    /** Edits the environment (its viaduct.yaml, say) after quickstart, before the server starts. */
+    configure?: (dir: string) => Promise<void>;
+  } = {},
 ): Promise<RunningEnv> {
   const dir = path.join(await tempDir(), 'env');
   const port = await freePort();
@@ -112,6 +118,7 @@ export async function startEnv(
   ];
   const created = await cli(args);
   if (created.code !== 0) throw new Error(`quickstart failed: ${created.stderr}`);
+  await options.configure?.(dir);
   const started = await cli(['start', dir]);
   if (started.code !== 0) throw new Error(`start failed: ${started.stderr}${started.stdout}`);
   const password = (await readFile(path.join(dir, 'secrets', 'admin.password'), 'utf8')).trim();
