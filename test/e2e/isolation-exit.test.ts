@@ -1,9 +1,7 @@
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { HELLO_SOURCE } from '../helpers/runtime.js';
-import { startEnv, type RunningEnv } from '../helpers/env.js';
+import { startEnv, workerPids, type RunningEnv } from '../helpers/env.js';
 import { paced, steadyLoad } from '../helpers/load.js';
 
 const EXITS = `import { Service } from 'viaduct';
@@ -27,15 +25,6 @@ export class Aborts extends Service {
   handle() { process.abort(); }
 }
 `;
-
-interface RunFile {
-  workers: Array<{ pid: number }>;
-}
-
-const workerPids = async (dir: string) =>
-  (JSON.parse(await readFile(path.join(dir, 'run', 'server1.json'), 'utf8')) as RunFile).workers
-    .map((w) => w.pid)
-    .sort();
 
 describe('deployed code cannot end its worker', () => {
   let env: RunningEnv;

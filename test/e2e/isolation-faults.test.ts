@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { HELLO_SOURCE } from '../helpers/runtime.js';
-import { startEnv, type RunningEnv } from '../helpers/env.js';
+import { startEnv, workerPids, type RunningEnv } from '../helpers/env.js';
 import { paced, steadyLoad } from '../helpers/load.js';
 
 // Each answers at once, then misbehaves in work it left behind.
@@ -23,15 +23,6 @@ export class Rejects extends Service {
   }
 }
 `;
-
-interface RunFile {
-  workers: Array<{ pid: number }>;
-}
-
-const workerPids = async (dir: string) =>
-  (JSON.parse(await readFile(path.join(dir, 'run', 'server1.json'), 'utf8')) as RunFile).workers
-    .map((w) => w.pid)
-    .sort();
 
 describe('a service cannot take its worker down with a stray error', () => {
   let env: RunningEnv;

@@ -182,3 +182,11 @@ export async function waitFor(
   }
   throw new Error(`Condition not met within ${timeoutMs} ms`);
 }
+
+/** The pids of a running server's serving workers, from its run file, sorted. */
+export async function workerPids(dir: string, server = 'server1'): Promise<number[]> {
+  const run = JSON.parse(await readFile(path.join(dir, 'run', `${server}.json`), 'utf8')) as {
+    workers: Array<{ pid: number }>;
+  };
+  return run.workers.map((w) => w.pid).sort();
+}
