@@ -1,4 +1,4 @@
-import type { ConfigKind, NamedObject } from '../config/config-kind.js';
+import type { ConfigKind } from '../config/config-kind.js';
 import type { ConfigRegistry } from '../config/config-registry.js';
 import type { ConcreteServiceClass } from '../service/service.js';
 import type { PrimaryContext, SingletonWork } from './singleton-work.js';
@@ -27,9 +27,4 @@ export interface Feature {
   singleton?(primary: PrimaryContext): SingletonWork;
   /** What it adds to each worker, given the worker's core. */
   attach?(worker: WorkerContext): WorkerPart | Promise<WorkerPart>;
-}
-
-/** A feature's kinds typed as the registry keeps them. */
-export function kindsOf(feature: Feature): readonly ConfigKind<NamedObject>[] {
-  return feature.kinds ?? [];
 }

@@ -23,10 +23,6 @@ export class ActionTable {
     this.#closed = true;
   }
 
-  get actions(): string[] {
-    return [...this.#handlers.keys()];
-  }
-
   async handle(message: BrokerMessage): Promise<unknown> {
     const entry = this.#handlers.get(message.action);
     if (entry === undefined)

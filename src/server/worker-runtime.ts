@@ -59,7 +59,9 @@ export async function createWorkerRuntime(options: WorkerRuntimeOptions) {
   const invoker = new Invoker(store, logger, config.limits.service_timeout_ms, {
     servicesMayInvokeAdmin: config.admin.services_may_invoke_admin,
   });
-  const internalNames = new Set<string>();
+  const adminServices = adminServicesOf(features, registry);
+  // Deployed services may not take the admin services' names; channels may refer to either.
+  const internalNames = new Set(adminServices.map(serviceNameOf));
   const writer = new ConfigWriter(odb.db, repository, registry, async (db) => {
     const names = await serviceRepository.names(db);
     for (const name of internalNames) names.add(name);
@@ -75,11 +77,8 @@ export async function createWorkerRuntime(options: WorkerRuntimeOptions) {
     serverInfo: options.serverInfo,
   };
   invoker.provide(platformProvision, platform);
-  for (const cls of adminServicesOf(features, registry)) {
-    const name = serviceNameOf(cls);
-    internalNames.add(name);
-    store.addInternal({ name, cls, file: undefined, timeout: cls.timeout });
-  }
+  for (const cls of adminServices)
+    store.addInternal({ name: serviceNameOf(cls), cls, file: undefined, timeout: cls.timeout });
 
   const bodyBudget = new BodyBudget(config.limits.max_buffered_bodies_size);
   const context: WorkerContext = {
@@ -144,17 +143,13 @@ export async function createWorkerRuntime(options: WorkerRuntimeOptions) {
     configManager,
     bodyBudget,
     invoker,
-    /** The broker actions this worker handles. */
-    actions: actions.actions,
     /** The version of the configuration and deployed code in force in this worker. */
     get version(): number {
       return convergence.applied;
     },
-    /** A message from this server's primary for a feature (the singleton work's orders); false if none takes it. */
-    control(message: Envelope): boolean {
-      const handler = control.get(message.t);
-      handler?.handle(bodyOf(message) as Body);
-      return handler !== undefined;
+    /** A message from this server's primary for a feature (the singleton work's orders). */
+    control(message: Envelope): void {
+      control.get(message.t)?.handle(bodyOf(message) as Body);
     },
     /** Loads everything from the ODB, then takes broker messages held back meanwhile. */
     async start(): Promise<void> {
