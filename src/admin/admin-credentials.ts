@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { ConfigKind, ConfigObject } from '../config/config-kind.js';
 import { objectName } from '../config/object-name.js';
+import type { BasicCredentials } from '../http/basic-auth-header.js';
 import { secretEquals } from '../security/security-definition.js';
 import { DUMMY_HASH, verifyPassword } from './password-hash.js';
 
@@ -36,20 +37,6 @@ export const adminCredentialsKind: ConfigKind<AdminUser> = {
 
 /** The user quickstart makes, and the one the CLI logs in as. */
 export const ADMIN_CREDENTIALS_NAME = 'admin';
-
-/** Who a Basic Authorization header says it is. */
-export interface BasicCredentials {
-  readonly username: string;
-  readonly password: string;
-}
-
-export function parseBasicAuth(header: string | undefined): BasicCredentials | undefined {
-  if (header === undefined || !/^basic /i.test(header)) return undefined;
-  const decoded = Buffer.from(header.slice(6).trim(), 'base64').toString('utf8');
-  const colon = decoded.indexOf(':');
-  if (colon < 0) return undefined;
-  return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
-}
 
 /**
  * Logins already verified, per stored user object: scrypt costs tens of milliseconds by design,

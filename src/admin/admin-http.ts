@@ -8,7 +8,10 @@ import type { ConfigSnapshot } from '../config/config-snapshot.js';
 import type { ConfigObject } from '../config/config-kind.js';
 import { ViaductError } from '../errors.js';
 import type { Invoker } from '../service/invoker.js';
-import { ADMIN_CREDENTIALS_TYPE, checkAdminLogin, parseBasicAuth, type AdminUser } from './admin-credentials.js';
+import { parseBasicAuth } from '../http/basic-auth-header.js';
+import { ADMIN_CREDENTIALS_TYPE, checkAdminLogin, type AdminUser } from './admin-credentials.js';
+
+const CHALLENGE = { 'WWW-Authenticate': 'Basic realm="viaduct-admin"' } as const;
 import { LoginThrottle, type LoginThrottleSettings } from './login-throttle.js';
 
 const INVOKE_PREFIX = '/viaduct/api/invoke/';
@@ -51,6 +54,10 @@ export function createAdminHttp(deps: AdminHttpDeps) {
     if (!path.startsWith(INVOKE_PREFIX)) return respondError(res, new ViaductError('VIA_ERR_NOT_FOUND'), cid, logger);
     if (req.method !== 'POST')
       return respondError(res, new ViaductError('VIA_ERR_METHOD_NOT_ALLOWED'), cid, logger, { Allow: 'POST' });
+    // No credentials at all is a client asking for the challenge (a browser, curl without -u),
+    // not a guess: it is answered without counting against the peer or hashing anything.
+    if (req.headers.authorization === undefined)
+      return respondError(res, new ViaductError('VIA_ERR_UNAUTHORIZED'), cid, logger, CHALLENGE);
     const peer = req.socket.remoteAddress ?? 'unknown';
     const waitMs = throttle.retryAfterMs(peer);
     if (waitMs > 0) {
@@ -77,9 +84,7 @@ export function createAdminHttp(deps: AdminHttpDeps) {
       logger.warn({ cid, peer, user }, 'Admin API login failed');
       if (locked)
         logger.warn({ cid, peer, windowMs: deps.loginThrottle.windowMs }, 'Admin API logins from this peer locked out');
-      return respondError(res, new ViaductError('VIA_ERR_UNAUTHORIZED'), cid, logger, {
-        'WWW-Authenticate': 'Basic realm="viaduct-admin"',
-      });
+      return respondError(res, new ViaductError('VIA_ERR_UNAUTHORIZED'), cid, logger, CHALLENGE);
     }
     throttle.succeeded(peer);
     let service: string;

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { checkAdminLogin, parseBasicAuth, type AdminUser } from '../../src/admin/admin-credentials.js';
+import { checkAdminLogin, type AdminUser } from '../../src/admin/admin-credentials.js';
+import { parseBasicAuth } from '../../src/http/basic-auth-header.js';
 import type { ConfigObject } from '../../src/config/config-kind.js';
 import { hashPassword, verifyPassword } from '../../src/admin/password-hash.js';
 

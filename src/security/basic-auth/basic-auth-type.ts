@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { objectName } from '../../config/object-name.js';
+import { parseBasicAuth } from '../../http/basic-auth-header.js';
 import type { SecurityDefinitionType } from '../security-definition.js';
 import { secretEquals } from '../security-definition.js';
 
@@ -25,14 +26,11 @@ export const basicAuthType: SecurityDefinitionType<BasicAuthDefinition> = {
   makeCheck(definition) {
     return (headers) => {
       if (!definition.is_active) return false;
-      const header = headers.authorization;
-      if (header === undefined || !/^basic /i.test(header)) return false;
-      const decoded = Buffer.from(header.slice(6).trim(), 'base64').toString('utf8');
-      const colon = decoded.indexOf(':');
-      if (colon < 0) return false;
+      const given = parseBasicAuth(headers.authorization);
+      if (given === undefined) return false;
       // Both comparisons always run, so timing does not tell which part was wrong.
-      const userOk = secretEquals(decoded.slice(0, colon), definition.username);
-      const passwordOk = secretEquals(decoded.slice(colon + 1), definition.password);
+      const userOk = secretEquals(given.username, definition.username);
+      const passwordOk = secretEquals(given.password, definition.password);
       return userOk && passwordOk;
     };
   },
