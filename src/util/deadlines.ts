@@ -1,3 +1,4 @@
+import { AsyncResource } from 'node:async_hooks';
 /**
  * Deadlines for work in flight, without a timer each. Entries with the same timeout go into one
  * list, where insertion order is deadline order; the list keeps one timer, armed for its oldest
@@ -37,10 +38,16 @@ export abstract class Deadline {
 /** Every list of one owner (an invoker, an SQL driver): one per distinct timeout. */
 export class Deadlines {
   readonly #lists = new Map<number, DeadlineList>();
+  /**
+   * Where the owner was made (the platform's code). A list is made when first needed, perhaps
+   * inside a service's invocation; its timer fires for every service, so it runs here instead,
+   * never in the context of the invocation that happened to make it.
+   */
+  readonly #context = new AsyncResource('ViaductDeadlines');
 
   list(timeoutMs: number): DeadlineList {
     let list = this.#lists.get(timeoutMs);
-    if (list === undefined) this.#lists.set(timeoutMs, (list = new DeadlineList(timeoutMs)));
+    if (list === undefined) this.#lists.set(timeoutMs, (list = new DeadlineList(timeoutMs, this.#context)));
     return list;
   }
 
@@ -69,8 +76,12 @@ export class DeadlineList {
   /** performance.now() at which the timer fires. */
   #timerAt = 0;
 
-  constructor(timeoutMs: number) {
+  readonly #fire: () => void;
+
+  /** `context`: where the timer's expiries run (see Deadlines); where the list is made by default. */
+  constructor(timeoutMs: number, context: AsyncResource = new AsyncResource('ViaductDeadlineList')) {
     this.timeoutMs = timeoutMs;
+    this.#fire = context.bind(() => this.#expire());
   }
 
   get size(): number {
@@ -106,7 +117,7 @@ export class DeadlineList {
     this.#timer = setTimeout(this.#fire, Math.max(1, Math.ceil(delayMs))).unref();
   }
 
-  readonly #fire = (): void => {
+  #expire(): void {
     this.#timer = undefined;
     const now = performance.now();
     // Timers may fire a fraction of a millisecond early by performance.now(); such an entry is due.
@@ -123,7 +134,7 @@ export class DeadlineList {
       }
     }
     if (this.#head !== undefined) this.#arm(this.#head.expiresAt - now, now);
-  };
+  }
 
   /** When the timer fires next (performance.now()), or undefined when none is armed. */
   get timerAt(): number | undefined {

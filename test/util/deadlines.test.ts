@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, test } from 'node:test';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { Deadline, Deadlines } from '../../src/util/deadlines.js';
 
 class Work extends Deadline {
@@ -105,5 +106,18 @@ describe('deadlines', () => {
     assert.equal(rounds, 3);
     assert.equal(deadlines.size, 0);
     work.finish();
+  });
+
+  test('expiries run where the owner was made, not in the context of the work that armed the timer', async () => {
+    const scope = new AsyncLocalStorage<string>();
+    const deadlines = new Deadlines();
+    const seen: Array<string | undefined> = [];
+    // The first deadline of this timeout is set inside one piece of work's context (as a nested
+    // invocation would), which makes the list and arms its timer there.
+    const first = scope.run('the first service', () => new Work(deadlines, 20, () => seen.push(scope.getStore())));
+    const second = new Work(deadlines, 20, () => seen.push(scope.getStore()));
+    await sleep(80);
+    assert.ok(first.expiredAt !== undefined && second.expiredAt !== undefined);
+    assert.deepEqual(seen, [undefined, undefined]);
   });
 });
