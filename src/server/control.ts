@@ -13,7 +13,7 @@ export const WORKER_HELLO = notification('vc:hello');
 export const SPARE_READY = notification('vc:spare-ready');
 
 /** The ODB schema is current: the worker may load from it, with the server's configuration. */
-export const WORKER_START = notification<{ config: EnvironmentConfig }>('vc:start');
+export const WORKER_START = notification<{ config: EnvironmentConfig; quarantine: QuarantineEntry[] }>('vc:start');
 
 /** A spare takes the place of a worker that died: it listens on the server's port from now on. */
 export const WORKER_LISTEN = notification('vc:listen');
@@ -29,7 +29,7 @@ export const SERVER_INFO = request<Record<never, never>, ServerInfo>('vc:info');
 
 /** The worker's event loop is alive; what it runs and how long it may go quiet before it counts as blocked. */
 export const WORKER_HEARTBEAT = notification<{
-  running: Array<{ service: string; cid: string; startedAt: number }>;
+  running: Array<{ service: string; cid: string }>;
   blockedAfterMs: number;
 }>('vc:heartbeat');
 

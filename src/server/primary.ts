@@ -21,6 +21,7 @@ import { ClusterPresence } from './cluster-presence.js';
 import { exitWith, logFatalErrors } from './fatal-errors.js';
 import { QUARANTINE, RELEASE, SERVER_INFO, WORKER_HELLO, WORKER_START } from './control.js';
 import { QuarantineBook } from './quarantine-book.js';
+import type { QuarantineEntry } from '../service/quarantine-list.js';
 import { superviseLoadBalancer } from './environment-lb.js';
 import { PickupDeployment } from './pickup-deployment.js';
 import { pidFile, runFile, RunFileWriter } from './run-file.js';
@@ -142,7 +143,7 @@ class Primary {
     }
     this.#resolveOdbCurrent();
     // Sent ahead to the workers forked so far, so that one done loading need not wait for the answer to its hello.
-    this.#pool.notifyAll(WORKER_START, { config: this.#config });
+    this.#pool.notifyAll(WORKER_START, this.#startOrder());
     const timing = {
       intervalMs: this.#config.singleton.renew_interval_ms,
       staleMs: this.#config.singleton.stale_after_ms,
@@ -190,13 +191,16 @@ class Primary {
     await rm(pidFile(this.#paths, this.#server.name), { force: true });
   }
 
+  #startOrder(): { config: EnvironmentConfig; quarantine: QuarantineEntry[] } {
+    return { config: this.#config, quarantine: this.#quarantine.list() };
+  }
+
   /** What a new worker asks of the primary, and its end of the local broker. */
   #attach(worker: Worker, link: ProcessLink): void {
     this.#hub.attach(String(worker.id), link);
-    // The configuration this server started with is every worker's, also of one started later.
-    link.on(WORKER_HELLO, () => void this.#odbCurrent.then(() => link.notify(WORKER_START, { config: this.#config })));
-    // The quarantine holds on every worker of the server, also one started later.
-    link.notify(QUARANTINE, { services: this.#quarantine.list() });
+    // The configuration this server started with, and its quarantine, are every worker's, also
+    // of one started later; they come in answer to its hello, once it listens for them.
+    link.on(WORKER_HELLO, () => void this.#odbCurrent.then(() => link.notify(WORKER_START, this.#startOrder())));
     link.handle(RELEASE, ({ name }) => {
       const released = this.#quarantine.release(name);
       if (released) {

@@ -66,10 +66,13 @@ async function main(): Promise<void> {
   const listenOrder = new Promise<void>((resolve) => (promoted = resolve));
   let started: (config: EnvironmentConfig) => void = () => {};
   const startOrder = new Promise<EnvironmentConfig>((resolve) => (started = resolve));
-  link.on(WORKER_START, (message) => started(message.config));
-  link.on(WORKER_LISTEN, () => promoted());
-  // The primary's quarantine list may come before the runtime exists: the last one is kept.
+  // The server's quarantine comes with the start order; later changes come as QUARANTINE.
   let quarantined: QuarantineEntry[] = [];
+  link.on(WORKER_START, (message) => {
+    quarantined = message.quarantine;
+    started(message.config);
+  });
+  link.on(WORKER_LISTEN, () => promoted());
   link.on(QUARANTINE, ({ services }) => {
     quarantined = services;
     runtime?.invoker.quarantine.replace(services);

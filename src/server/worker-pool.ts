@@ -186,9 +186,10 @@ export class WorkerPool {
     this.#options.detached(worker);
     this.#links.get(worker.id)?.close();
     this.#links.delete(worker.id);
+    // Taken whatever follows, so no worker's note is left behind in the run directory.
+    const noted = takeBlockedNote(this.#options.runDir, worker.process.pid ?? 0).service;
     // A retiring worker was replaced when it retired.
     if (this.#stopping || role === 'retiring') return;
-    const noted = takeBlockedNote(this.#options.runDir, worker.process.pid ?? 0).service;
     if (noted !== undefined) this.#options.diedIn?.(noted, worker.process.pid ?? 0);
     const logger = this.#options.logger;
     if (!this.#everReady && ++this.#bootFailures >= MAX_BOOT_FAILURES) {

@@ -4,8 +4,6 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 export interface RunningInvocation {
   readonly service: string;
   readonly cid: string;
-  /** Milliseconds since the epoch. */
-  readonly startedAt: number;
 }
 
 /**

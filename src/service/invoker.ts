@@ -92,7 +92,7 @@ export class Invoker {
         new ViaductError('VIA_ERR_INVOKE_DEPTH', `Nested invocations deeper than ${MAX_DEPTH} at ${name}`),
       );
 
-    const invocation: RunningInvocation = { service: name, cid: options.cid, startedAt: Date.now() };
+    const invocation: RunningInvocation = { service: name, cid: options.cid };
     // Listed before its code runs: a service that blocks at once must be found in the list.
     this.running.add(invocation);
     this.current.enter(name, options.cid);

@@ -5,7 +5,7 @@ import { HeartbeatWatch } from '../../src/server/heartbeat-watch.js';
 test('a worker is blocked once silent for longer than its last beat allowed, and reported once', () => {
   const watch = new HeartbeatWatch();
   const now = Date.now();
-  watch.beat(1, { running: [{ service: 'a', cid: 'c1', startedAt: now }], blockedAfterMs: 2_000 });
+  watch.beat(1, { running: [{ service: 'a', cid: 'c1' }], blockedAfterMs: 2_000 });
   watch.beat(2, { running: [], blockedAfterMs: 10_000 });
   assert.deepEqual(watch.blocked(now + 1_000), []);
   const blocked = watch.blocked(now + 3_000);
