@@ -45,6 +45,11 @@ const table = {
   VIA_ERR_DUPLICATE_PATH: { status: 409, message: 'Another channel serves this path and method' },
   VIA_ERR_UNKNOWN_REFERENCE: { status: 400, message: 'The object refers to something that does not exist' },
   VIA_ERR_CONFIG_APPLY: { status: 500, message: 'The change was stored but not applied on every worker' },
+  VIA_ERR_CHANGE_UNCONFIRMED: {
+    status: 202,
+    message: 'The change is committed; not every worker confirmed it yet, and those behind catch up by themselves',
+  },
+  VIA_ERR_OUTCOME_UNKNOWN: { status: 504, message: 'The ODB did not confirm the commit in time' },
   VIA_ERR_ENMASSE: { status: 400, message: 'The enmasse file is not valid' },
   VIA_ERR_MISSING_ENV_VAR: { status: 400, message: 'An environment variable the file refers to is not set' },
 
@@ -61,7 +66,7 @@ const table = {
   VIA_ERR_ENV_CONFIG: { status: 400, message: "The environment's configuration is not valid" },
   VIA_ERR_ENV_NOT_RUNNING: { status: 400, message: 'The environment is not running' },
   VIA_ERR_ODB_URL: { status: 400, message: 'The ODB URL is not valid' },
-  VIA_ERR_ODB_UNREACHABLE: { status: 500, message: 'The ODB cannot be reached' },
+  VIA_ERR_ODB_UNREACHABLE: { status: 503, message: 'The ODB cannot be reached' },
   VIA_ERR_DRIVER_MISSING: { status: 500, message: 'A program the platform runs is not installed' },
   VIA_ERR_UNKNOWN_ACTION: { status: 500, message: 'No feature of this server handles this broker action' },
   VIA_ERR_SECRET_KEY: { status: 500, message: "A secret cannot be decrypted with this environment's key" },

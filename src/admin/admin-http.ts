@@ -9,6 +9,7 @@ import type { ConfigObject } from '../config/config-kind.js';
 import { ViaductError } from '../errors.js';
 import type { Invoker } from '../service/invoker.js';
 import { parseBasicAuth } from '../http/basic-auth-header.js';
+import { isOdbUnreachable } from '../odb/odb-errors.js';
 import { ADMIN_CREDENTIALS_TYPE, checkAdminLogin, type AdminUser } from './admin-credentials.js';
 
 const CHALLENGE = { 'WWW-Authenticate': 'Basic realm="viaduct-admin"' } as const;
@@ -115,7 +116,12 @@ export function createAdminHttp(deps: AdminHttpDeps) {
       res.end(body);
       logger.info({ cid, service }, 'Admin API call');
     } catch (error) {
-      respondError(res, error, cid, logger);
+      // An admin service that read the ODB while it was away: said as such, not "The service failed".
+      const coded =
+        !(error instanceof ViaductError) && isOdbUnreachable(error)
+          ? new ViaductError('VIA_ERR_ODB_UNREACHABLE', undefined, { cause: error })
+          : error;
+      respondError(res, coded, cid, logger);
     }
   };
 }

@@ -48,8 +48,9 @@ export class AdminClient {
     } catch {
       body = text;
     }
-    if (!response.ok) {
-      const code = response.headers.get(ERROR_HEADER);
+    const code = response.headers.get(ERROR_HEADER);
+    // A coded answer is Viaduct's own error, whatever its status: VIA_ERR_CHANGE_UNCONFIRMED is a 202.
+    if (!response.ok || code !== null) {
       // A service's own non-2xx answer: its status and payload, whatever the payload holds.
       if (code === null)
         throw new ViaductError('VIA_ERR_SERVICE_FAILED', `${service} answered with HTTP ${response.status}: ${text}`, {

@@ -1,4 +1,7 @@
 import { ViaductError } from '../errors.js';
+
+/** The exit code of a command whose change is committed but not yet confirmed by every worker. */
+const EXIT_UNCONFIRMED = 3;
 import { ignoreClosedPipes } from './closed-pipes.js';
 import { helpText, parse, UsageError, type Command } from './command.js';
 
@@ -127,6 +130,11 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (error instanceof UsageError) {
       process.stderr.write(`viaduct ${command.name}: ${error.message}\n`);
       return 2;
+    }
+    if (error instanceof ViaductError && error.code === 'VIA_ERR_CHANGE_UNCONFIRMED') {
+      // Not a failure: the change is committed and converges; a script can still tell (docs/cli.md).
+      process.stderr.write(`warning ${error.code}: ${error.message}\n`);
+      return EXIT_UNCONFIRMED;
     }
     if (error instanceof ViaductError) {
       process.stderr.write(`error ${error.code}: ${error.message}\n`);

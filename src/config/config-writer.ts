@@ -3,7 +3,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { ViaductError } from '../errors.js';
 import type { Odb } from '../odb/database.js';
 import type { ConfigRepository } from './config-repository.js';
-import { withWriteLock } from '../odb/write-lock.js';
+import { withWriteLock, type WriteOptions } from '../odb/write-lock.js';
 import type { ConfigKind, ConfigObject, NamedObject } from './config-kind.js';
 import type { ConfigRegistry } from './config-registry.js';
 
@@ -180,36 +180,43 @@ export class ConfigWriter {
   readonly #repository: ConfigRepository;
   readonly #registry: ConfigRegistry;
   readonly #serviceNames: (db: Odb) => Promise<ReadonlySet<string>>;
+  readonly #writeOptions: WriteOptions;
 
   constructor(
     db: Odb,
     repository: ConfigRepository,
     registry: ConfigRegistry,
     serviceNames: (db: Odb) => Promise<ReadonlySet<string>>,
+    writeOptions: WriteOptions = {},
   ) {
     this.#db = db;
     this.#repository = repository;
     this.#registry = registry;
     this.#serviceNames = serviceNames;
+    this.#writeOptions = writeOptions;
   }
 
   /** Applies `mutate` in one transaction; `version` is the ODB's version this commit made. */
   async commit<T>(mutate: (draft: ConfigDraft) => T): Promise<{ result: T; changes: ConfigChange[]; version: number }> {
-    return withWriteLock(this.#db, async (trx, version) => {
-      const draft = new ConfigDraft(this.#registry, await this.#repository.loadAll(trx));
-      const result = mutate(draft);
-      const services = await this.#serviceNames(trx);
-      draft.validate((name) => services.has(name));
-      const { upserted, list } = draft.changes();
-      const byId = new Map(upserted.map((o) => [o.id, o]));
-      for (const change of list) {
-        const object = byId.get(change.id);
-        if (change.op === 'deleted') await this.#repository.delete(trx, change.id);
-        else if (change.op === 'created' && object !== undefined) await this.#repository.insert(trx, object);
-        else if (object !== undefined) await this.#repository.update(trx, object);
-      }
-      return { result, changes: list, version };
-    });
+    return withWriteLock(
+      this.#db,
+      async (trx, version) => {
+        const draft = new ConfigDraft(this.#registry, await this.#repository.loadAll(trx));
+        const result = mutate(draft);
+        const services = await this.#serviceNames(trx);
+        draft.validate((name) => services.has(name));
+        const { upserted, list } = draft.changes();
+        const byId = new Map(upserted.map((o) => [o.id, o]));
+        for (const change of list) {
+          const object = byId.get(change.id);
+          if (change.op === 'deleted') await this.#repository.delete(trx, change.id);
+          else if (change.op === 'created' && object !== undefined) await this.#repository.insert(trx, object);
+          else if (object !== undefined) await this.#repository.update(trx, object);
+        }
+        return { result, changes: list, version };
+      },
+      this.#writeOptions,
+    );
   }
 }
 

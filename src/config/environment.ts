@@ -19,6 +19,9 @@ function yaml(): typeof import('yaml') {
  */
 export const CONFIG_FILE = 'viaduct.yaml';
 
+/** The most an admin change may wait for the ODB and then its confirmations, together. */
+export const MAX_CHANGE_DEADLINES_MS = 100_000;
+
 const serverSchema = z.strictObject({
   name: z
     .string()
@@ -73,18 +76,16 @@ export const environmentSchema = z.strictObject({
       quarantine_window_ms: z.number().int().positive().default(600_000),
       /** Each worker's V8 heap limit (--max-old-space-size), in MiB; it is recycled at 85 % of it. */
       worker_heap_mb: z.number().int().min(64).default(2048),
+      /** How long an admin change may wait for the ODB before it is refused, rolled back (VIA_ERR_ODB_UNREACHABLE). */
+      odb_write_timeout_ms: z.number().int().min(100).default(10_000),
+      /** How long an admin change waits for every worker to confirm it (else VIA_ERR_CHANGE_UNCONFIRMED). */
+      change_confirm_timeout_ms: z.number().int().min(100).default(10_000),
     })
-    .default({
-      service_timeout_ms: 30_000,
-      drain_timeout_ms: 10_000,
-      admin_max_body_size: 50 * 1024 * 1024,
-      max_buffered_bodies_size: 64 * 1024 * 1024,
-      body_timeout_ms: 30_000,
-      blocked_margin_ms: 5_000,
-      quarantine_after: 3,
-      quarantine_window_ms: 600_000,
-      worker_heap_mb: 2048,
-    }),
+    .refine(
+      (l) => l.odb_write_timeout_ms + l.change_confirm_timeout_ms <= MAX_CHANGE_DEADLINES_MS,
+      `odb_write_timeout_ms and change_confirm_timeout_ms may add up to ${MAX_CHANGE_DEADLINES_MS} at most`,
+    )
+    .prefault({}),
   /** The singleton lease: renewed every interval, taken over once stale. */
   singleton: z
     .strictObject({
@@ -95,7 +96,7 @@ export const environmentSchema = z.strictObject({
       (s) => s.stale_after_ms >= 2 * s.renew_interval_ms,
       'stale_after_ms must be at least twice renew_interval_ms',
     )
-    .default({ renew_interval_ms: 5_000, stale_after_ms: 15_000 }),
+    .prefault({}),
   /** The admin API's defences. */
   admin: z
     .strictObject({
@@ -105,7 +106,7 @@ export const environmentSchema = z.strictObject({
       /** Whether deployed services may invoke `viaduct.*` admin services with this.invoke(). */
       services_may_invoke_admin: z.boolean().default(false),
     })
-    .default({ max_failed_logins: 10, failed_login_window_ms: 60_000, services_may_invoke_admin: false }),
+    .prefault({}),
   /** Keep one loaded worker in reserve so one that dies is replaced in milliseconds. */
   spare_worker: z.boolean().default(true),
   /**

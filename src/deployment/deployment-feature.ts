@@ -28,6 +28,10 @@ export const deploymentFeature: Feature = {
       logger: worker.logger,
       inUse: (service) => whoUses(registry, configManager.snapshot, service),
       platformModule: worker.platformModule,
+      deadlines: {
+        writeMs: worker.config.limits.odb_write_timeout_ms,
+        confirmMs: worker.config.limits.change_confirm_timeout_ms,
+      },
     });
     worker.invoker.provide(deployerProvision, deployer);
     const apply = (message: BrokerMessage) => deployer.apply(message);

@@ -36,7 +36,6 @@ abstract class DeploymentAdminService extends AdminService {
 
 class Deploy extends DeploymentAdminService {
   static override serviceName = 'viaduct.service.deploy';
-  static override timeout = 120_000;
   async handle() {
     const { file, source } = this.input(z.object({ file: z.string().min(1).max(255), source: z.string() }));
     const result = await this.deployer.deploy(file, source);

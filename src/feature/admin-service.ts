@@ -2,6 +2,7 @@ import type { ConfigAdmin } from '../config/config-admin.js';
 import type { ConfigObject } from '../config/config-kind.js';
 import type { ConfigRegistry } from '../config/config-registry.js';
 import type { ConfigSnapshot } from '../config/config-snapshot.js';
+import { MAX_CHANGE_DEADLINES_MS } from '../config/environment.js';
 import { ViaductError } from '../errors.js';
 import type { Odb } from '../odb/database.js';
 import { Provision, provisionOf, Service } from '../service/service.js';
@@ -25,8 +26,18 @@ export interface Platform {
 /** What a worker provides its admin services. */
 export const platformProvision = new Provision<Platform>('the admin platform');
 
+/** The invoker's limit for admin services; the environment's change deadlines add up to less (environment.ts). */
+export const ADMIN_SERVICE_TIMEOUT_MS = MAX_CHANGE_DEADLINES_MS + 20_000;
+
 /** The base of the internal `viaduct.*` services that make up the admin API. */
 export abstract class AdminService extends Service {
+  /**
+   * Not the environment's service timeout, which a user may set low: an admin change is bounded
+   * by its own deadlines (limits.odb_write_timeout_ms, then limits.change_confirm_timeout_ms),
+   * which must end first so that its answer tells whether it was committed.
+   */
+  static override timeout = ADMIN_SERVICE_TIMEOUT_MS;
+
   protected get platform(): Platform {
     return provisionOf(this, platformProvision);
   }

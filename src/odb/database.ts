@@ -9,6 +9,9 @@ import type { OdbSchema } from './schema.js';
 
 export type Odb = Kysely<OdbSchema>;
 
+/** How long opening a connection to a PostgreSQL or MySQL ODB may take. */
+const CONNECT_TIMEOUT_MS = 5_000;
+
 export interface OdbHandle {
   readonly db: Odb;
   readonly location: OdbLocation;
@@ -50,15 +53,30 @@ function makeDialect(location: OdbLocation, poolSize: number, onIdleError: (erro
     }
     case 'postgresql': {
       const pg = requireDriver<{ Pool: new (config: PoolConfig) => PgPool }>('pg');
-      const pool = new pg.Pool({ connectionString: location.target, max: poolSize });
+      const pool = new pg.Pool({
+        connectionString: location.target,
+        max: poolSize,
+        // A database that accepts TCP and then says nothing must not hold a connect forever.
+        connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+        keepAlive: true,
+      });
       // Without a listener, pg's pool throws an idle connection's error (a database restart, a
-      // terminated session) as an uncaught exception and takes the process down.
+      // terminated session) as an uncaught exception and takes the process down; so does a
+      // client in use between two queries (inside a transaction), which the pool does not watch.
       pool.on('error', onIdleError);
+      pool.on('connect', (client) => client.on('error', onIdleError));
       return new PostgresDialect({ pool });
     }
     case 'mysql': {
       const mysql = requireDriver<typeof Mysql2>('mysql2');
-      return new MysqlDialect({ pool: mysql.createPool({ uri: location.target, connectionLimit: poolSize }) });
+      return new MysqlDialect({
+        pool: mysql.createPool({
+          uri: location.target,
+          connectionLimit: poolSize,
+          connectTimeout: CONNECT_TIMEOUT_MS,
+          enableKeepAlive: true,
+        }),
+      });
     }
   }
 }

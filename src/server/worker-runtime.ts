@@ -62,12 +62,18 @@ export async function createWorkerRuntime(options: WorkerRuntimeOptions) {
   const adminServices = adminServicesOf(features, registry);
   // Deployed services may not take the admin services' names; channels may refer to either.
   const internalNames = new Set(adminServices.map(serviceNameOf));
-  const writer = new ConfigWriter(odb.db, repository, registry, async (db) => {
-    const names = await serviceRepository.names(db);
-    for (const name of internalNames) names.add(name);
-    return names;
-  });
-  const configAdmin = new ConfigAdmin(writer, broker);
+  const writer = new ConfigWriter(
+    odb.db,
+    repository,
+    registry,
+    async (db) => {
+      const names = await serviceRepository.names(db);
+      for (const name of internalNames) names.add(name);
+      return names;
+    },
+    { deadlineMs: config.limits.odb_write_timeout_ms, logger },
+  );
+  const configAdmin = new ConfigAdmin(writer, broker, { confirmMs: config.limits.change_confirm_timeout_ms, logger });
   const platform: Platform = {
     registry,
     config: configAdmin,

@@ -5,6 +5,7 @@ import { ViaductError } from '../errors.js';
 import type { Odb } from '../odb/database.js';
 import { serviceRepository } from './service-repository.js';
 import { withWriteLock } from '../odb/write-lock.js';
+import { publishChange } from '../broker/publish-change.js';
 import { compile, evaluate, type CompiledFile } from './loader.js';
 import type { ServiceEntry, ServiceStore } from './service-store.js';
 
@@ -44,6 +45,8 @@ export interface DeployerOptions {
   readonly inUse: (service: string) => string | undefined;
   /** What deployed code gets for `require('viaduct')`. */
   readonly platformModule: object;
+  /** The change's deadlines: for the ODB's commit, then for every worker's confirmation. */
+  readonly deadlines: { readonly writeMs: number; readonly confirmMs: number };
 }
 
 /**
@@ -58,6 +61,7 @@ export class Deployer {
   readonly #logger: Logger;
   readonly #inUse: (service: string) => string | undefined;
   readonly #platformModule: object;
+  readonly #deadlines: DeployerOptions['deadlines'];
   /** The hash of each file this worker last installed. */
   readonly #installed = new Map<string, string>();
   /** Entries this worker loaded while deploying, reused when its own broadcast comes back. */
@@ -71,6 +75,7 @@ export class Deployer {
     this.#logger = options.logger;
     this.#inUse = options.inUse;
     this.#platformModule = options.platformModule;
+    this.#deadlines = options.deadlines;
   }
 
   async deploy(fileName: string, source: string, options: { skipUnchanged?: boolean } = {}): Promise<DeployResult> {
@@ -92,17 +97,25 @@ export class Deployer {
     if (options.skipUnchanged === true && (await serviceRepository.fileHash(this.#db, file)) === compiled.hash) {
       return { file, services, hash: compiled.hash, changed: false, ms: performance.now() - started };
     }
-    const version = await withWriteLock(this.#db, async (trx, version) => {
-      // A new version that drops a service something still uses is refused, as undeploy would be.
-      const before = (await serviceRepository.list(trx)).filter((s) => s.file === file).map((s) => s.name);
-      for (const dropped of before.filter((name) => !services.includes(name))) {
-        const user = this.#inUse(dropped);
-        if (user !== undefined)
-          throw new ViaductError('VIA_ERR_OBJECT_IN_USE', `${file} no longer provides ${dropped}, which ${user} uses`);
-      }
-      await serviceRepository.save(trx, compiled, services);
-      return version;
-    });
+    const writeOptions = { deadlineMs: this.#deadlines.writeMs, logger: this.#logger };
+    const version = await withWriteLock(
+      this.#db,
+      async (trx, version) => {
+        // A new version that drops a service something still uses is refused, as undeploy would be.
+        const before = (await serviceRepository.list(trx)).filter((s) => s.file === file).map((s) => s.name);
+        for (const dropped of before.filter((name) => !services.includes(name))) {
+          const user = this.#inUse(dropped);
+          if (user !== undefined)
+            throw new ViaductError(
+              'VIA_ERR_OBJECT_IN_USE',
+              `${file} no longer provides ${dropped}, which ${user} uses`,
+            );
+        }
+        await serviceRepository.save(trx, compiled, services);
+        return version;
+      },
+      writeOptions,
+    );
     this.#trialLoads.set(compiled.hash, entries);
     try {
       const message: DeployMessage = {
@@ -113,7 +126,7 @@ export class Deployer {
         services,
         version,
       };
-      await this.#broker.broadcast(message);
+      await publishChange(this.#broker, message, this.#deadlines.confirmMs, this.#logger);
     } finally {
       this.#trialLoads.delete(compiled.hash);
     }
@@ -125,12 +138,14 @@ export class Deployer {
   async undeploy(name: string): Promise<{ name: string; file: string }> {
     const user = this.#inUse(name);
     if (user !== undefined) throw new ViaductError('VIA_ERR_OBJECT_IN_USE', `The service ${name} is in use by ${user}`);
-    const { file, version } = await withWriteLock(this.#db, async (trx, version) => ({
-      file: await serviceRepository.remove(trx, name),
-      version,
-    }));
+    const { file, version } = await withWriteLock(
+      this.#db,
+      async (trx, version) => ({ file: await serviceRepository.remove(trx, name), version }),
+      { deadlineMs: this.#deadlines.writeMs, logger: this.#logger },
+    );
     if (file === undefined) throw new ViaductError('VIA_ERR_SERVICE_NOT_FOUND', `No deployed service named ${name}`);
-    await this.#broker.broadcast({ action: 'service.undeploy', name, version } satisfies UndeployMessage);
+    const message: UndeployMessage = { action: 'service.undeploy', name, version };
+    await publishChange(this.#broker, message, this.#deadlines.confirmMs, this.#logger);
     this.#logger.info({ service: name, file }, 'Undeployed');
     return { name, file };
   }

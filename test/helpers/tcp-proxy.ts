@@ -2,8 +2,9 @@ import { createServer, Socket, type Server } from 'node:net';
 
 /**
  * A TCP proxy in front of a real server, so a test can make the remote end go away (refuse new
- * connections and cut the open ones) and come back on the same port, or fall silent: what the
- * server says is dropped, as on a network that lost the way back, while the sockets stay open.
+ * connections and cut the open ones) and come back on the same port; fall silent (what the
+ * server says is dropped, as on a network that lost the way back, while the sockets stay open);
+ * or stall for a while and then deliver what was held back (hold).
  */
 export class TcpProxy {
   readonly #targetHost: string;
@@ -12,6 +13,8 @@ export class TcpProxy {
   #server: Server | undefined;
   #port = 0;
   #silent = false;
+  #held = false;
+  readonly #queue: Array<{ socket: Socket; data: Buffer }> = [];
 
   constructor(targetHost: string, targetPort: number) {
     this.#targetHost = targetHost;
@@ -36,9 +39,9 @@ export class TcpProxy {
       client.on('error', drop).on('close', drop);
       upstream.on('error', drop).on('close', drop);
       upstream.connect(this.#targetPort, this.#targetHost, () => {
-        client.pipe(upstream);
+        client.on('data', (data: Buffer) => this.#forward(upstream, data));
         upstream.on('data', (data: Buffer) => {
-          if (!this.#silent) client.write(data);
+          if (!this.#silent) this.#forward(client, data);
         });
       });
     });
@@ -52,6 +55,22 @@ export class TcpProxy {
     });
   }
 
+  /**
+   * A stall that ends: from now on, what either side sends is held back (true), then delivered in
+   * order when released (false), as on a network that stopped moving packets for a while.
+   */
+  hold(held: boolean): void {
+    this.#held = held;
+    if (held) return;
+    const queued = this.#queue.splice(0);
+    for (const { socket, data } of queued) if (!socket.destroyed) socket.write(data);
+  }
+
+  #forward(socket: Socket, data: Buffer): void {
+    if (this.#held) this.#queue.push({ socket, data });
+    else if (!socket.destroyed) socket.write(data);
+  }
+
   /** From now on, what the server sends is dropped (true) or passed on again (false). */
   silence(silent: boolean): void {
     this.#silent = silent;
@@ -61,6 +80,7 @@ export class TcpProxy {
   stop(): Promise<void> {
     for (const socket of this.#sockets) socket.destroy();
     this.#sockets.clear();
+    this.#queue.length = 0;
     const server = this.#server;
     this.#server = undefined;
     return new Promise((resolve) => (server === undefined ? resolve() : server.close(() => resolve())));
