@@ -25,6 +25,8 @@ export interface OdbOptions {
    * the session. The pool has already dropped that connection, and the next query opens another.
    */
   readonly onIdleError?: (error: Error) => void;
+  /** SQLite only: open the file read-only (a snapshot of the ODB); it must exist. */
+  readonly readOnly?: boolean;
 }
 
 /** An onIdleError that logs the failure as a warning. */
@@ -35,15 +37,19 @@ export function logIdleErrors(logger: Logger): (error: Error) => void {
 /** Opens the ODB; the driver for its dialect is loaded only now. */
 export function openOdb(location: OdbLocation, options: OdbOptions = {}): OdbHandle {
   const db = new Kysely<OdbSchema>({
-    dialect: makeDialect(location, options.poolSize ?? 5, options.onIdleError ?? (() => undefined)),
+    dialect: makeDialect(location, options),
   });
   return { db, location, close: () => db.destroy() };
 }
 
-function makeDialect(location: OdbLocation, poolSize: number, onIdleError: (error: Error) => void): Dialect {
+function makeDialect(location: OdbLocation, options: OdbOptions): Dialect {
+  const poolSize = options.poolSize ?? 5;
+  const onIdleError = options.onIdleError ?? (() => undefined);
   switch (location.dialect) {
     case 'sqlite': {
       const Database = requireDriver<typeof BetterSqlite3>('better-sqlite3');
+      if (options.readOnly === true)
+        return new SqliteDialect({ database: new Database(location.target, { readonly: true, fileMustExist: true }) });
       const database = new Database(location.target);
       // Several worker processes share the file: WAL lets readers run beside one writer.
       database.pragma('journal_mode = WAL');

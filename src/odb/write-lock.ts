@@ -24,6 +24,11 @@ export function markReadOnly(db: Kysely<OdbSchema>): void {
   readOnly.add(db);
 }
 
+/** Whether `db` is such a copy. */
+export function isReadOnly(db: Kysely<OdbSchema>): boolean {
+  return readOnly.has(db);
+}
+
 class Abandoned extends Error {}
 
 /**
@@ -44,7 +49,7 @@ export function withWriteLock<T>(
   work: (trx: Transaction<OdbSchema>, version: number) => Promise<T>,
   options: WriteOptions = {},
 ): Promise<T> {
-  if (readOnly.has(db)) {
+  if (isReadOnly(db)) {
     return Promise.reject(
       new ViaductError(
         'VIA_ERR_ODB_UNREACHABLE',

@@ -39,7 +39,8 @@ export const QUARANTINE = notification<{ services: QuarantineEntry[] }>('vc:quar
 /** Ends a service's quarantine (an admin's release, or a redeployment); whether it was quarantined. */
 export const RELEASE = request<{ name: string }, boolean>('vc:release');
 
-/** The worker's heap nears its limit: replace it, then have it drain. */
-export const WORKER_RECYCLE = notification<{ heapUsedMb: number; heapLimitMb: number; running: string[] }>(
-  'vc:recycle',
-);
+/**
+ * Replace this worker, then have it drain: its heap nears its limit, or it serves from the ODB
+ * snapshot and the ODB is back. `reason` starts the log line; `details` go with it.
+ */
+export const WORKER_RECYCLE = notification<{ reason: string; details: Record<string, unknown> }>('vc:recycle');

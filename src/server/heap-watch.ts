@@ -21,9 +21,12 @@ export function watchHeap(link: ProcessLink, invoker: Invoker, heapMb: number, r
     if (used < limit * ratio) return;
     clearInterval(timer);
     link.notify(WORKER_RECYCLE, {
-      heapUsedMb: Math.round(used / 2 ** 20),
-      heapLimitMb: Math.round(limit / 2 ** 20),
-      running: [...new Set(invoker.running.list().map((r) => r.service))],
+      reason: 'Worker heap near its limit',
+      details: {
+        heapUsedMb: Math.round(used / 2 ** 20),
+        heapLimitMb: Math.round(limit / 2 ** 20),
+        running: [...new Set(invoker.running.list().map((r) => r.service))],
+      },
     });
   }, CHECK_MS);
   timer.unref();

@@ -15,6 +15,7 @@ import type { SingletonWork } from '../feature/singleton-work.js';
 import type { LbSupervisor } from '../lb/index.js';
 import { createLogger } from '../log.js';
 import type { OdbHandle } from '../odb/database.js';
+import type { OdbSnapshotKeeper } from './odb-snapshot.js';
 import { parseOdbUrl } from '../odb/odb-url.js';
 import type { ProcessLink } from '../util/process-link/process-link.js';
 import { ClusterPresence } from './cluster-presence.js';
@@ -74,6 +75,8 @@ class Primary {
   #odb: OdbHandle | undefined;
   #presence: ClusterPresence | undefined;
   #lbSupervisor: LbSupervisor | undefined;
+  /** The local copy replacement workers start from while the ODB is away; none for SQLite. */
+  #snapshot: OdbSnapshotKeeper | undefined;
   #resolveOdbCurrent!: () => void;
   /** Resolves once the ODB schema is current: workers may use the ODB from then on. */
   readonly #odbCurrent = new Promise<void>((resolve) => (this.#resolveOdbCurrent = resolve));
@@ -95,7 +98,10 @@ class Primary {
       logger,
       attached: (worker, link) => this.#attach(worker, link),
       detached: (worker) => this.#hub.detach(String(worker.id)),
-      changed: () => void this.#writeRunFile(),
+      changed: () => {
+        void this.#writeRunFile();
+        this.#snapshot?.want(this.#pool.newestVersion);
+      },
       runDir: paths.run,
       heapMb: config.limits.worker_heap_mb,
       blocked: (report) => report.service !== undefined && this.#incident(report.service, 'blocked its worker'),
@@ -141,6 +147,11 @@ class Primary {
       await this.#abortStart();
       throw error;
     }
+    if (location.dialect !== 'sqlite') {
+      const { OdbSnapshotKeeper, snapshotFile } = await import('./odb-snapshot.js');
+      this.#snapshot = new OdbSnapshotKeeper(odb.db, snapshotFile(this.#paths, this.#server.name), this.#logger);
+      this.#snapshot.want(0);
+    }
     this.#resolveOdbCurrent();
     // Sent ahead to the workers forked so far, so that one done loading need not wait for the answer to its hello.
     this.#pool.notifyAll(WORKER_START, this.#startOrder());
@@ -175,6 +186,7 @@ class Primary {
     await this.#lbSupervisor?.stop();
     await this.#singleton.stop();
     await this.#presence?.stop();
+    await this.#snapshot?.stop();
     await this.#odb?.close().catch(() => undefined);
     await rm(pidFile(this.#paths, this.#server.name), { force: true });
     await rm(runFile(this.#paths, this.#server.name), { force: true });

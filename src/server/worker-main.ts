@@ -3,7 +3,6 @@ import { LocalBroker } from '../broker/local/local-broker.js';
 import { createBroker } from '../broker/create-broker.js';
 import type { Port } from '../broker/broker.js';
 import { createLogger } from '../log.js';
-import { logIdleErrors, openOdb } from '../odb/database.js';
 import { parseOdbUrl } from '../odb/odb-url.js';
 import { WORKER_READY } from '../feature/singleton-work.js';
 import { ProcessLink } from '../util/process-link/process-link.js';
@@ -14,6 +13,7 @@ import {
   SPARE_READY,
   WORKER_HELLO,
   WORKER_LISTEN,
+  WORKER_RECYCLE,
   WORKER_SHUTDOWN,
   WORKER_START,
   WORKER_VERSION,
@@ -28,6 +28,8 @@ import { startWatchdog } from './watchdog-thread.js';
 import { startHeartbeat } from './worker-heartbeat.js';
 import { createWorkerRuntime, type WorkerRuntime } from './worker-runtime.js';
 import { exitWith } from './fatal-errors.js';
+import { snapshotFile } from './odb-snapshot.js';
+import { openWorkerOdb, watchOdbReturn } from './worker-odb.js';
 
 /**
  * Made before anything can fail, so that every line this process writes is JSON, a failure to
@@ -117,11 +119,14 @@ async function main(): Promise<void> {
           { cluster: config.cluster, server: serverName, worker: cluster.worker?.id ?? process.pid },
           logger,
         );
+  const location = parseOdbUrl(config.odb, paths.dir);
+  const { odb, snapshotVersion } = await openWorkerOdb(location, snapshotFile(paths, serverName), logger);
   runtime = await createWorkerRuntime({
     envDir: paths.dir,
     config,
     serverName,
-    odb: openOdb(parseOdbUrl(config.odb, paths.dir), { onIdleError: logIdleErrors(logger) }),
+    odb,
+    fromSnapshot: snapshotVersion !== undefined,
     broker,
     link: local,
     secretKey: await readSecretKey(paths),
@@ -150,6 +155,15 @@ async function main(): Promise<void> {
   });
   // Replaced gracefully short of its heap limit, rather than aborted by V8 at it.
   watchHeap(link, runtime.invoker, config.limits.worker_heap_mb, HEAP_RECYCLE_RATIO);
+  // Started from the snapshot: replaced by a worker that reads the real ODB as soon as it answers.
+  if (snapshotVersion !== undefined) {
+    watchOdbReturn(location, config.convergence_check_ms, () =>
+      link.notify(WORKER_RECYCLE, {
+        reason: 'The ODB is back; this worker started from its snapshot',
+        details: { snapshotVersion },
+      }),
+    );
+  }
   if (process.env.VIADUCT_ROLE === 'spare') {
     // Loaded and kept current by the broker; it listens only once it replaces a worker that died.
     link.notify(SPARE_READY);

@@ -134,6 +134,11 @@ export class WorkerPool {
     clearTimeout(deadline);
   }
 
+  /** The newest version of the configuration and deployed code a worker has in force. */
+  get newestVersion(): number {
+    return Math.max(0, ...this.#versions.values());
+  }
+
   #live(): Worker[] {
     return Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined && !w.isDead());
   }
@@ -153,7 +158,7 @@ export class WorkerPool {
       this.#options.changed();
     });
     link.on(WORKER_HEARTBEAT, (beat) => this.#heartbeats.beat(worker.id, beat));
-    link.on(WORKER_RECYCLE, (heap) => this.#recycle(worker, heap));
+    link.on(WORKER_RECYCLE, (why) => this.#recycle(worker, why));
     link.on(SPARE_READY, () => {
       this.#spareReady = worker;
       this.#options.logger.info({ workerId: worker.id, pid: worker.process.pid }, 'Spare worker ready');
@@ -232,7 +237,7 @@ export class WorkerPool {
    * A worker near its heap limit is replaced first (by the spare at once, when there is one),
    * then drains: its requests in flight finish, new ones go to the others.
    */
-  #recycle(worker: Worker, heap: { heapUsedMb: number; heapLimitMb: number; running: string[] }): void {
+  #recycle(worker: Worker, why: { reason: string; details: Record<string, unknown> }): void {
     const role = this.#roles.get(worker.id);
     if (this.#stopping || role === undefined || role === 'retiring') return;
     this.#roles.set(worker.id, 'retiring');
@@ -240,8 +245,8 @@ export class WorkerPool {
     const promoted = role === 'serving' ? this.#promoteSpare() : undefined;
     this.#fork(promoted === undefined ? role : 'spare');
     this.#options.logger.warn(
-      { workerId: worker.id, pid: worker.process.pid, ...heap, promoted },
-      'Worker heap near its limit; it is replaced and drains',
+      { workerId: worker.id, pid: worker.process.pid, ...why.details, promoted },
+      `${why.reason}; it is replaced and drains`,
     );
     this.#links.get(worker.id)?.notify(WORKER_SHUTDOWN);
     this.#options.changed();

@@ -40,6 +40,11 @@ export interface WorkerRuntimeOptions {
   readonly primaryPid: number;
   /** Told each time the version of the configuration and deployed code in force here moves on. */
   readonly onVersion?: (version: number) => void;
+  /**
+   * The ODB is a read-only snapshot (the real one was away when the worker started): changes
+   * broadcast meanwhile are not applied from it, and the worker is replaced once the ODB is back.
+   */
+  readonly fromSnapshot?: boolean;
   /** The platform's features; every one by default. */
   readonly features?: readonly Feature[];
 }
@@ -132,6 +137,8 @@ export async function createWorkerRuntime(options: WorkerRuntimeOptions) {
   actions.add('server', BROKER_RESYNC, () => convergence.catchUp('the broker lost messages', true));
   actions.close();
   const onMessage = async (message: BrokerMessage): Promise<unknown> => {
+    // A change made elsewhere cannot be read from the snapshot: this worker's successor applies it.
+    if (options.fromSnapshot === true && typeof message.version === 'number') return undefined;
     const result = await actions.handle(message);
     // A change broadcast with its ODB version: one that skips a version makes this worker catch up.
     if (typeof message.version === 'number') convergence.noteApplied(message.version);
