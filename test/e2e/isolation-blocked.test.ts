@@ -98,4 +98,33 @@ describe('a worker whose event loop a service blocks', () => {
     assert.equal(entry.pid, gone.pid);
     assert.match(entry.cid ?? '', /\w+/);
   });
+
+  test('an admin change while a worker is stuck: committed and said so (200 or 202), and in force on every worker', async () => {
+    await waitFor(async () => (await runFile(env.dir)).spare !== null, 20_000);
+    const spin = fetch(`${env.url}/spin`, { method: 'POST', body: '{}', signal: AbortSignal.timeout(30_000) }).catch(
+      () => undefined,
+    );
+    await new Promise((r) => setTimeout(r, 200));
+    // The admin call may itself be handed to the stuck worker, which never reads it: the client
+    // sees the connection end, and that change never committed; it is made again.
+    let answer: { status: number; body: unknown } | undefined;
+    for (let attempt = 0; attempt < 3 && answer === undefined; attempt++) {
+      answer = await env
+        .admin('viaduct.channel.rest.create', { name: 'during-stuck', path: '/during-stuck', service: 'demo.hello' })
+        .catch(() => undefined);
+    }
+    assert.ok(answer !== undefined, 'the change was answered');
+    assert.ok(answer.status === 200 || answer.status === 202, JSON.stringify(answer));
+    console.log(`# admin change with a worker stuck: answered ${answer.status}`);
+    await spin;
+    // Every serving worker has it: enough calls to reach each of them.
+    await waitFor(async () => {
+      for (let i = 0; i < 8; i++) {
+        const response = await fetch(`${env.url}/during-stuck`, { method: 'POST', body: '{}' });
+        await response.arrayBuffer();
+        if (response.status !== 200) return false;
+      }
+      return true;
+    }, 15_000);
+  });
 });
