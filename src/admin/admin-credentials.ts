@@ -13,14 +13,17 @@ export const ADMIN_CREDENTIALS_TYPE = 'admin.basic-auth';
  * password itself, encrypted in the ODB) is what environments made by earlier versions hold,
  * and is still accepted until the password is changed.
  */
-export const adminUserSchema = z.strictObject({
-  name: objectName,
-  username: objectName,
-  password: z.string().min(1).max(1000).optional(),
-  password_hash: z.string().min(1).max(500).optional(),
-  realm: z.string().min(1).max(200).default('viaduct-admin'),
-  is_active: z.boolean().default(true),
-});
+export const adminUserSchema = z
+  .strictObject({
+    name: objectName,
+    username: objectName,
+    password: z.string().min(1).max(1000).optional(),
+    password_hash: z.string().min(1).max(500).optional(),
+    realm: z.string().min(1).max(200).default('viaduct-admin'),
+    is_active: z.boolean().default(true),
+  })
+  // The admin services find a user by object name, a login by user name: one name for both.
+  .refine((user) => user.name === user.username, { message: 'username must be the same as name', path: ['username'] });
 
 export type AdminUser = z.infer<typeof adminUserSchema>;
 

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { ViaductError } from '../errors.js';
 import { objectName } from '../config/object-name.js';
 import { AdminService } from '../feature/admin-service.js';
-import { ADMIN_CREDENTIALS_TYPE, type AdminUser } from './admin-credentials.js';
+import { ADMIN_CREDENTIALS_NAME, ADMIN_CREDENTIALS_TYPE, type AdminUser } from './admin-credentials.js';
 import { hashPassword } from './password-hash.js';
 
 /** Long enough that guessing is hopeless at the lockout's pace; quickstart's are 24 characters. */
@@ -52,10 +52,21 @@ class Delete extends AdminService {
   static override serviceName = 'viaduct.admin.user.delete';
   async handle() {
     const { username } = this.input(byUser);
+    if (username === ADMIN_CREDENTIALS_NAME)
+      throw new ViaductError(
+        'VIA_ERR_OBJECT_IN_USE',
+        `${username} is the user the CLI logs in as (secrets/admin.password) and cannot be deleted; change its password instead`,
+      );
     await this.platform.config.commit((draft) => {
       // Checked under the write lock, so two deletions at once cannot remove the last two users.
-      if (draft.find(ADMIN_CREDENTIALS_TYPE, username) !== undefined && draft.list(ADMIN_CREDENTIALS_TYPE).length <= 1)
-        throw new ViaductError('VIA_ERR_OBJECT_IN_USE', `${username} is the last admin user and cannot be deleted`);
+      const othersActive = draft
+        .list(ADMIN_CREDENTIALS_TYPE)
+        .some((o) => o.name !== username && (o.data as AdminUser).is_active);
+      if (draft.find(ADMIN_CREDENTIALS_TYPE, username) !== undefined && !othersActive)
+        throw new ViaductError(
+          'VIA_ERR_OBJECT_IN_USE',
+          `${username} is the last active admin user and cannot be deleted`,
+        );
       return draft.remove(ADMIN_CREDENTIALS_TYPE, username);
     });
     this.response.payload = { deleted: username };

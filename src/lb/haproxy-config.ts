@@ -1,3 +1,4 @@
+import { ViaductError } from '../errors.js';
 import { ERROR_HEADER } from '../http/respond.js';
 import { haproxyFiles } from './haproxy-files.js';
 import { DEFAULT_HEALTH_CHECK, serverArguments, type HealthCheckSettings } from './haproxy-server-line.js';
@@ -128,12 +129,12 @@ ${config.servers.map((server) => `    server ${serverArguments(server, health)}\
  * the servers' 404 in the platform's error shape; the health check's path still passes.
  */
 function adminApiRefusal(): string {
-  const body = JSON.stringify({
-    error: { code: 'VIA_ERR_NOT_FOUND', message: 'The admin API is not served through the load balancer', cid: null },
-  });
+  // The servers' error shape; HAProxy makes no cid for it.
+  const refusal = new ViaductError('VIA_ERR_NOT_FOUND', 'The admin API is not served through the load balancer');
+  const body = JSON.stringify({ error: { ...refusal.toJSON(), cid: null } });
   return `    acl viaduct_admin path_beg /viaduct/
     acl viaduct_health path ${HEALTH_CHECK_PATH}
-    http-request return status 404 content-type application/json hdr ${ERROR_HEADER} VIA_ERR_NOT_FOUND string '${body}' if viaduct_admin !viaduct_health
+    http-request return status ${refusal.status} content-type application/json hdr ${ERROR_HEADER} ${refusal.code} string '${body}' if viaduct_admin !viaduct_health
 `;
 }
 

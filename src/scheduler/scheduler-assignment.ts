@@ -14,7 +14,7 @@ export interface AssignableWorker {
 /** The slice of node:cluster this needs: worker messages and exits. */
 export interface WorkerEvents {
   on(event: 'message', listener: (worker: AssignableWorker, message: unknown) => void): unknown;
-  on(event: 'exit', listener: (worker: AssignableWorker) => void): unknown;
+  on(event: 'exit', listener: (worker: AssignableWorker, code: number | null) => void): unknown;
 }
 
 /**
@@ -38,15 +38,15 @@ export class SchedulerAssignment implements SingletonWork {
       this.#ready.push(worker);
       this.#assign();
     });
-    events.on('exit', (worker) => {
+    events.on('exit', (worker, code) => {
       const index = this.#ready.indexOf(worker);
       if (index >= 0) this.#ready.splice(index, 1);
       if (this.#holder !== worker) return;
       this.#holder = undefined;
-      this.#logger.warn(
-        { workerId: worker.id, pid: worker.process.pid },
-        'The worker running the scheduler died; another takes over',
-      );
+      // A worker that drained and exited (the server stopping, a recycle) did not die.
+      const fields = { workerId: worker.id, pid: worker.process.pid, code };
+      if (code === 0) this.#logger.info(fields, 'The worker running the scheduler stopped; another takes over');
+      else this.#logger.warn(fields, 'The worker running the scheduler died; another takes over');
       this.#assign();
     });
   }

@@ -65,6 +65,17 @@ test('bad input is refused: a short password, a user that exists, the last user'
   const last = await cluster.admin<{ error: { code: string } }>('viaduct.admin.user.delete', { username: 'admin' });
   assert.equal(last.status, 409);
   assert.equal(last.body.error.code, 'VIA_ERR_OBJECT_IN_USE');
+  // Nor while others exist: the CLI logs in as admin.
+  assert.equal(
+    (await cluster.admin('viaduct.admin.user.create', { username: 'ops2', password: 'long-enough-password' })).status,
+    200,
+  );
+  const cliUser = await cluster.admin<{ error: { code: string; message: string } }>('viaduct.admin.user.delete', {
+    username: 'admin',
+  });
+  assert.equal(cliUser.body.error.code, 'VIA_ERR_OBJECT_IN_USE');
+  assert.match(cliUser.body.error.message, /CLI logs in as/);
+  assert.equal((await cluster.admin('viaduct.admin.user.delete', { username: 'ops2' })).status, 200);
   const missing = await cluster.admin<{ error: { code: string } }>('viaduct.admin.user.set-password', {
     username: 'nobody',
     password: 'long-enough-password',
