@@ -255,7 +255,9 @@ describe('a 3-server cluster behind HAProxy with the Redis broker', () => {
           )
         );
       };
-      await waitFor(() => inLb('UP'), 15_000, 250);
+      // Bounds for a machine under load (the whole suite beside it): the server's presence row, the
+      // supervisor's poll (1 s) and HAProxy's rise checks each wait their turn for a core.
+      await waitFor(() => inLb('UP'), 30_000, 250);
       // Balanced in once its first health check passes: within a few seconds it takes a share.
       await waitFor(
         async () => {
@@ -264,7 +266,7 @@ describe('a 3-server cluster behind HAProxy with the Redis broker', () => {
             seen.add(((await (await fetch(`${lbUrl}/viaduct/ping`)).json()) as { server: string }).server);
           return seen.has('server4');
         },
-        10_000,
+        20_000,
         200,
       );
     } finally {
@@ -278,7 +280,7 @@ describe('a 3-server cluster behind HAProxy with the Redis broker', () => {
           status.code === 0 && !(JSON.parse(status.stdout) as Array<{ name: string }>).some((x) => x.name === 'server4')
         );
       },
-      15_000,
+      30_000,
       250,
     );
   });
