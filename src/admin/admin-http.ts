@@ -16,6 +16,10 @@ const CHALLENGE = { 'WWW-Authenticate': 'Basic realm="viaduct-admin"' } as const
 import { LoginThrottle, type LoginThrottleSettings } from './login-throttle.js';
 
 const INVOKE_PREFIX = '/viaduct/api/invoke/';
+/** GET, with the admin credentials: the server's Prometheus metrics (docs/observability.md). */
+const METRICS_PATH = '/viaduct/metrics';
+const METRICS_SERVICE = 'viaduct.metrics.get';
+const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 /** A log line repeats at most this much of a user name: a header may be kilobytes long. */
 const MAX_LOGGED_USER = 100;
 
@@ -39,6 +43,26 @@ export function createAdminHttp(deps: AdminHttpDeps) {
   const throttle = new LoginThrottle(deps.loginThrottle);
   const pong = JSON.stringify({ status: 'ok', server: deps.serverName, primaryPid: deps.primaryPid });
 
+  /** The server's Prometheus exposition, in the text format Prometheus reads. */
+  async function scrape(res: ServerResponse, cid: string): Promise<void> {
+    try {
+      const response = await invoker.invoke(
+        METRICS_SERVICE,
+        { payload: undefined, raw: undefined, http: undefined, channel: { type: 'admin', name: undefined } },
+        { cid },
+      );
+      const body = String(response.payload);
+      res.writeHead(200, {
+        'Content-Type': PROMETHEUS_CONTENT_TYPE,
+        'Content-Length': Buffer.byteLength(body),
+        [CID_HEADER]: cid,
+      });
+      res.end(body);
+    } catch (error) {
+      respondError(res, error, cid, logger);
+    }
+  }
+
   return async function handleAdmin(req: IncomingMessage, res: ServerResponse, cid: string): Promise<void> {
     const path = (req.url ?? '/').split('?', 1)[0]!;
     if (path === '/viaduct/ping') {
@@ -52,9 +76,12 @@ export function createAdminHttp(deps: AdminHttpDeps) {
       res.end(req.method === 'HEAD' ? undefined : pong);
       return;
     }
-    if (!path.startsWith(INVOKE_PREFIX)) return respondError(res, new ViaductError('VIA_ERR_NOT_FOUND'), cid, logger);
-    if (req.method !== 'POST')
-      return respondError(res, new ViaductError('VIA_ERR_METHOD_NOT_ALLOWED'), cid, logger, { Allow: 'POST' });
+    const metrics = path === METRICS_PATH;
+    if (!metrics && !path.startsWith(INVOKE_PREFIX))
+      return respondError(res, new ViaductError('VIA_ERR_NOT_FOUND'), cid, logger);
+    const method = metrics ? 'GET' : 'POST';
+    if (req.method !== method)
+      return respondError(res, new ViaductError('VIA_ERR_METHOD_NOT_ALLOWED'), cid, logger, { Allow: method });
     // No credentials at all is a client asking for the challenge (a browser, curl without -u),
     // not a guess: it is answered without counting against the peer or hashing anything.
     if (req.headers.authorization === undefined)
@@ -88,6 +115,7 @@ export function createAdminHttp(deps: AdminHttpDeps) {
       return respondError(res, new ViaductError('VIA_ERR_UNAUTHORIZED'), cid, logger, CHALLENGE);
     }
     throttle.succeeded(peer);
+    if (metrics) return scrape(res, cid);
     let service: string;
     try {
       service = decodeURIComponent(path.slice(INVOKE_PREFIX.length));

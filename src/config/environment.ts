@@ -113,6 +113,19 @@ export const environmentSchema = z.strictObject({
    * How often each worker compares the version of the configuration and deployed code it has
    * applied with the ODB's; a worker behind for a whole interval (a lost broadcast) re-reads it all.
    */
+  /** Statistics per channel, service, outgoing connection and job (docs/observability.md). */
+  stats: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      /** How long the ODB keeps the per-minute figures. */
+      retention_hours: z
+        .number()
+        .int()
+        .min(1)
+        .max(24 * 90)
+        .default(48),
+    })
+    .prefault({}),
   convergence_check_ms: z.number().int().min(100).max(60_000).default(2_000),
   log_level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
 });

@@ -2,6 +2,7 @@ import type { ConfigKind } from '../config/config-kind.js';
 import type { ConfigRegistry } from '../config/config-registry.js';
 import type { ConcreteServiceClass } from '../service/service.js';
 import type { PrimaryContext, SingletonWork } from './singleton-work.js';
+import type { ServerContext, ServerPart } from './server-part.js';
 import type { WorkerContext, WorkerPart } from './worker-context.js';
 
 /**
@@ -25,6 +26,8 @@ export interface Feature {
   replaceableAdminServices?(registry: ConfigRegistry): readonly ConcreteServiceClass[];
   /** What must run once in the cluster: started in the singleton server's primary. */
   singleton?(primary: PrimaryContext): SingletonWork;
+  /** What it runs in every server's primary. */
+  server?(primary: ServerContext): ServerPart;
   /** What it adds to each worker, given the worker's core. */
   attach?(worker: WorkerContext): WorkerPart | Promise<WorkerPart>;
 }

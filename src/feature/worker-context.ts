@@ -12,6 +12,8 @@ import type { ServiceStore } from '../service/service-store.js';
 import type { Body } from '../util/process-link/envelope.js';
 import type { Notification } from '../util/process-link/message-definition.js';
 import type { ServerInfo } from './server-info.js';
+import type { PrimaryLink } from './server-part.js';
+import type { StatsRecorder } from '../stats/stats-recorder.js';
 
 /** What every worker has before any feature attaches: the platform's core, shared by all features. */
 export interface WorkerContext {
@@ -32,11 +34,15 @@ export interface WorkerContext {
   readonly store: ServiceStore;
   /** Runs services; `invoker.provide()` is how a feature hands a facade's backing to services. */
   readonly invoker: Invoker;
+  /** Where channels, services, outgoing connections and jobs count their figures; none when statistics are off. */
+  readonly stats: StatsRecorder | undefined;
   /** The bytes of request bodies this worker may hold at once, shared by every feature that reads bodies. */
   readonly bodyBudget: BodyBudget;
   /** The module a deployed file gets for `require('viaduct')`: the running platform's own. */
   readonly platformModule: object;
   serverInfo(): Promise<ServerInfo>;
+  /** The line to this server's primary; none for a worker run without one (in-process tests). */
+  readonly primary: PrimaryLink | undefined;
 }
 
 /** Handles one broker action in this worker; what it returns goes back to a dispatch's sender. */

@@ -58,6 +58,20 @@ export interface ClusterSettingTable {
   value: string;
 }
 
+/** One object's statistics on one server over one minute (migration 0004). */
+export interface StatsMinuteTable {
+  kind: string;
+  name: string;
+  server: string;
+  minute: number;
+  count: number;
+  errors: number;
+  sum_ms: number;
+  max_ms: number;
+  codes: string;
+  buckets: string;
+}
+
 /** One run of a scheduler job: the history, and the ledger that lets a fire time run only once. */
 export interface SchedulerRunTable {
   /** The key is (job_id, manual, planned_at): one row per fire time. */
@@ -98,5 +112,6 @@ export interface OdbSchema {
   config_item: ConfigItemTable;
   server: ServerTable;
   scheduler_run: SchedulerRunTable;
+  stats_minute: StatsMinuteTable;
   scheduler_job_state: SchedulerJobStateTable;
 }

@@ -1,3 +1,4 @@
+import type { StatsRecorder } from '../stats/stats-recorder.js';
 import type { Logger } from 'pino';
 import type { ConfigObject } from '../config/config-kind.js';
 import { ViaductError } from '../errors.js';
@@ -25,6 +26,8 @@ export class ConnectionManager {
   readonly #baseDir: string;
   readonly #logger: Logger;
   readonly #security: SecurityLookup;
+  /** Where calls are counted (statistics on). */
+  readonly stats: StatsRecorder | undefined;
   /** By type, then name: two look-ups of strings whose hashes are known, not one of a key built per call. */
   readonly #live = new Map<string, Map<string, Live>>();
 
@@ -33,7 +36,9 @@ export class ConnectionManager {
     baseDir: string,
     logger: Logger,
     security: SecurityLookup = () => undefined,
+    stats?: StatsRecorder,
   ) {
+    this.stats = stats;
     this.#types = new Map(types.map((t) => [t.kind.type, t]));
     this.#baseDir = baseDir;
     this.#logger = logger;

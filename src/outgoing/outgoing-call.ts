@@ -102,6 +102,7 @@ export function callSucceeded(
   operation: string,
   started: number,
 ): void {
+  call.stats?.record('outgoing', connection, performance.now() - started);
   const logger = lineLogger(call, type, connection, operation);
   if (logger.levelVal > INFO_LEVEL) return;
   const hundredths = Math.round((performance.now() - started) * 100);
@@ -132,6 +133,7 @@ export function callFailed(
   error: unknown,
 ): ViaductError {
   const coded = toOutgoingError(error, `${type} ${connection}`);
+  call.stats?.record('outgoing', connection, performance.now() - started, coded.code);
   lineLogger(call, type, connection, operation).warn(
     { cid: call.cid, ms: elapsedMs(started), code: coded.code, reason: coded.message },
     'Outgoing call failed',

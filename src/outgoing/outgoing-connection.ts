@@ -1,3 +1,4 @@
+import type { StatsRecorder } from '../stats/stats-recorder.js';
 import type { Logger } from 'pino';
 import type { ConfigKind, ConfigObject, NamedObject } from '../config/config-kind.js';
 
@@ -28,6 +29,8 @@ export interface CallContext {
   readonly logger: Logger;
   /** The calling service's name, when a service makes the call. */
   readonly service?: string;
+  /** Where each call's duration and outcome is counted, under the connection's name; none when statistics are off. */
+  readonly stats?: StatsRecorder;
 }
 
 /**

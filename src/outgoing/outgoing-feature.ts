@@ -13,8 +13,12 @@ export const outgoingFeature: Feature = {
   attach(worker) {
     const { configManager } = worker;
     // Connections read security definitions from the current snapshot on every use, so an edit applies at once.
-    const connections = new ConnectionManager(outgoingTypes, worker.envDir, worker.logger, (name) =>
-      findSecurity(configManager.snapshot, name),
+    const connections = new ConnectionManager(
+      outgoingTypes,
+      worker.envDir,
+      worker.logger,
+      (name) => findSecurity(configManager.snapshot, name),
+      worker.stats,
     );
     worker.invoker.provide(connectionsProvision, connections);
     for (const type of connections.types) configManager.on(type, connections.onChange);

@@ -33,6 +33,7 @@ Object.defineProperty(Service.prototype, 'out', {
       cid: ctx.cid,
       logger: ctx.baseLogger,
       service: ctx.serviceName,
+      stats: manager.stats,
     }));
   },
 });

@@ -1,3 +1,4 @@
+import type { StatsRecorder } from '../stats/stats-recorder.js';
 import type { Logger } from 'pino';
 import { toViaductError, ViaductError } from '../errors.js';
 import type { Invoker } from '../service/invoker.js';
@@ -16,14 +17,16 @@ type LedgerItem = { readonly claim: ClaimBatch } | { readonly finished: Finished
  */
 export class RunExecutor {
   readonly #invoker: Invoker;
+  readonly #stats: StatsRecorder | undefined;
   readonly #logger: Logger;
   /** Claims and outcomes waiting for the ledger share its transactions. */
   readonly #ledger: GroupCommit<LedgerItem, ClaimResult | undefined>;
   readonly #running = new Set<Promise<void>>();
 
   /** `minIntervalMs`: see GroupCommit; the ledger's transactions start at least this far apart. */
-  constructor(ledger: RunLedger, invoker: Invoker, logger: Logger, minIntervalMs = 0) {
+  constructor(ledger: RunLedger, invoker: Invoker, logger: Logger, minIntervalMs = 0, stats?: StatsRecorder) {
     this.#invoker = invoker;
+    this.#stats = stats;
     this.#logger = logger;
     this.#ledger = new GroupCommit<LedgerItem, ClaimResult | undefined>(
       async (items) => {
@@ -116,6 +119,7 @@ export class RunExecutor {
       outcome,
       error,
     };
+    this.#stats?.record('job', order.job, finished.durationMs, error?.code);
     await this.#ledger
       .submit({ finished })
       .catch((failure: unknown) =>

@@ -25,6 +25,7 @@ export const schedulerFeature: Feature = {
       configManager: worker.configManager,
       logger: worker.logger,
       worker: `${worker.serverName}/${process.pid}`,
+      stats: worker.stats,
     });
     worker.invoker.provide(schedulerProvision, scheduler.facade);
     return {

@@ -1,3 +1,4 @@
+import type { StatsRecorder } from '../stats/stats-recorder.js';
 import type { Logger } from 'pino';
 import type { Broker, BrokerMessage } from '../broker/broker.js';
 import type { ConfigObject } from '../config/config-kind.js';
@@ -37,6 +38,8 @@ export interface WorkerSchedulerOptions {
   readonly logger: Logger;
   /** How this worker appears in the run history. */
   readonly worker: string;
+  /** Where each run is counted under its job's name; none when statistics are off. */
+  readonly stats?: StatsRecorder;
   readonly clock?: Clock;
 }
 
@@ -50,7 +53,7 @@ export function createWorkerScheduler(options: WorkerSchedulerOptions) {
   const log = logger.child({ part: 'scheduler' });
   const dispatch = (message: RunMessage) => broker.dispatch(message) as Promise<DispatchOutcome>;
   const ledger = openRunLedger(odb, options.worker);
-  const executor = new RunExecutor(ledger, options.invoker, log, LEDGER_WRITE_INTERVAL_MS);
+  const executor = new RunExecutor(ledger, options.invoker, log, LEDGER_WRITE_INTERVAL_MS, options.stats);
   const engine = new SchedulerEngine({
     clock: options.clock ?? systemClock,
     store: odbEngineStore(odb.db, odb.location.dialect),

@@ -2,6 +2,7 @@ import type { ConfigKind, NamedObject } from '../config/config-kind.js';
 import { ConfigRegistry } from '../config/config-registry.js';
 import type { Feature } from '../feature/feature.js';
 import type { PrimaryContext, SingletonWork } from '../feature/singleton-work.js';
+import type { ServerContext, ServerPart } from '../feature/server-part.js';
 import { serviceNameOf, type ConcreteServiceClass } from '../service/service.js';
 
 /** The registry of every feature's configuration kinds, in the features' order. */
@@ -36,4 +37,9 @@ export function adminServicesOf(features: readonly Feature[], registry: ConfigRe
 /** What the features run once in the cluster, made for one primary process. */
 export function singletonWorkOf(features: readonly Feature[], primary: PrimaryContext): SingletonWork[] {
   return features.flatMap((feature) => (feature.singleton === undefined ? [] : [feature.singleton(primary)]));
+}
+
+/** What the features run in every server's primary. */
+export function serverPartsOf(features: readonly Feature[], primary: ServerContext): ServerPart[] {
+  return features.flatMap((feature) => (feature.server === undefined ? [] : [feature.server(primary)]));
 }

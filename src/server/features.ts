@@ -4,6 +4,7 @@ import { restChannelFeature } from '../channel/rest/rest-feature.js';
 import { deploymentFeature } from '../deployment/deployment-feature.js';
 import type { Feature } from '../feature/feature.js';
 import { lbFeature } from '../lb/lb-feature.js';
+import { observabilityFeature } from '../observability/observability-feature.js';
 import { outgoingFeature } from '../outgoing/outgoing-feature.js';
 import { schedulerFeature } from '../scheduler/scheduler-feature.js';
 import { securityFeature } from '../security/security-feature.js';
@@ -15,6 +16,8 @@ import { configRegistryOf } from './feature-set.js';
  * A new area is a folder exporting one Feature and one line here (docs/architecture.md).
  */
 export const FEATURES: readonly Feature[] = [
+  // First, so it stops last: its final report counts what the others finished while stopping.
+  observabilityFeature,
   adminFeature,
   securityFeature,
   outgoingFeature,

@@ -27,7 +27,8 @@ import { superviseLoadBalancer } from './environment-lb.js';
 import { PickupDeployment } from './pickup-deployment.js';
 import { pidFile, runFile, RunFileWriter } from './run-file.js';
 import { serverInfoOf } from './server-state.js';
-import { singletonWorkOf } from './feature-set.js';
+import { serverPartsOf, singletonWorkOf } from './feature-set.js';
+import type { ServerPart } from '../feature/server-part.js';
 import { FEATURES } from './features.js';
 import { SingletonRole } from './singleton-role.js';
 import { WorkerPool } from './worker-pool.js';
@@ -75,6 +76,8 @@ class Primary {
   #odb: OdbHandle | undefined;
   #presence: ClusterPresence | undefined;
   #lbSupervisor: LbSupervisor | undefined;
+  /** What the features run in this primary. */
+  readonly #serverParts: ServerPart[];
   /** The local copy replacement workers start from while the ODB is away; none for SQLite. */
   #snapshot: OdbSnapshotKeeper | undefined;
   #resolveOdbCurrent!: () => void;
@@ -114,6 +117,17 @@ class Primary {
     this.#singleton = new SingletonRole(singletonWork, () => void this.#writeRunFile());
     this.#pickup = new PickupDeployment(pickupDir(paths, server), this.#hub, this.#pool.firstReady, logger);
     this.#runFile = new RunFileWriter(runFile(paths, server.name));
+    this.#serverParts = serverPartsOf(FEATURES, {
+      cluster,
+      logger,
+      config,
+      serverName: server.name,
+      state: () => ({
+        workers: this.#pool.serving().length,
+        restarts: this.#pool.restarts,
+        singletonGeneration: this.#singleton.state.generation,
+      }),
+    });
     this.#quarantine = new QuarantineBook({
       after: config.limits.quarantine_after,
       windowMs: config.limits.quarantine_window_ms,
@@ -152,6 +166,7 @@ class Primary {
       this.#snapshot = new OdbSnapshotKeeper(odb.db, snapshotFile(this.#paths, this.#server.name), this.#logger);
       this.#snapshot.want(0);
     }
+    for (const part of this.#serverParts) part.start?.(odb);
     this.#resolveOdbCurrent();
     // Sent ahead to the workers forked so far, so that one done loading need not wait for the answer to its hello.
     this.#pool.notifyAll(WORKER_START, this.#startOrder());
@@ -186,6 +201,7 @@ class Primary {
     await this.#lbSupervisor?.stop();
     await this.#singleton.stop();
     await this.#presence?.stop();
+    for (const part of this.#serverParts) await part.stop?.();
     await this.#snapshot?.stop();
     await this.#odb?.close().catch(() => undefined);
     await rm(pidFile(this.#paths, this.#server.name), { force: true });
@@ -221,6 +237,8 @@ class Primary {
       }
       return released;
     });
+    for (const part of this.#serverParts)
+      for (const request of part.requests ?? []) link.handle(request.definition, request.handle);
     link.handle(SERVER_INFO, () =>
       serverInfoOf({
         server: this.#server,

@@ -132,6 +132,7 @@ async function main(): Promise<void> {
     secretKey: await readSecretKey(paths),
     logger,
     serverInfo,
+    primary: link,
     primaryPid: process.ppid,
     onVersion: (version) => link.notify(WORKER_VERSION, { version }),
   });

@@ -68,6 +68,7 @@ export class WorkerPool {
   #watchTimer: NodeJS.Timeout | undefined;
   #spareReady: Worker | undefined;
   #stopping = false;
+  #restarts = 0;
   #everReady = false;
   #bootFailures = 0;
   #resolveFirstReady!: () => void;
@@ -134,6 +135,11 @@ export class WorkerPool {
     clearTimeout(deadline);
   }
 
+  /** Workers that ended without being asked to since the server started. */
+  get restarts(): number {
+    return this.#restarts;
+  }
+
   /** The newest version of the configuration and deployed code a worker has in force. */
   get newestVersion(): number {
     return Math.max(0, ...this.#versions.values());
@@ -195,6 +201,7 @@ export class WorkerPool {
     const noted = takeBlockedNote(this.#options.runDir, worker.process.pid ?? 0).service;
     // A retiring worker was replaced when it retired.
     if (this.#stopping || role === 'retiring') return;
+    this.#restarts++;
     if (noted !== undefined) this.#options.diedIn?.(noted, worker.process.pid ?? 0);
     const logger = this.#options.logger;
     if (!this.#everReady && ++this.#bootFailures >= MAX_BOOT_FAILURES) {

@@ -9,6 +9,7 @@ import { platformProvision, type Platform } from '../feature/admin-service.js';
 import type { Feature } from '../feature/feature.js';
 import { BodyBudget } from '../http/body-budget.js';
 import type { ServerInfo } from '../feature/server-info.js';
+import type { PrimaryLink } from '../feature/server-part.js';
 import type { ControlHandler, WorkerContext, WorkerPart } from '../feature/worker-context.js';
 import * as platformModule from '../index.js';
 import type { OdbHandle } from '../odb/database.js';
@@ -19,6 +20,7 @@ import { serviceRepository } from '../service/service-repository.js';
 import { ServiceStore } from '../service/service-store.js';
 import { bodyOf, type Body, type Envelope } from '../util/process-link/envelope.js';
 import { SecretBox } from '../util/secret-box.js';
+import { StatsRecorder } from '../stats/stats-recorder.js';
 import { ActionTable } from './action-table.js';
 import { Convergence } from './convergence.js';
 import { adminServicesOf, configRegistryOf } from './feature-set.js';
@@ -45,6 +47,8 @@ export interface WorkerRuntimeOptions {
    * broadcast meanwhile are not applied from it, and the worker is replaced once the ODB is back.
    */
   readonly fromSnapshot?: boolean;
+  /** The line to this server's primary, for features' messages. */
+  readonly primary?: PrimaryLink;
   /** The platform's features; every one by default. */
   readonly features?: readonly Feature[];
 }
@@ -61,8 +65,10 @@ export async function createWorkerRuntime(options: WorkerRuntimeOptions) {
   const repository = new ConfigRepository(new SecretBox(options.secretKey), registry);
   const configManager = new ConfigManager(odb.db, repository, logger);
   const store = new ServiceStore();
+  const stats = config.stats.enabled ? new StatsRecorder() : undefined;
   const invoker = new Invoker(store, logger, config.limits.service_timeout_ms, {
     servicesMayInvokeAdmin: config.admin.services_may_invoke_admin,
+    stats,
   });
   const adminServices = adminServicesOf(features, registry);
   // Deployed services may not take the admin services' names; channels may refer to either.
@@ -106,8 +112,10 @@ export async function createWorkerRuntime(options: WorkerRuntimeOptions) {
     store,
     invoker,
     bodyBudget,
+    stats,
     platformModule,
     serverInfo: options.serverInfo,
+    primary: options.primary,
   };
   const parts: Array<{ readonly feature: Feature; readonly part: WorkerPart }> = [];
   for (const feature of features)

@@ -4,6 +4,8 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 export interface RunningInvocation {
   readonly service: string;
   readonly cid: string;
+  /** performance.now() when it started, when statistics are kept; else 0. */
+  readonly startedAt: number;
 }
 
 /**

@@ -8,6 +8,7 @@ import { invocationScope, RunningInvocations, type RunningInvocation } from './i
 import { Failed, startRun } from './invocation.js';
 import type { Provision, Service } from './service.js';
 import type { ServiceStore } from './service-store.js';
+import type { StatsRecorder } from '../stats/stats-recorder.js';
 
 const MAX_DEPTH = 32;
 
@@ -26,6 +27,13 @@ export interface InvokeOptions {
 
 export interface InvokerOptions {
   readonly servicesMayInvokeAdmin?: boolean;
+  /** Where each invocation's duration and outcome is counted; none when statistics are off. */
+  readonly stats?: StatsRecorder;
+}
+
+/** The code a failed invocation is counted under. */
+function failureCode(error: unknown): string {
+  return error instanceof ViaductError ? error.code : 'VIA_ERR_SERVICE_FAILED';
 }
 
 /**
@@ -44,7 +52,8 @@ export class Invoker {
   readonly quarantine = new QuarantineList();
   /** The invocation whose synchronous code runs now, for a watchdog thread. */
   readonly current = new CurrentInvocation();
-  readonly #lists: RunLists = { running: this.running, deadlines: new Deadlines() };
+  readonly #lists: RunLists;
+  readonly #stats: StatsRecorder | undefined;
 
   /** Whether services other than `viaduct.*` ones may invoke `viaduct.*` ones (admin.services_may_invoke_admin). */
   readonly servicesMayInvokeAdmin: boolean;
@@ -54,6 +63,8 @@ export class Invoker {
     this.logger = logger;
     this.#defaultTimeout = defaultTimeout;
     this.servicesMayInvokeAdmin = options.servicesMayInvokeAdmin ?? false;
+    this.#stats = options.stats;
+    this.#lists = { running: this.running, deadlines: new Deadlines(), stats: options.stats };
   }
 
   /** Makes `value` what services' facades find under `key` (outgoing connections, the admin platform ...). */
@@ -92,7 +103,12 @@ export class Invoker {
         new ViaductError('VIA_ERR_INVOKE_DEPTH', `Nested invocations deeper than ${MAX_DEPTH} at ${name}`),
       );
 
-    const invocation: RunningInvocation = { service: name, cid: options.cid };
+    const stats = this.#stats;
+    const invocation: RunningInvocation = {
+      service: name,
+      cid: options.cid,
+      startedAt: stats === undefined ? 0 : performance.now(),
+    };
     // Listed before its code runs: a service that blocks at once must be found in the list.
     this.running.add(invocation);
     this.current.enter(name, options.cid);
@@ -100,11 +116,13 @@ export class Invoker {
     this.current.leave();
     if (started instanceof Failed) {
       this.running.delete(invocation);
+      stats?.record('service', name, performance.now() - invocation.startedAt, failureCode(started.error));
       return receiver.failed(started.error);
     }
     const { service, work } = started;
     if (work === undefined || typeof (work as PromiseLike<void>).then !== 'function') {
       this.running.delete(invocation);
+      stats?.record('service', name, performance.now() - invocation.startedAt);
       return receiver.response(service.response);
     }
     const timeout = options.timeout ?? entry.timeout ?? this.#defaultTimeout;
@@ -116,6 +134,7 @@ export class Invoker {
 interface RunLists {
   readonly running: RunningInvocations;
   readonly deadlines: Deadlines;
+  readonly stats: StatsRecorder | undefined;
 }
 
 /**
@@ -127,6 +146,7 @@ class PendingRun extends Deadline {
   readonly #name: string;
   readonly #invocation: RunningInvocation;
   readonly #running: RunningInvocations;
+  readonly #stats: StatsRecorder | undefined;
   readonly #timeout: number;
   readonly #receiver: RunReceiver;
   #settled = false;
@@ -144,6 +164,7 @@ class PendingRun extends Deadline {
     this.#name = invocation.service;
     this.#invocation = invocation;
     this.#running = lists.running;
+    this.#stats = lists.stats;
     this.#timeout = timeout;
     this.#receiver = receiver;
     if (timeout > 0) this.setDeadline(lists.deadlines, timeout);
@@ -171,6 +192,7 @@ class PendingRun extends Deadline {
     if (this.#settled) return;
     this.#settled = true;
     this.clearDeadline();
+    this.#stats?.record('service', this.#name, performance.now() - this.#invocation.startedAt);
     this.#receiver.response(this.#service.response);
   };
 
@@ -178,6 +200,7 @@ class PendingRun extends Deadline {
     if (this.#settled) return;
     this.#settled = true;
     this.clearDeadline();
+    this.#stats?.record('service', this.#name, performance.now() - this.#invocation.startedAt, failureCode(error));
     this.#receiver.failed(error);
   };
 }

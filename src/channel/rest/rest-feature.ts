@@ -25,6 +25,7 @@ export const restChannelFeature: Feature = {
           logger: worker.logger,
           bodyBudget: worker.bodyBudget,
           bodyTimeoutMs: worker.config.limits.body_timeout_ms,
+          stats: worker.stats,
         }),
       },
     };

@@ -11,6 +11,7 @@ import { parseBody, serializePayload } from '../../http/data-format.js';
 import { CID_HEADER, respondError } from '../../http/respond.js';
 import type { RestChannel } from './rest-channel-type.js';
 import type { RestRouter, RouteMatch } from './rest-router.js';
+import type { StatsRecorder } from '../../stats/stats-recorder.js';
 
 export interface RestPipelineDeps {
   readonly router: RestRouter;
@@ -21,6 +22,8 @@ export interface RestPipelineDeps {
   readonly bodyBudget: BodyBudget;
   /** For a channel without its own body_timeout. */
   readonly bodyTimeoutMs: number;
+  /** Where each request's duration and outcome is counted; none when statistics are off. */
+  readonly stats?: StatsRecorder;
 }
 
 /**
@@ -42,7 +45,10 @@ export function createRestPipeline(deps: RestPipelineDeps) {
     const channel = match.channel.data;
     if (channel.security !== undefined) {
       const denied = checkSecurity(deps.snapshot(), channel.security, req);
-      if (denied !== undefined) return respondError(res, new ViaductError('VIA_ERR_UNAUTHORIZED'), cid, logger, denied);
+      if (denied !== undefined) {
+        deps.stats?.record('channel', channel.name, 0, 'VIA_ERR_UNAUTHORIZED');
+        return respondError(res, new ViaductError('VIA_ERR_UNAUTHORIZED'), cid, logger, denied);
+      }
     }
     gatherBody(
       req,
@@ -69,6 +75,8 @@ class Exchange implements BodyReceiver, RunReceiver {
   readonly #query: Record<string, string | string[]>;
   readonly #invoker: Invoker;
   readonly #logger: Logger;
+  readonly #stats: StatsRecorder | undefined;
+  readonly #startedAt: number;
 
   /** `match` (the router's, already made for this request) and `deps` (the pipeline's) bring the rest: nothing more is allocated per request. */
   constructor(
@@ -86,6 +94,8 @@ class Exchange implements BodyReceiver, RunReceiver {
     this.#query = match.query;
     this.#invoker = deps.invoker;
     this.#logger = deps.logger;
+    this.#stats = deps.stats;
+    this.#startedAt = deps.stats === undefined ? 0 : performance.now();
   }
 
   body(raw: Buffer): void {
@@ -120,6 +130,13 @@ class Exchange implements BodyReceiver, RunReceiver {
   }
 
   response(response: ServiceResponse): void {
+    // A service's own 5xx answer counts as a failure of the channel, under its status.
+    this.#stats?.record(
+      'channel',
+      this.#channel.name,
+      performance.now() - this.#startedAt,
+      response.status >= 500 ? `HTTP_${response.status}` : undefined,
+    );
     try {
       send(this.#res, this.#cid, this.#channel, response);
     } catch (error) {
@@ -130,6 +147,12 @@ class Exchange implements BodyReceiver, RunReceiver {
 
   /** A body that could not be read, a service that failed, or an answer that could not be sent. */
   failed(error: unknown): void {
+    this.#stats?.record(
+      'channel',
+      this.#channel.name,
+      performance.now() - this.#startedAt,
+      error instanceof ViaductError ? error.code : 'VIA_ERR_SERVICE_FAILED',
+    );
     try {
       respondError(this.#res, error, this.#cid, this.#logger);
     } catch (failure) {

@@ -1,0 +1,21 @@
+import type { StatsEntry } from '../stats/stats-recorder.js';
+import { notification, request } from '../util/process-link/message-definition.js';
+
+/** A worker's figures of the last period, sent to its primary every REPORT_EVERY_MS. */
+export const STATS_REPORT = notification<{
+  /** Minutes since 1970 (UTC) of the period's start. */
+  minute: number;
+  entries: StatsEntry[];
+  /** The worker's process metrics, as prom-client's getMetricsAsJSON() gives them. */
+  process: unknown[];
+}>('vc:stats');
+
+/** The server's Prometheus exposition, from its primary. */
+export const METRICS = request<Record<never, never>, string>('vc:metrics');
+
+/** How often a worker reports: a divisor of a minute, so that each report falls within one minute. */
+export const REPORT_EVERY_MS = 10_000;
+
+export function minuteOf(ms: number): number {
+  return Math.floor(ms / 60_000);
+}
