@@ -10,12 +10,13 @@
  * calls on both sides) nor cache misses.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import autocannon from 'autocannon';
+import { parse, stringify } from 'yaml';
 import { spawnChild, waitForOutput } from './lib/child.js';
 import { expectJsonAnswer } from './lib/compare-load.js';
 import { BenchEnv, CLI, freePort, HELLO_SOURCE } from './lib/env.js';
@@ -57,6 +58,8 @@ interface Pair {
     readonly channelPath: string;
   };
   prepare?(env: BenchEnv, settings: Settings): Promise<void>;
+  /** Edits the environment's viaduct.yaml before the server starts. */
+  configure?(config: Record<string, unknown>): void;
 }
 
 const PAIRS: Readonly<Record<string, Pair>> = {
@@ -67,6 +70,16 @@ const PAIRS: Readonly<Record<string, Pair>> = {
     baselineEnv: () => ({}),
     expected: HELLO_EXPECTED,
     service: { file: 'hello.ts', source: HELLO_SOURCE, name: 'demo.hello', channelPath: '/api/hello' },
+  },
+  // The same, with statistics off: what counting every request and invocation costs.
+  'request-stats-off': {
+    title: 'request path with statistics off',
+    baselineName: 'raw',
+    baselineScript: RAW_SERVER,
+    baselineEnv: () => ({}),
+    expected: HELLO_EXPECTED,
+    service: { file: 'hello.ts', source: HELLO_SOURCE, name: 'demo.hello', channelPath: '/api/hello' },
+    configure: (config) => void (config.stats = { enabled: false }),
   },
   sql: {
     title: 'outgoing SQL path (channel + service + SQL connection vs node:http + pg Pool)',
@@ -194,6 +207,12 @@ async function measurePair(
     );
     await baseline.stop();
 
+    if (pair.configure !== undefined) {
+      const file = path.join(env.dir, 'viaduct.yaml');
+      const config = parse(await readFile(file, 'utf8')) as Record<string, unknown>;
+      pair.configure(config);
+      await writeFile(file, stringify(config));
+    }
     log('starting a viaduct server under callgrind (primary and workers)');
     server = spawnChild('valgrind', [...callgrind('viaduct'), process.execPath, CLI, 'start', env.dir, '--fg']);
     env.adopt(server.pid);

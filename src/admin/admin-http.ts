@@ -132,7 +132,7 @@ export function createAdminHttp(deps: AdminHttpDeps) {
       const payload = parseBody('json', raw);
       const response = await invoker.invoke(
         service,
-        { payload, raw, http: undefined, channel: { type: 'admin', name: undefined } },
+        { payload, raw, http: undefined, channel: { type: 'admin', name: undefined }, user: given?.username },
         { cid },
       );
       const body = response.payload === undefined ? 'null' : JSON.stringify(response.payload);

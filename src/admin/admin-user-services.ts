@@ -28,8 +28,10 @@ class Create extends AdminService {
   async handle() {
     const input = this.input(withPassword);
     const hash = await hashPassword(input.password);
-    await this.platform.config.commit((draft) =>
-      draft.create(ADMIN_CREDENTIALS_TYPE, { name: input.username, username: input.username, password_hash: hash }),
+    await this.platform.config.commit(
+      (draft) =>
+        draft.create(ADMIN_CREDENTIALS_TYPE, { name: input.username, username: input.username, password_hash: hash }),
+      this.actor,
     );
     this.response.payload = { created: input.username };
   }
@@ -41,8 +43,9 @@ class SetPassword extends AdminService {
   async handle() {
     const input = this.input(withPassword);
     const hash = await hashPassword(input.password);
-    await this.platform.config.commit((draft) =>
-      draft.edit(ADMIN_CREDENTIALS_TYPE, input.username, { password_hash: hash, password: null }),
+    await this.platform.config.commit(
+      (draft) => draft.edit(ADMIN_CREDENTIALS_TYPE, input.username, { password_hash: hash, password: null }),
+      this.actor,
     );
     this.response.payload = { changed: input.username };
   }
@@ -68,7 +71,7 @@ class Delete extends AdminService {
           `${username} is the last active admin user and cannot be deleted`,
         );
       return draft.remove(ADMIN_CREDENTIALS_TYPE, username);
-    });
+    }, this.actor);
     this.response.payload = { deleted: username };
   }
 }

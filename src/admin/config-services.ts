@@ -14,7 +14,10 @@ export function configServices(kind: ConfigKind): ConcreteServiceClass[] {
   class Create extends AdminService {
     static override serviceName = `${prefix}.create`;
     async handle() {
-      const { result } = await this.platform.config.commit((draft) => draft.create(kind.type, this.request.payload));
+      const { result } = await this.platform.config.commit(
+        (draft) => draft.create(kind.type, this.request.payload),
+        this.actor,
+      );
       this.response.payload = show(result);
     }
   }
@@ -23,7 +26,7 @@ export function configServices(kind: ConfigKind): ConcreteServiceClass[] {
     static override serviceName = `${prefix}.edit`;
     async handle() {
       const { name, ...patch } = this.input(byName.passthrough());
-      const { result } = await this.platform.config.commit((draft) => draft.edit(kind.type, name, patch));
+      const { result } = await this.platform.config.commit((draft) => draft.edit(kind.type, name, patch), this.actor);
       this.response.payload = show(result);
     }
   }
@@ -32,7 +35,7 @@ export function configServices(kind: ConfigKind): ConcreteServiceClass[] {
     static override serviceName = `${prefix}.delete`;
     async handle() {
       const { name } = this.input(byName);
-      const { result } = await this.platform.config.commit((draft) => draft.remove(kind.type, name));
+      const { result } = await this.platform.config.commit((draft) => draft.remove(kind.type, name), this.actor);
       this.response.payload = { deleted: result.name, id: result.id };
     }
   }

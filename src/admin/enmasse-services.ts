@@ -15,7 +15,7 @@ class Import extends AdminService {
         summary[outcome].push(`${item.type} ${String(item.input.name)}`);
       }
       return summary;
-    });
+    }, this.actor);
     this.response.payload = result;
   }
 }

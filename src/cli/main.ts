@@ -86,6 +86,11 @@ const commands: readonly CommandEntry[] = [
     load: async () => (await import('./commands/lb.js')).lb,
   },
   {
+    name: 'audit',
+    summary: 'The audit log: admin changes, who made them and what changed.',
+    load: async () => (await import('./commands/audit.js')).audit,
+  },
+  {
     name: 'admin',
     summary: "The admin API's users: change a password, create, delete and list users.",
     load: async () => (await import('./commands/admin.js')).admin,

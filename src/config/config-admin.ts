@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Broker } from '../broker/broker.js';
 import { publishChange } from '../broker/publish-change.js';
+import type { Actor } from '../odb/audit-log.js';
 import type { ConfigDraft, ConfigChange, ConfigWriter } from './config-writer.js';
 
 export const CONFIG_CHANGED = 'config.changed';
@@ -24,8 +25,9 @@ export class ConfigAdmin {
     this.#logger = options.logger;
   }
 
-  async commit<T>(mutate: (draft: ConfigDraft) => T): Promise<{ result: T; changes: ConfigChange[] }> {
-    const { result, changes, version } = await this.#writer.commit(mutate);
+  /** `actor` (who asked, under which cid) goes to the audit log with what changed. */
+  async commit<T>(mutate: (draft: ConfigDraft) => T, actor: Actor): Promise<{ result: T; changes: ConfigChange[] }> {
+    const { result, changes, version } = await this.#writer.commit(mutate, actor);
     // The version lets a worker see that it missed a change (a lost broadcast) and catch up.
     if (changes.length > 0)
       await publishChange(this.#broker, { action: CONFIG_CHANGED, changes, version }, this.#confirmMs, this.#logger);

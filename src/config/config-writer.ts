@@ -4,6 +4,10 @@ import { ViaductError } from '../errors.js';
 import type { Odb } from '../odb/database.js';
 import type { ConfigRepository } from './config-repository.js';
 import { withWriteLock, type WriteOptions } from '../odb/write-lock.js';
+import { writeAudit, type Actor, type AuditEntry } from '../odb/audit-log.js';
+
+/** What the audit log shows of a secret field's value. */
+const MASK = '***';
 import type { ConfigKind, ConfigObject, NamedObject } from './config-kind.js';
 import type { ConfigRegistry } from './config-registry.js';
 
@@ -163,6 +167,26 @@ export class ConfigDraft {
     return { upserted, list };
   }
 
+  /** What the change did to each object, for the audit log: set fields, changed fields, secrets masked. */
+  auditEntries(): AuditEntry[] {
+    return this.changes().list.map((change) => {
+      const kind = this.#registry.get(change.type);
+      const secret = new Set(kind.secretFields ?? []);
+      const shown = (field: string, value: unknown): unknown => (secret.has(field) ? MASK : value);
+      const before = this.#original.get(change.id)?.data as Record<string, unknown> | undefined;
+      const after = this.#objects.get(change.id)?.data as Record<string, unknown> | undefined;
+      const diff: Record<string, unknown> = {};
+      if (change.op === 'created' && after !== undefined)
+        for (const [field, value] of Object.entries(after)) diff[field] = shown(field, value);
+      if (change.op === 'updated' && after !== undefined && before !== undefined) {
+        for (const field of new Set([...Object.keys(before), ...Object.keys(after)]))
+          if (!isDeepStrictEqual(before[field], after[field]))
+            diff[field] = [shown(field, before[field]), shown(field, after[field])];
+      }
+      return { action: change.op, objectType: change.type, objectName: change.name, diff };
+    });
+  }
+
   #changed(): ConfigObject[] {
     return [...this.#objects.values()].filter((o) => this.#original.get(o.id) !== o);
   }
@@ -196,8 +220,14 @@ export class ConfigWriter {
     this.#writeOptions = writeOptions;
   }
 
-  /** Applies `mutate` in one transaction; `version` is the ODB's version this commit made. */
-  async commit<T>(mutate: (draft: ConfigDraft) => T): Promise<{ result: T; changes: ConfigChange[]; version: number }> {
+  /**
+   * Applies `mutate` in one transaction; `version` is the ODB's version this commit made. With an
+   * `actor`, what changed goes to the audit log in the same transaction.
+   */
+  async commit<T>(
+    mutate: (draft: ConfigDraft) => T,
+    actor?: Actor,
+  ): Promise<{ result: T; changes: ConfigChange[]; version: number }> {
     return withWriteLock(
       this.#db,
       async (trx, version) => {
@@ -213,6 +243,7 @@ export class ConfigWriter {
           else if (change.op === 'created' && object !== undefined) await this.#repository.insert(trx, object);
           else if (object !== undefined) await this.#repository.update(trx, object);
         }
+        if (actor !== undefined && list.length > 0) await writeAudit(trx, actor, version, draft.auditEntries());
         return { result, changes: list, version };
       },
       this.#writeOptions,

@@ -113,6 +113,12 @@ export const environmentSchema = z.strictObject({
    * How often each worker compares the version of the configuration and deployed code it has
    * applied with the ODB's; a worker behind for a whole interval (a lost broadcast) re-reads it all.
    */
+  /** The audit log of admin changes (docs/observability.md). */
+  audit: z
+    .strictObject({
+      retention_days: z.number().int().min(1).max(3650).default(90),
+    })
+    .prefault({}),
   /** Statistics per channel, service, outgoing connection and job (docs/observability.md). */
   stats: z
     .strictObject({

@@ -1,3 +1,4 @@
+import { newCid } from '../util/cid.js';
 import type { BrokerMessage } from '../broker/broker.js';
 import { whoUses } from '../config/who-uses.js';
 import type { Feature } from '../feature/feature.js';
@@ -40,7 +41,11 @@ export const deploymentFeature: Feature = {
         'service.deploy': apply,
         'service.undeploy': apply,
         [PICKUP_DEPLOY]: async (message) => {
-          const result = await deployer.deploy(String(message.file), String(message.source), { skipUnchanged: true });
+          // A file dropped into the pickup directory: no admin user, a cid of its own.
+          const actor = { user: undefined, cid: newCid() };
+          const result = await deployer.deploy(String(message.file), String(message.source), actor, {
+            skipUnchanged: true,
+          });
           if (result.changed) await releaseRedeployed(worker.invoker.provided(quarantineProvision), result.services);
           return result;
         },

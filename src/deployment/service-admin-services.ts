@@ -38,7 +38,7 @@ class Deploy extends DeploymentAdminService {
   static override serviceName = 'viaduct.service.deploy';
   async handle() {
     const { file, source } = this.input(z.object({ file: z.string().min(1).max(255), source: z.string() }));
-    const result = await this.deployer.deploy(file, source);
+    const result = await this.deployer.deploy(file, source, this.actor);
     await releaseRedeployed(this[invocationContext]()?.provided(quarantineProvision), result.services);
     this.response.payload = result;
   }
@@ -56,7 +56,7 @@ class Undeploy extends DeploymentAdminService {
   static override serviceName = 'viaduct.service.undeploy';
   async handle() {
     const { name } = this.input(z.object({ name: z.string().min(1) }));
-    this.response.payload = await this.deployer.undeploy(name);
+    this.response.payload = await this.deployer.undeploy(name, this.actor);
   }
 }
 

@@ -5,6 +5,7 @@ import type { ConfigSnapshot } from '../config/config-snapshot.js';
 import { MAX_CHANGE_DEADLINES_MS } from '../config/environment.js';
 import { ViaductError } from '../errors.js';
 import type { Odb } from '../odb/database.js';
+import type { Actor } from '../odb/audit-log.js';
 import { Provision, provisionOf, Service } from '../service/service.js';
 import type { ServiceStore } from '../service/service-store.js';
 import type { z } from 'zod';
@@ -40,6 +41,11 @@ export abstract class AdminService extends Service {
 
   protected get platform(): Platform {
     return provisionOf(this, platformProvision);
+  }
+
+  /** Who asks for this change, for the audit log: the logged-in admin user and the cid. */
+  protected get actor(): Actor {
+    return { user: this.request.user, cid: this.cid };
   }
 
   /** The request payload checked against `schema`; a mismatch is a VIA_ERR_VALIDATION naming the fields. */

@@ -4,7 +4,7 @@ import type { Odb } from './database.js';
 import { initial } from './migrations/0001-initial.js';
 import { cluster } from './migrations/0002-cluster.js';
 import { scheduler } from './migrations/0003-scheduler.js';
-import { stats } from './migrations/0004-stats.js';
+import { observability } from './migrations/0004-observability.js';
 import type { OdbDialect } from './odb-url.js';
 
 /** Versioned migrations, in order; a name is never reused or edited once released. */
@@ -13,7 +13,7 @@ function migrations(dialect: OdbDialect): Record<string, Migration> {
     '0001-initial': initial(dialect),
     '0002-cluster': cluster(),
     '0003-scheduler': scheduler(dialect),
-    '0004-stats': stats(dialect),
+    '0004-observability': observability(dialect),
   };
 }
 

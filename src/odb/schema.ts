@@ -58,6 +58,19 @@ export interface ClusterSettingTable {
   value: string;
 }
 
+/** One object an admin change created, updated or deleted (migration 0004). */
+export interface AuditChangeTable {
+  id: string;
+  at: string;
+  user_name: string | null;
+  cid: string;
+  version: number;
+  action: string;
+  object_type: string;
+  object_name: string;
+  diff: string;
+}
+
 /** One object's statistics on one server over one minute (migration 0004). */
 export interface StatsMinuteTable {
   kind: string;
@@ -113,5 +126,6 @@ export interface OdbSchema {
   server: ServerTable;
   scheduler_run: SchedulerRunTable;
   stats_minute: StatsMinuteTable;
+  audit_change: AuditChangeTable;
   scheduler_job_state: SchedulerJobStateTable;
 }

@@ -48,8 +48,9 @@ abstract class SchedulerAdminService extends AdminService {
 
   protected async setActive(isActive: boolean): Promise<void> {
     const { name } = this.input(byName);
-    const { result } = await this.platform.config.commit((draft) =>
-      draft.edit(SCHEDULER_JOB, name, { is_active: isActive }),
+    const { result } = await this.platform.config.commit(
+      (draft) => draft.edit(SCHEDULER_JOB, name, { is_active: isActive }),
+      this.actor,
     );
     this.response.payload = (await this.view([result as ConfigObject<SchedulerJob>]))[0];
   }

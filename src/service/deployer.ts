@@ -6,6 +6,7 @@ import type { Odb } from '../odb/database.js';
 import { serviceRepository } from './service-repository.js';
 import { withWriteLock } from '../odb/write-lock.js';
 import { publishChange } from '../broker/publish-change.js';
+import { writeAudit, type Actor } from '../odb/audit-log.js';
 import { compile, evaluate, type CompiledFile } from './loader.js';
 import type { ServiceEntry, ServiceStore } from './service-store.js';
 
@@ -78,7 +79,13 @@ export class Deployer {
     this.#deadlines = options.deadlines;
   }
 
-  async deploy(fileName: string, source: string, options: { skipUnchanged?: boolean } = {}): Promise<DeployResult> {
+  /** `actor` (who deploys, under which cid) goes to the audit log with the file's services and hash. */
+  async deploy(
+    fileName: string,
+    source: string,
+    actor: Actor,
+    options: { skipUnchanged?: boolean } = {},
+  ): Promise<DeployResult> {
     const started = performance.now();
     const file = path.basename(fileName);
     let compiled: CompiledFile;
@@ -112,6 +119,10 @@ export class Deployer {
             );
         }
         await serviceRepository.save(trx, compiled, services);
+        const diff = { services, hash: compiled.hash };
+        await writeAudit(trx, actor, version, [
+          { action: 'deployed', objectType: 'service-file', objectName: file, diff },
+        ]);
         return version;
       },
       writeOptions,
@@ -135,12 +146,19 @@ export class Deployer {
     return { file, services, hash: compiled.hash, changed: true, ms };
   }
 
-  async undeploy(name: string): Promise<{ name: string; file: string }> {
+  async undeploy(name: string, actor: Actor): Promise<{ name: string; file: string }> {
     const user = this.#inUse(name);
     if (user !== undefined) throw new ViaductError('VIA_ERR_OBJECT_IN_USE', `The service ${name} is in use by ${user}`);
     const { file, version } = await withWriteLock(
       this.#db,
-      async (trx, version) => ({ file: await serviceRepository.remove(trx, name), version }),
+      async (trx, version) => {
+        const removed = await serviceRepository.remove(trx, name);
+        if (removed !== undefined)
+          await writeAudit(trx, actor, version, [
+            { action: 'undeployed', objectType: 'service', objectName: name, diff: { file: removed } },
+          ]);
+        return { file: removed, version };
+      },
       { deadlineMs: this.#deadlines.writeMs, logger: this.#logger },
     );
     if (file === undefined) throw new ViaductError('VIA_ERR_SERVICE_NOT_FOUND', `No deployed service named ${name}`);

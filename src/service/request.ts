@@ -32,6 +32,8 @@ export interface ServiceRequest {
   readonly http: HttpRequestInfo | undefined;
   /** How the invocation arrived: a channel type, or 'invoke' for a service-to-service call. */
   readonly channel: { readonly type: ChannelType; readonly name: string | undefined };
+  /** The admin user the admin API logged in (channel type 'admin'). */
+  readonly user?: string;
   /** Set when the scheduler started the invocation (channel type 'scheduler'). */
   readonly scheduler?: SchedulerRunInfo;
 }

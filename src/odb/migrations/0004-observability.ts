@@ -1,7 +1,7 @@
 import { sql, type Kysely, type Migration } from 'kysely';
 import type { OdbDialect } from '../odb-url.js';
 
-/** A histogram of a busy object fills most of its buckets: more than VARCHAR holds. */
+/** A histogram of a busy object fills most of its buckets, a diff may be long: more than VARCHAR holds. */
 function longText(dialect: OdbDialect) {
   return dialect === 'mysql' ? sql`mediumtext` : sql`text`;
 }
@@ -12,14 +12,34 @@ function tableOptions(dialect: OdbDialect) {
 }
 
 /**
- * Statistics per minute: one row per object (a channel, a service, an outgoing connection, a
+ * The audit log of admin changes, and statistics per minute.
+ *
+ * audit_change: one row per object an admin change created, updated or deleted (a configuration
+ * object, a deployed file), written in the change's own transaction, so a row exists exactly when
+ * the change committed. `diff` is JSON, secrets masked; `at` an ISO 8601 UTC string.
+ *
+ * stats_minute: statistics per minute: one row per object (a channel, a service, an outgoing connection, a
  * job), server and minute, which the server's primary writes from its workers' figures. `minute`
  * is minutes since 1970 (UTC); `codes` and `buckets` are JSON (failures by code, the latency
  * histogram as [bucket, count] pairs, src/stats/histogram.ts).
  */
-export function stats(dialect: OdbDialect): Migration {
+export function observability(dialect: OdbDialect): Migration {
   return {
     async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('audit_change')
+        .addColumn('id', 'varchar(36)', (c) => c.primaryKey())
+        .addColumn('at', 'varchar(24)', (c) => c.notNull())
+        .addColumn('user_name', 'varchar(200)')
+        .addColumn('cid', 'varchar(64)', (c) => c.notNull())
+        .addColumn('version', 'bigint', (c) => c.notNull())
+        .addColumn('action', 'varchar(16)', (c) => c.notNull())
+        .addColumn('object_type', 'varchar(64)', (c) => c.notNull())
+        .addColumn('object_name', 'varchar(255)', (c) => c.notNull())
+        .addColumn('diff', longText(dialect), (c) => c.notNull())
+        .modifyEnd(tableOptions(dialect))
+        .execute();
+      await db.schema.createIndex('audit_change_at').on('audit_change').column('at').execute();
       await db.schema
         .createTable('stats_minute')
         .addColumn('kind', 'varchar(16)', (c) => c.notNull())
@@ -38,6 +58,7 @@ export function stats(dialect: OdbDialect): Migration {
     },
     async down(db: Kysely<unknown>) {
       await db.schema.dropTable('stats_minute').execute();
+      await db.schema.dropTable('audit_change').execute();
     },
   };
 }
