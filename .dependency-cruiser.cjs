@@ -12,7 +12,7 @@ const LAYERS = [
   ['security'],
   ['feature'],
   ['config', 'service', 'http'],
-  ['broker', 'odb', 'stats'],
+  ['broker', 'odb', 'stats', 'trace'],
   ['log'],
   ['util'],
   ['errors'],

@@ -113,6 +113,16 @@ export const environmentSchema = z.strictObject({
    * How often each worker compares the version of the configuration and deployed code it has
    * applied with the ODB's; a worker behind for a whole interval (a lost broadcast) re-reads it all.
    */
+  /** OpenTelemetry traces, exported over OTLP/HTTP (docs/observability.md); off by default. */
+  tracing: z
+    .strictObject({
+      enabled: z.boolean().default(false),
+      endpoint: z.url({ protocol: /^https?$/ }).default('http://127.0.0.1:4318/v1/traces'),
+      /** The share of new traces recorded; a request whose traceparent says sampled is always recorded. */
+      sample_ratio: z.number().min(0).max(1).default(1),
+      service_name: z.string().min(1).max(200).default('viaduct'),
+    })
+    .prefault({}),
   /** The audit log of admin changes (docs/observability.md). */
   audit: z
     .strictObject({

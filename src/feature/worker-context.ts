@@ -14,6 +14,7 @@ import type { Notification } from '../util/process-link/message-definition.js';
 import type { ServerInfo } from './server-info.js';
 import type { PrimaryLink } from './server-part.js';
 import type { StatsRecorder } from '../stats/stats-recorder.js';
+import type { Tracing } from '../trace/tracing.js';
 
 /** What every worker has before any feature attaches: the platform's core, shared by all features. */
 export interface WorkerContext {
@@ -36,6 +37,8 @@ export interface WorkerContext {
   readonly invoker: Invoker;
   /** Where channels, services, outgoing connections and jobs count their figures; none when statistics are off. */
   readonly stats: StatsRecorder | undefined;
+  /** Where channels, the invoker, outgoing calls and scheduled runs start spans; none when tracing is off. */
+  readonly tracing: Tracing | undefined;
   /** The bytes of request bodies this worker may hold at once, shared by every feature that reads bodies. */
   readonly bodyBudget: BodyBudget;
   /** The module a deployed file gets for `require('viaduct')`: the running platform's own. */

@@ -1,3 +1,4 @@
+import type { Tracing } from '../trace/tracing.js';
 import type { StatsRecorder } from '../stats/stats-recorder.js';
 import type { Logger } from 'pino';
 import type { ConfigObject } from '../config/config-kind.js';
@@ -28,6 +29,8 @@ export class ConnectionManager {
   readonly #security: SecurityLookup;
   /** Where calls are counted (statistics on). */
   readonly stats: StatsRecorder | undefined;
+  /** Where calls' spans start (tracing on). */
+  readonly tracing: Tracing | undefined;
   /** By type, then name: two look-ups of strings whose hashes are known, not one of a key built per call. */
   readonly #live = new Map<string, Map<string, Live>>();
 
@@ -36,9 +39,10 @@ export class ConnectionManager {
     baseDir: string,
     logger: Logger,
     security: SecurityLookup = () => undefined,
-    stats?: StatsRecorder,
+    observe: { readonly stats?: StatsRecorder; readonly tracing?: Tracing } = {},
   ) {
-    this.stats = stats;
+    this.stats = observe.stats;
+    this.tracing = observe.tracing;
     this.#types = new Map(types.map((t) => [t.kind.type, t]));
     this.#baseDir = baseDir;
     this.#logger = logger;

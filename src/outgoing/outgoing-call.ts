@@ -2,6 +2,8 @@ import { ViaductError, type ErrorCode } from '../errors.js';
 import type { Logger } from 'pino';
 import { INFO_LEVEL, writeInfoLine } from '../log.js';
 import type { CallContext } from './outgoing-connection.js';
+import { invocationScope } from '../service/invocation-scope.js';
+import type { TraceSpan } from '../trace/tracing.js';
 
 const UNAVAILABLE = new Set([
   'ECONNREFUSED',
@@ -77,21 +79,48 @@ export function outgoingCall<T>(
   work: () => Promise<T>,
 ): Promise<T> {
   const started = performance.now();
+  const span = startCallSpan(call, type, connection, operation);
   let running: Promise<T>;
+  const outer = currentSpan;
+  currentSpan = span;
   try {
     running = work();
   } catch (error) {
     running = Promise.reject(error);
+  } finally {
+    currentSpan = outer;
   }
   return running.then(
     (result) => {
-      callSucceeded(call, type, connection, operation, started);
+      callSucceeded(call, type, connection, operation, started, span);
       return result;
     },
     (error: unknown) => {
-      throw callFailed(call, type, connection, operation, started, error);
+      throw callFailed(call, { type, connection, operation }, started, error, span);
     },
   );
+}
+
+/** The span of the outgoing call whose work() is being started, for a request header it sends (traceparent). */
+let currentSpan: TraceSpan | undefined;
+
+/** The W3C traceparent of the call being started now, when tracing is on: read synchronously inside work(). */
+export function callTraceparent(): string | undefined {
+  return currentSpan?.traceparent;
+}
+
+/** A call's span, child of the calling invocation's, when tracing is on. */
+export function startCallSpan(
+  call: CallContext,
+  type: string,
+  connection: string,
+  operation: string,
+): TraceSpan | undefined {
+  return call.tracing?.start(`${type} ${operation}`, 'client', invocationScope.getStore()?.span, {
+    'viaduct.cid': call.cid,
+    'viaduct.outgoing': connection,
+    'viaduct.outgoing.type': type,
+  });
 }
 
 /** Logs a call that succeeded; `started` is its performance.now(). For paths that run without outgoingCall(). */
@@ -101,8 +130,10 @@ export function callSucceeded(
   connection: string,
   operation: string,
   started: number,
+  span?: TraceSpan,
 ): void {
   call.stats?.record('outgoing', connection, performance.now() - started);
+  span?.end();
   const logger = lineLogger(call, type, connection, operation);
   if (logger.levelVal > INFO_LEVEL) return;
   const hundredths = Math.round((performance.now() - started) * 100);
@@ -126,14 +157,15 @@ const CALL_LINE = JSON.stringify('Outgoing call');
 /** Logs a call that failed and gives its error coded (see toOutgoingError()). */
 export function callFailed(
   call: CallContext,
-  type: string,
-  connection: string,
-  operation: string,
+  site: { readonly type: string; readonly connection: string; readonly operation: string },
   started: number,
   error: unknown,
+  span?: TraceSpan,
 ): ViaductError {
+  const { type, connection, operation } = site;
   const coded = toOutgoingError(error, `${type} ${connection}`);
   call.stats?.record('outgoing', connection, performance.now() - started, coded.code);
+  span?.end(coded.code);
   lineLogger(call, type, connection, operation).warn(
     { cid: call.cid, ms: elapsedMs(started), code: coded.code, reason: coded.message },
     'Outgoing call failed',

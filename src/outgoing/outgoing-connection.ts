@@ -1,3 +1,4 @@
+import type { Tracing } from '../trace/tracing.js';
 import type { StatsRecorder } from '../stats/stats-recorder.js';
 import type { Logger } from 'pino';
 import type { ConfigKind, ConfigObject, NamedObject } from '../config/config-kind.js';
@@ -31,6 +32,8 @@ export interface CallContext {
   readonly service?: string;
   /** Where each call's duration and outcome is counted, under the connection's name; none when statistics are off. */
   readonly stats?: StatsRecorder;
+  /** Where each call's span starts, child of the calling invocation's; none when tracing is off. */
+  readonly tracing?: Tracing;
 }
 
 /**

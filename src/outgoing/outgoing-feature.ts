@@ -18,7 +18,7 @@ export const outgoingFeature: Feature = {
       worker.envDir,
       worker.logger,
       (name) => findSecurity(configManager.snapshot, name),
-      worker.stats,
+      { stats: worker.stats, tracing: worker.tracing },
     );
     worker.invoker.provide(connectionsProvision, connections);
     for (const type of connections.types) configManager.on(type, connections.onChange);

@@ -34,6 +34,7 @@ Object.defineProperty(Service.prototype, 'out', {
       logger: ctx.baseLogger,
       service: ctx.serviceName,
       stats: manager.stats,
+      tracing: manager.tracing,
     }));
   },
 });

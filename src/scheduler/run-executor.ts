@@ -1,3 +1,4 @@
+import type { Tracing } from '../trace/tracing.js';
 import type { StatsRecorder } from '../stats/stats-recorder.js';
 import type { Logger } from 'pino';
 import { toViaductError, ViaductError } from '../errors.js';
@@ -18,15 +19,23 @@ type LedgerItem = { readonly claim: ClaimBatch } | { readonly finished: Finished
 export class RunExecutor {
   readonly #invoker: Invoker;
   readonly #stats: StatsRecorder | undefined;
+  readonly #tracing: Tracing | undefined;
   readonly #logger: Logger;
   /** Claims and outcomes waiting for the ledger share its transactions. */
   readonly #ledger: GroupCommit<LedgerItem, ClaimResult | undefined>;
   readonly #running = new Set<Promise<void>>();
 
   /** `minIntervalMs`: see GroupCommit; the ledger's transactions start at least this far apart. */
-  constructor(ledger: RunLedger, invoker: Invoker, logger: Logger, minIntervalMs = 0, stats?: StatsRecorder) {
+  constructor(
+    ledger: RunLedger,
+    invoker: Invoker,
+    logger: Logger,
+    minIntervalMs = 0,
+    observe: { readonly stats?: StatsRecorder; readonly tracing?: Tracing } = {},
+  ) {
     this.#invoker = invoker;
-    this.#stats = stats;
+    this.#stats = observe.stats;
+    this.#tracing = observe.tracing;
     this.#logger = logger;
     this.#ledger = new GroupCommit<LedgerItem, ClaimResult | undefined>(
       async (items) => {
@@ -79,6 +88,11 @@ export class RunExecutor {
     const started = performance.now();
     let outcome: RunOutcome = 'ok';
     let error: FinishedRun['error'];
+    const span = this.#tracing?.start(`job ${order.job}`, 'consumer', undefined, {
+      'viaduct.cid': cid,
+      'viaduct.job': order.job,
+      'viaduct.run.trigger': order.trigger,
+    });
     try {
       await this.#invoker.invoke(
         order.service,
@@ -89,7 +103,7 @@ export class RunExecutor {
           channel: { type: 'scheduler', name: order.job },
           scheduler: { job: order.job, runNumber: order.runNumber, plannedAt: order.plannedAt, trigger: order.trigger },
         },
-        { cid, timeout: order.maxRunTimeMs },
+        span === undefined ? { cid, timeout: order.maxRunTimeMs } : { cid, timeout: order.maxRunTimeMs, parent: span },
       );
     } catch (thrown) {
       const coded = toViaductError(thrown, 'VIA_ERR_SERVICE_FAILED');
@@ -120,6 +134,7 @@ export class RunExecutor {
       error,
     };
     this.#stats?.record('job', order.job, finished.durationMs, error?.code);
+    span?.end(error?.code);
     await this.#ledger
       .submit({ finished })
       .catch((failure: unknown) =>

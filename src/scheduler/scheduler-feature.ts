@@ -26,6 +26,7 @@ export const schedulerFeature: Feature = {
       logger: worker.logger,
       worker: `${worker.serverName}/${process.pid}`,
       stats: worker.stats,
+      tracing: worker.tracing,
     });
     worker.invoker.provide(schedulerProvision, scheduler.facade);
     return {

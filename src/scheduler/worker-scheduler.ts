@@ -1,3 +1,4 @@
+import type { Tracing } from '../trace/tracing.js';
 import type { StatsRecorder } from '../stats/stats-recorder.js';
 import type { Logger } from 'pino';
 import type { Broker, BrokerMessage } from '../broker/broker.js';
@@ -40,6 +41,8 @@ export interface WorkerSchedulerOptions {
   readonly worker: string;
   /** Where each run is counted under its job's name; none when statistics are off. */
   readonly stats?: StatsRecorder;
+  /** Where each run's span starts; none when tracing is off. */
+  readonly tracing?: Tracing;
   readonly clock?: Clock;
 }
 
@@ -53,7 +56,10 @@ export function createWorkerScheduler(options: WorkerSchedulerOptions) {
   const log = logger.child({ part: 'scheduler' });
   const dispatch = (message: RunMessage) => broker.dispatch(message) as Promise<DispatchOutcome>;
   const ledger = openRunLedger(odb, options.worker);
-  const executor = new RunExecutor(ledger, options.invoker, log, LEDGER_WRITE_INTERVAL_MS, options.stats);
+  const executor = new RunExecutor(ledger, options.invoker, log, LEDGER_WRITE_INTERVAL_MS, {
+    stats: options.stats,
+    tracing: options.tracing,
+  });
   const engine = new SchedulerEngine({
     clock: options.clock ?? systemClock,
     store: odbEngineStore(odb.db, odb.location.dialect),

@@ -66,9 +66,19 @@ export async function createWorkerRuntime(options: WorkerRuntimeOptions) {
   const configManager = new ConfigManager(odb.db, repository, logger);
   const store = new ServiceStore();
   const stats = config.stats.enabled ? new StatsRecorder() : undefined;
+  // Loaded only when on: with tracing off, not one module of OpenTelemetry is in the worker.
+  const tracing = config.tracing.enabled
+    ? (await import('../trace/otel-tracing.js')).createOtelTracing({
+        endpoint: config.tracing.endpoint,
+        sampleRatio: config.tracing.sample_ratio,
+        serviceName: config.tracing.service_name,
+        instance: `${options.serverName}/${process.pid}`,
+      })
+    : undefined;
   const invoker = new Invoker(store, logger, config.limits.service_timeout_ms, {
     servicesMayInvokeAdmin: config.admin.services_may_invoke_admin,
     stats,
+    tracing,
   });
   const adminServices = adminServicesOf(features, registry);
   // Deployed services may not take the admin services' names; channels may refer to either.
@@ -113,6 +123,7 @@ export async function createWorkerRuntime(options: WorkerRuntimeOptions) {
     invoker,
     bodyBudget,
     stats,
+    tracing,
     platformModule,
     serverInfo: options.serverInfo,
     primary: options.primary,
@@ -192,6 +203,7 @@ export async function createWorkerRuntime(options: WorkerRuntimeOptions) {
       for (const { part } of [...parts].reverse()) await part.stop?.(drainTimeoutMs);
       await broker.close();
       if (options.link !== undefined && options.link !== broker) await options.link.close();
+      await tracing?.shutdown().catch((error: unknown) => logger.warn({ err: error }, 'Spans could not be sent'));
       await odb.close();
     },
   };

@@ -1,3 +1,4 @@
+import type { TraceSpan } from '../trace/tracing.js';
 import { AsyncLocalStorage } from 'node:async_hooks';
 
 /** One service invocation, as the worker's guards and its heartbeat name it. */
@@ -6,6 +7,8 @@ export interface RunningInvocation {
   readonly cid: string;
   /** performance.now() when it started, when statistics are kept; else 0. */
   readonly startedAt: number;
+  /** Its span, when tracing is on: the parent of what it invokes and calls. */
+  readonly span: TraceSpan | undefined;
 }
 
 /**

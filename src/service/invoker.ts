@@ -9,6 +9,7 @@ import { Failed, startRun } from './invocation.js';
 import type { Provision, Service } from './service.js';
 import type { ServiceStore } from './service-store.js';
 import type { StatsRecorder } from '../stats/stats-recorder.js';
+import type { TraceSpan, Tracing } from '../trace/tracing.js';
 
 const MAX_DEPTH = 32;
 
@@ -23,12 +24,16 @@ export interface InvokeOptions {
   readonly depth?: number;
   /** Overrides the service's own timeout, in milliseconds; 0 means none. */
   readonly timeout?: number;
+  /** The span of what started the invocation (a channel's request, a scheduled run); by default the calling invocation's. */
+  readonly parent?: TraceSpan;
 }
 
 export interface InvokerOptions {
   readonly servicesMayInvokeAdmin?: boolean;
   /** Where each invocation's duration and outcome is counted; none when statistics are off. */
   readonly stats?: StatsRecorder;
+  /** Where each invocation's span starts; none when tracing is off. */
+  readonly tracing?: Tracing;
 }
 
 /** The code a failed invocation is counted under. */
@@ -54,6 +59,7 @@ export class Invoker {
   readonly current = new CurrentInvocation();
   readonly #lists: RunLists;
   readonly #stats: StatsRecorder | undefined;
+  readonly #tracing: Tracing | undefined;
 
   /** Whether services other than `viaduct.*` ones may invoke `viaduct.*` ones (admin.services_may_invoke_admin). */
   readonly servicesMayInvokeAdmin: boolean;
@@ -64,6 +70,7 @@ export class Invoker {
     this.#defaultTimeout = defaultTimeout;
     this.servicesMayInvokeAdmin = options.servicesMayInvokeAdmin ?? false;
     this.#stats = options.stats;
+    this.#tracing = options.tracing;
     this.#lists = { running: this.running, deadlines: new Deadlines(), stats: options.stats };
   }
 
@@ -104,10 +111,18 @@ export class Invoker {
       );
 
     const stats = this.#stats;
+    const tracing = this.#tracing;
     const invocation: RunningInvocation = {
       service: name,
       cid: options.cid,
       startedAt: stats === undefined ? 0 : performance.now(),
+      span:
+        tracing === undefined
+          ? undefined
+          : tracing.start(`service ${name}`, 'internal', options.parent ?? invocationScope.getStore()?.span, {
+              'viaduct.cid': options.cid,
+              'viaduct.service': name,
+            }),
     };
     // Listed before its code runs: a service that blocks at once must be found in the list.
     this.running.add(invocation);
@@ -117,12 +132,14 @@ export class Invoker {
     if (started instanceof Failed) {
       this.running.delete(invocation);
       stats?.record('service', name, performance.now() - invocation.startedAt, failureCode(started.error));
+      invocation.span?.end(failureCode(started.error));
       return receiver.failed(started.error);
     }
     const { service, work } = started;
     if (work === undefined || typeof (work as PromiseLike<void>).then !== 'function') {
       this.running.delete(invocation);
       stats?.record('service', name, performance.now() - invocation.startedAt);
+      invocation.span?.end();
       return receiver.response(service.response);
     }
     const timeout = options.timeout ?? entry.timeout ?? this.#defaultTimeout;
@@ -193,6 +210,7 @@ class PendingRun extends Deadline {
     this.#settled = true;
     this.clearDeadline();
     this.#stats?.record('service', this.#name, performance.now() - this.#invocation.startedAt);
+    this.#invocation.span?.end();
     this.#receiver.response(this.#service.response);
   };
 
@@ -201,6 +219,7 @@ class PendingRun extends Deadline {
     this.#settled = true;
     this.clearDeadline();
     this.#stats?.record('service', this.#name, performance.now() - this.#invocation.startedAt, failureCode(error));
+    this.#invocation.span?.end(failureCode(error));
     this.#receiver.failed(error);
   };
 }

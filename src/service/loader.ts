@@ -93,7 +93,7 @@ export function evaluate(compiled: CompiledFile, envDir: string, options: Evalua
   try {
     // In a scope of its own, so that the worker's guards blame the file for what its top-level
     // code does (process.exit, a timer that throws later), as they blame a service.
-    const scope = { service: `file ${compiled.file}`, cid: '', startedAt: 0 };
+    const scope = { service: `file ${compiled.file}`, cid: '', startedAt: 0, span: undefined };
     invocationScope.run(scope, () =>
       (mod as unknown as { _compile(code: string, filename: string): void })._compile(compiled.code, filename),
     );

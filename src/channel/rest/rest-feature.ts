@@ -26,6 +26,7 @@ export const restChannelFeature: Feature = {
           bodyBudget: worker.bodyBudget,
           bodyTimeoutMs: worker.config.limits.body_timeout_ms,
           stats: worker.stats,
+          tracing: worker.tracing,
         }),
       },
     };

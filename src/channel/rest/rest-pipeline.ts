@@ -12,6 +12,7 @@ import { CID_HEADER, respondError } from '../../http/respond.js';
 import type { RestChannel } from './rest-channel-type.js';
 import type { RestRouter, RouteMatch } from './rest-router.js';
 import type { StatsRecorder } from '../../stats/stats-recorder.js';
+import type { TraceSpan, Tracing } from '../../trace/tracing.js';
 
 export interface RestPipelineDeps {
   readonly router: RestRouter;
@@ -24,6 +25,8 @@ export interface RestPipelineDeps {
   readonly bodyTimeoutMs: number;
   /** Where each request's duration and outcome is counted; none when statistics are off. */
   readonly stats?: StatsRecorder;
+  /** Where each request's span starts; none when tracing is off. */
+  readonly tracing?: Tracing;
 }
 
 /**
@@ -77,6 +80,7 @@ class Exchange implements BodyReceiver, RunReceiver {
   readonly #logger: Logger;
   readonly #stats: StatsRecorder | undefined;
   readonly #startedAt: number;
+  readonly #span: TraceSpan | undefined;
 
   /** `match` (the router's, already made for this request) and `deps` (the pipeline's) bring the rest: nothing more is allocated per request. */
   constructor(
@@ -96,6 +100,15 @@ class Exchange implements BodyReceiver, RunReceiver {
     this.#logger = deps.logger;
     this.#stats = deps.stats;
     this.#startedAt = deps.stats === undefined ? 0 : performance.now();
+    this.#span =
+      deps.tracing === undefined
+        ? undefined
+        : deps.tracing.start(`${req.method} ${this.#channel.path}`, 'server', firstValue(req.headers.traceparent), {
+            'viaduct.cid': cid,
+            'viaduct.channel': this.#channel.name,
+            'http.request.method': req.method ?? 'GET',
+            'url.path': req.url ?? '/',
+          });
   }
 
   body(raw: Buffer): void {
@@ -121,10 +134,15 @@ class Exchange implements BodyReceiver, RunReceiver {
     } catch (error) {
       return this.failed(error);
     }
+    const span = this.#span;
     this.#invoker.run(
       channel.service,
       request,
-      channel.timeout === undefined ? { cid: this.#cid } : { cid: this.#cid, timeout: channel.timeout },
+      span === undefined
+        ? channel.timeout === undefined
+          ? { cid: this.#cid }
+          : { cid: this.#cid, timeout: channel.timeout }
+        : { cid: this.#cid, timeout: channel.timeout, parent: span },
       this,
     );
   }
@@ -137,6 +155,10 @@ class Exchange implements BodyReceiver, RunReceiver {
       performance.now() - this.#startedAt,
       response.status >= 500 ? `HTTP_${response.status}` : undefined,
     );
+    if (this.#span !== undefined) {
+      this.#span.setAttribute('http.response.status_code', response.status);
+      this.#span.end(response.status >= 500 ? `HTTP_${response.status}` : undefined);
+    }
     try {
       send(this.#res, this.#cid, this.#channel, response);
     } catch (error) {
@@ -147,12 +169,9 @@ class Exchange implements BodyReceiver, RunReceiver {
 
   /** A body that could not be read, a service that failed, or an answer that could not be sent. */
   failed(error: unknown): void {
-    this.#stats?.record(
-      'channel',
-      this.#channel.name,
-      performance.now() - this.#startedAt,
-      error instanceof ViaductError ? error.code : 'VIA_ERR_SERVICE_FAILED',
-    );
+    const code = error instanceof ViaductError ? error.code : 'VIA_ERR_SERVICE_FAILED';
+    this.#stats?.record('channel', this.#channel.name, performance.now() - this.#startedAt, code);
+    this.#span?.end(code);
     try {
       respondError(this.#res, error, this.#cid, this.#logger);
     } catch (failure) {
@@ -160,6 +179,10 @@ class Exchange implements BodyReceiver, RunReceiver {
       this.#res.destroy();
     }
   }
+}
+
+function firstValue(header: string | string[] | undefined): string | undefined {
+  return typeof header === 'string' ? header : header?.[0];
 }
 
 /** Undefined when the request passes; otherwise the headers of the 401. */

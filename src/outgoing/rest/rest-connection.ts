@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type * as Undici from 'undici';
 import { ViaductError } from '../../errors.js';
 import type { TokenEndpointAnswer } from '../../security/oauth2/client-credentials.js';
-import { outgoingCall, toOutgoingError } from '../outgoing-call.js';
+import { callTraceparent, outgoingCall, toOutgoingError } from '../outgoing-call.js';
 import type { CallContext, ConnectionContext, OutgoingConnection } from '../outgoing-connection.js';
 import type { RestCallOptions, RestClient, RestResponse } from './rest-client.js';
 import { RestCallClient } from './rest-call-client.js';
@@ -103,9 +103,12 @@ export class RestConnection implements OutgoingConnection<RestClient> {
     // Without credentials or retries there is one attempt and nothing to decide after it.
     const single = this.#config.security === undefined && (this.#config.retries === 0 || !isIdempotent(method));
     const request: Attempt = { method, operation, path, body: payload, headers, format, timeout };
-    return outgoingCall(call, TYPE, this.#name, operation, () =>
-      single ? (this.#attempt(request, NEVER) as Promise<RestResponse>) : this.#attempts(request),
-    );
+    return outgoingCall(call, TYPE, this.#name, operation, () => {
+      // The call's span as the remote end's parent (W3C Trace Context), when tracing is on.
+      const traceparent = callTraceparent();
+      if (traceparent !== undefined) request.headers.traceparent = traceparent;
+      return single ? (this.#attempt(request, NEVER) as Promise<RestResponse>) : this.#attempts(request);
+    });
   }
 
   /** A HEAD of the base address: any answer, whatever its status, means the remote end is there. */

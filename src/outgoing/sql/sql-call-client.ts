@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { callFailed, callSucceeded } from '../outgoing-call.js';
+import { callFailed, callSucceeded, startCallSpan } from '../outgoing-call.js';
 import type { CallContext } from '../outgoing-connection.js';
 import type { SqlClient, SqlQueryable } from './sql-client.js';
 import { SQL_TYPE } from './sql-config.js';
@@ -30,12 +30,14 @@ export class SqlCallClient implements SqlClient {
       const connection = this.#connection;
       const call = this.#call;
       const started = performance.now();
+      const span = call.tracing === undefined ? undefined : startCallSpan(call, SQL_TYPE, connection.name, 'query');
       connection.run(sql, params, (error, result) => {
         if (error === null) {
-          callSucceeded(call, SQL_TYPE, connection.name, 'query', started);
+          callSucceeded(call, SQL_TYPE, connection.name, 'query', started, span);
           resolve(result!.rows as R[]);
         } else {
-          reject(callFailed(call, SQL_TYPE, connection.name, 'query', started, connection.failure(error).error));
+          const site = { type: SQL_TYPE, connection: connection.name, operation: 'query' };
+          reject(callFailed(call, site, started, connection.failure(error).error, span));
         }
       });
     });
