@@ -72,8 +72,20 @@ export class SingletonLease {
 
   start(): void {
     void this.tick();
-    this.#timer = setInterval(() => void this.tick(), this.#timing.intervalMs);
+    this.#timer = setInterval(() => {
+      this.fence();
+      void this.tick();
+    }, this.#timing.intervalMs);
     this.#timer.unref();
+  }
+
+  /**
+   * Stops acting as singleton once the last renewal is too old. Checked on every interval, apart
+   * from the tick: a renewal the ODB never answers keeps the tick waiting, and the work must stop
+   * all the same before another server may take the lease. Public for tests.
+   */
+  fence(): void {
+    if (this.#generation !== undefined && !this.isSingleton()) this.#drop('the lease was not renewed in time');
   }
 
   /** One step: renew if holding, else watch the holder and take over a stale lease. Public for tests. */
@@ -81,7 +93,7 @@ export class SingletonLease {
     if (this.#ticking) return;
     this.#ticking = true;
     try {
-      if (this.#generation !== undefined && !this.isSingleton()) this.#drop('the lease was not renewed in time');
+      this.fence();
       if (this.#generation !== undefined) await this.#renew();
       else await this.#contend();
     } catch (error) {
