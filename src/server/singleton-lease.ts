@@ -137,7 +137,9 @@ export class SingletonLease {
     const now = this.#now();
     const unchanged = this.#seen !== undefined && this.#seen.generation === generation && this.#seen.beat === beat;
     if (!unchanged) this.#seen = { generation, beat, at: now };
-    const free = row.holder === null;
+    // Still in this holder's name: it stopped acting on it (a renewal that came too late), and
+    // nobody took it since, so it takes it back at once under a new generation.
+    const free = row.holder === null || row.holder === this.#holder;
     const stale = unchanged && now - this.#seen!.at >= this.#timing.staleMs;
     if (!free && !stale) return;
     const taken = await this.#db
@@ -156,7 +158,11 @@ export class SingletonLease {
       .values({ generation: generation + 1, holder: this.#holder, acquired_at: new Date().toISOString() })
       .execute();
     this.#logger.info(
-      { generation: generation + 1, previous: row.holder, reason: free ? 'free' : 'stale' },
+      {
+        generation: generation + 1,
+        previous: row.holder,
+        reason: row.holder === null ? 'free' : row.holder === this.#holder ? 'its own' : 'stale',
+      },
       'This server is now the singleton',
     );
     this.#events.acquired(generation + 1);
