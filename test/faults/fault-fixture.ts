@@ -85,12 +85,14 @@ export interface Liveness {
   readonly beat: number;
   /** Server name → its presence row's last_seen, in ms since the epoch. */
   readonly lastSeen: ReadonlyMap<string, number>;
+  /** When the scheduler's job last started a run, in ms since the epoch (0 if never). */
+  readonly lastRun: number;
 }
 
 /**
  * Starts a cluster of `servers` servers of `workers` workers each on a new PostgreSQL database,
- * with the Redis broker, both through a proxy; an echo service is deployed and a REST channel
- * `/echo` calls it. Everything is stopped and removed when the test ends, failed or not.
+ * with the Redis broker, both through a proxy; an echo service is deployed, a REST channel
+ * `/echo` calls it, and a scheduler job runs it every second. Everything is stopped and removed when the test ends, failed or not.
  */
 export async function startFaultEnv(
   t: TestContext,
@@ -225,12 +227,14 @@ export async function startFaultEnv(
           'SELECT holder, generation, beat FROM singleton_lease WHERE id = 1',
         );
         const presence = await client.query<{ name: string; last_seen: string }>('SELECT name, last_seen FROM server');
+        const runs = await client.query<{ last: string | null }>('SELECT MAX(started_at) AS last FROM scheduler_run');
         const row = lease.rows[0]!;
         return {
           holder: row.holder,
           generation: Number(row.generation),
           beat: Number(row.beat),
           lastSeen: new Map(presence.rows.map((r) => [r.name, Date.parse(r.last_seen)])),
+          lastRun: runs.rows[0]?.last == null ? 0 : Date.parse(runs.rows[0].last),
         };
       }),
     async logSummary() {
@@ -264,6 +268,14 @@ export async function startFaultEnv(
     service: 'fault.echo',
   });
   if (channel.status !== 200) throw new Error(`channel create failed: ${JSON.stringify(channel)}`);
+  // Work for the singleton: a job that runs the echo service every second, its runs written to the ODB.
+  const job = await env.admin('viaduct.scheduler.job.create', {
+    name: 'every-second',
+    service: 'fault.echo',
+    type: 'interval',
+    interval: { seconds: 1 },
+  });
+  if (job.status !== 200) throw new Error(`job create failed: ${JSON.stringify(job)}`);
   for (const server of addresses) await waitFor(() => servedByEveryWorker(`${server.url}/echo`), 15_000, 100);
   // Each server starts its spare worker once its first workers serve; the processes are counted with it.
   for (const { name } of addresses)

@@ -127,8 +127,8 @@ export async function tryFault(t: TestContext, fault: Fault): Promise<void> {
     t.diagnostic(
       `${name}: at the fault's end ${holdersAtEnd.length === 0 ? 'no server' : holdersAtEnd.join(', ')} acted as singleton; ${
         lively === undefined
-          ? 'the singleton lease and presence rows were NOT renewed'
-          : `one singleton renewing its lease and every presence row refreshed ${lively} ms after it`
+          ? 'the singleton lease, presence rows and scheduled runs did NOT resume'
+          : `one singleton renewing its lease, every presence row refreshed and the job run again ${lively} ms after it`
       }`,
     );
     t.diagnostic(
@@ -154,7 +154,10 @@ export async function tryFault(t: TestContext, fault: Fault): Promise<void> {
     assert.ok(laterServed !== undefined, 'the change made after the fault reached every worker');
     if (fault.target === 'odb' && fault.ms >= FENCED_AFTER_MS)
       assert.deepEqual(holdersAtEnd, [], 'a singleton that cannot renew its lease stops acting as one');
-    assert.ok(lively !== undefined, `the lease is renewed and presence refreshed within ${LIVELY_WITHIN_MS} ms`);
+    assert.ok(
+      lively !== undefined,
+      `the lease is renewed, presence refreshed and the job run again within ${LIVELY_WITHIN_MS} ms`,
+    );
   } finally {
     if (faultOn) {
       proxy.silence(false);
@@ -184,7 +187,8 @@ async function convergence(
 
 /**
  * Milliseconds from `since` until one server acts as singleton, the lease row shows it renewed
- * since then, and every server's presence row was refreshed since then; undefined past LIVELY_WITHIN_MS.
+ * since then, every server's presence row was refreshed since then, and the scheduler's job ran
+ * since then; undefined past LIVELY_WITHIN_MS.
  */
 async function liveness(env: FaultEnv, since: number): Promise<number | undefined> {
   const first = await env.odbLiveness().catch(() => undefined);
@@ -194,7 +198,8 @@ async function liveness(env: FaultEnv, since: number): Promise<number | undefine
       const renewed =
         first !== undefined && now.holder !== null && (now.generation !== first.generation || now.beat > first.beat);
       const present = env.servers.every((s) => (now.lastSeen.get(s.name) ?? 0) > since);
-      if (renewed && present && (await env.singletonHolders()).length === 1) return Date.now() - since;
+      const scheduled = now.lastRun > since;
+      if (renewed && present && scheduled && (await env.singletonHolders()).length === 1) return Date.now() - since;
     } catch {
       // read again
     }
