@@ -27,7 +27,15 @@ export class ClusterPresence {
 
   async start(intervalMs: number): Promise<void> {
     await this.#upsert();
-    this.#timer = setInterval(() => void this.#upsert().catch(() => undefined), intervalMs);
+    let writing = false;
+    // One write at a time: while the ODB does not answer, writes would only pile up behind it.
+    this.#timer = setInterval(() => {
+      if (writing) return;
+      writing = true;
+      void this.#upsert()
+        .catch(() => undefined)
+        .finally(() => (writing = false));
+    }, intervalMs);
     this.#timer.unref();
   }
 

@@ -52,7 +52,11 @@ export class Convergence {
   noteApplied(version: number): void {
     if (version <= this.#applied) return;
     if (version === this.#applied + 1) this.#advance(version);
-    else void this.catchUp('a change was missed');
+    else
+      this.catchUp('a change was missed').catch((error: Error) =>
+        // The ODB cannot be read now (an outage): the next interval's check catches up.
+        this.#options.logger.warn({ reason: error.message }, 'Could not catch up with the ODB'),
+      );
   }
 
   /**

@@ -30,21 +30,39 @@ export function runFile(paths: EnvironmentPaths, server: string): string {
   return path.join(paths.run, `${server}.json`);
 }
 
-/** Writes a server's run file, whole each time. */
+/**
+ * Writes a server's run file, whole each time. Writes go one at a time, and one asked for while
+ * another is under way writes the newest content once that one is done: two writes that overlapped
+ * could otherwise finish in the other order and leave the older content in place.
+ */
 export class RunFileWriter {
   readonly #file: string;
-  #writes = 0;
+  #next: RunFile | undefined;
+  #writing: Promise<void> | undefined;
 
   constructor(file: string) {
     this.#file = file;
   }
 
-  async write(run: RunFile): Promise<void> {
-    // Written aside and renamed into place, so a reader (the CLI, a test) never sees half a file;
-    // each write has its own temporary name, as two may overlap.
-    const temp = `${this.#file}.${++this.#writes}.tmp`;
-    await writeFile(temp, JSON.stringify(run, null, 2))
-      .then(() => rename(temp, this.#file))
-      .catch(() => rm(temp, { force: true }));
+  /** Resolves once this content, or newer, is in the file. */
+  write(run: RunFile): Promise<void> {
+    this.#next = run;
+    this.#writing ??= this.#flush();
+    return this.#writing;
+  }
+
+  async #flush(): Promise<void> {
+    try {
+      for (let run = this.#next; run !== undefined; run = this.#next) {
+        this.#next = undefined;
+        // Written aside and renamed into place, so a reader (the CLI, a test) never sees half a file.
+        const temp = `${this.#file}.tmp`;
+        await writeFile(temp, JSON.stringify(run, null, 2))
+          .then(() => rename(temp, this.#file))
+          .catch(() => rm(temp, { force: true }));
+      }
+    } finally {
+      this.#writing = undefined;
+    }
   }
 }

@@ -72,8 +72,20 @@ export class SingletonLease {
 
   start(): void {
     void this.tick();
-    this.#timer = setInterval(() => void this.tick(), this.#timing.intervalMs);
+    this.#timer = setInterval(() => {
+      this.fence();
+      void this.tick();
+    }, this.#timing.intervalMs);
     this.#timer.unref();
+  }
+
+  /**
+   * Stops acting as singleton once the last renewal is too old. Checked on every interval, apart
+   * from the tick: a renewal the ODB never answers keeps the tick waiting, and the work must stop
+   * all the same before another server may take the lease. Public for tests.
+   */
+  fence(): void {
+    if (this.#generation !== undefined && !this.isSingleton()) this.#drop('the lease was not renewed in time');
   }
 
   /** One step: renew if holding, else watch the holder and take over a stale lease. Public for tests. */
@@ -81,7 +93,7 @@ export class SingletonLease {
     if (this.#ticking) return;
     this.#ticking = true;
     try {
-      if (this.#generation !== undefined && !this.isSingleton()) this.#drop('the lease was not renewed in time');
+      this.fence();
       if (this.#generation !== undefined) await this.#renew();
       else await this.#contend();
     } catch (error) {
@@ -125,7 +137,9 @@ export class SingletonLease {
     const now = this.#now();
     const unchanged = this.#seen !== undefined && this.#seen.generation === generation && this.#seen.beat === beat;
     if (!unchanged) this.#seen = { generation, beat, at: now };
-    const free = row.holder === null;
+    // Still in this holder's name: it stopped acting on it (a renewal that came too late), and
+    // nobody took it since, so it takes it back at once under a new generation.
+    const free = row.holder === null || row.holder === this.#holder;
     const stale = unchanged && now - this.#seen!.at >= this.#timing.staleMs;
     if (!free && !stale) return;
     const taken = await this.#db
@@ -144,7 +158,11 @@ export class SingletonLease {
       .values({ generation: generation + 1, holder: this.#holder, acquired_at: new Date().toISOString() })
       .execute();
     this.#logger.info(
-      { generation: generation + 1, previous: row.holder, reason: free ? 'free' : 'stale' },
+      {
+        generation: generation + 1,
+        previous: row.holder,
+        reason: row.holder === null ? 'free' : row.holder === this.#holder ? 'its own' : 'stale',
+      },
       'This server is now the singleton',
     );
     this.#events.acquired(generation + 1);

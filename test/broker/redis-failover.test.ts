@@ -224,6 +224,45 @@ describe('redis broker failover', { skip }, () => {
     },
   );
 
+  test(
+    'after Redis fell silent and speaks again, members reconnect and resync, and each command gets its own answer',
+    FAILOVER_TEST,
+    async (t) => {
+      const tcp = await proxy(t);
+      const cluster = redisCluster(2, { urlOf: () => redisUrl(tcp.port), broker: { silentAfterMs: 1000 } });
+      const received: Array<[number, BrokerMessage]> = [];
+      const brokers = await startCluster(
+        t,
+        async () => cluster,
+        2,
+        (worker) => async (message) => {
+          received.push([worker, message]);
+          return { worker, n: message.n };
+        },
+      );
+      await brokers[0]!.broadcast({ action: 'silent.before' });
+      // Heartbeats, pings and blocking reads go unanswered; their answers are lost for good.
+      tcp.silence(true);
+      await delay(2_500);
+      tcp.silence(false);
+      // The silent connections were dropped and made again: each member re-read what it missed.
+      await waitFor(() => [0, 1].every((w) => received.some(([r, m]) => r === w && m.action === BROKER_RESYNC)), 5000);
+      // Answers paired with the wrong commands would break these.
+      await brokers[1]!.broadcast({ action: 'silent.after' });
+      assert.deepEqual(
+        received
+          .filter(([, m]) => m.action === 'silent.after')
+          .map(([w]) => w)
+          .sort(),
+        [0, 1],
+      );
+      for (let n = 0; n < 4; n++) {
+        const result = (await brokers[0]!.dispatch({ action: 'silent.dispatch', n })) as { n: number };
+        assert.equal(result.n, n);
+      }
+    },
+  );
+
   test('a dispatch that Redis lost while it was away is added again by its sender', FAILOVER_TEST, async (t) => {
     const tcp = await proxy(t);
     const cluster = redisCluster(2, { urlOf: () => redisUrl(tcp.port) });

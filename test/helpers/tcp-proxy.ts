@@ -25,8 +25,14 @@ export class TcpProxy {
     return this.#port;
   }
 
-  /** Listens (on the same port as before after a stop); resolves to the port. */
+  /** Whether it listens now (started and not stopped since). */
+  get running(): boolean {
+    return this.#server !== undefined;
+  }
+
+  /** Listens (on the same port as before after a stop); resolves to the port. A proxy that runs already stays as it is. */
   start(): Promise<number> {
+    if (this.#server !== undefined) return Promise.resolve(this.#port);
     const server = createServer((client) => {
       const upstream = new Socket();
       this.#sockets.add(client).add(upstream);
@@ -47,7 +53,10 @@ export class TcpProxy {
     });
     this.#server = server;
     return new Promise((resolve, reject) => {
-      server.once('error', reject);
+      server.once('error', (error) => {
+        this.#server = undefined;
+        reject(error);
+      });
       server.listen(this.#port, '127.0.0.1', () => {
         this.#port = (server.address() as { port: number }).port;
         resolve(this.#port);

@@ -46,6 +46,35 @@ describe('convergence on the ODB version', () => {
     assert.deepEqual(state.applied, [5, 6, 8]);
   });
 
+  test('a broadcast that skips a version while the ODB cannot be read leaves no unhandled rejection; the next check catches up', async (t) => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    t.after(() => process.off('unhandledRejection', onUnhandled));
+    let reachable = true;
+    const state = { odb: 5, resyncs: 0 };
+    const convergence = new Convergence({
+      readVersion: async () => {
+        if (!reachable) throw new Error('the ODB is away');
+        return state.odb;
+      },
+      resync: async () => void state.resyncs++,
+      intervalMs: 40,
+      logger: silent,
+    });
+    await convergence.begin();
+    reachable = false;
+    state.odb = 7;
+    convergence.noteApplied(7);
+    await new Promise((r) => setTimeout(r, 50));
+    assert.deepEqual(unhandled, []);
+    reachable = true;
+    convergence.watch();
+    t.after(() => convergence.stop());
+    await waitFor(() => convergence.applied === 7, 2000);
+    assert.equal(state.resyncs, 1);
+  });
+
   test('an ODB ahead of the worker for a whole interval makes it catch up by itself; one broadcast in time does not', async (t) => {
     const { state, convergence } = watched(40);
     t.after(() => convergence.stop());

@@ -23,6 +23,8 @@ export interface RedisBrokerOptions {
   readonly closeGraceMs?: number;
   /** How long one blocking read of the dispatch stream waits. */
   readonly blockMs?: number;
+  /** A connection with a command unanswered that hears nothing for this long is made again (more than blockMs). */
+  readonly silentAfterMs?: number;
 }
 
 import { ViaductError } from '../../errors.js';
@@ -41,6 +43,14 @@ export function resolveOptions(options: RedisBrokerOptions): ResolvedOptions {
       `The Redis broker's deadAfterMs and claimIdleMs must be at least two heartbeats (${2 * heartbeatMs} ms)`,
     );
   }
+  const blockMs = options.blockMs ?? 5000;
+  const silentAfterMs = options.silentAfterMs ?? blockMs + 5000;
+  if (silentAfterMs <= blockMs) {
+    throw new ViaductError(
+      'VIA_ERR_ENV_CONFIG',
+      `The Redis broker's silentAfterMs must be longer than a blocking read (${blockMs} ms)`,
+    );
+  }
   return {
     heartbeatMs,
     deadAfterMs,
@@ -49,6 +59,7 @@ export function resolveOptions(options: RedisBrokerOptions): ResolvedOptions {
     reconnectMaxMs: options.reconnectMaxMs ?? 2000,
     concurrency: options.concurrency ?? 16,
     closeGraceMs: options.closeGraceMs ?? 5000,
-    blockMs: options.blockMs ?? 5000,
+    blockMs,
+    silentAfterMs,
   };
 }

@@ -79,6 +79,7 @@ export class RedisBroker implements Broker {
         url: this.#url,
         name: `viaduct:${this.#cluster}:${this.#member}`,
         reconnectMaxMs: this.#options.reconnectMaxMs,
+        silentAfterMs: this.#options.silentAfterMs,
         logger: this.#logger,
         onReconnect: (role) => this.#connected?.recovery.reconnected(role),
       });
@@ -135,6 +136,7 @@ export class RedisBroker implements Broker {
     const heartbeat = new RedisHeartbeat(
       {
         command: connections.command,
+        subscriber: connections.subscriber,
         member: this.#member,
         membership,
         broadcasts: this.#broadcasts,

@@ -15,6 +15,12 @@ export interface ConnectOptions {
   /** Shown in CLIENT LIST, so an operator can tell whose connection is whose. */
   readonly name: string;
   readonly reconnectMaxMs: number;
+  /**
+   * A connection that has a command unanswered and hears nothing from Redis for this long is
+   * dropped and made again: a Redis (or a network) that fell silent while the socket stayed open.
+   * Longer than a blocking read's wait, which is answered only at its end.
+   */
+  readonly silentAfterMs: number;
   readonly logger: Logger;
   /** Called when a connection is ready again after it was lost (not on the first connection). */
   readonly onReconnect: (role: ConnectionRole) => void;
@@ -39,6 +45,9 @@ export async function openConnections(options: ConnectOptions): Promise<RedisCon
         // The broker subscribes again itself, so it knows when the subscription is live.
         autoResubscribe: false,
         retryStrategy: (times: number) => Math.min(50 * 2 ** Math.min(times, 16), options.reconnectMaxMs),
+        // Without it, a silent Redis keeps every command waiting for ever, and the answers that
+        // were lost meanwhile would pair each later command with the answer to another.
+        socketTimeout: options.silentAfterMs,
       });
       watch(redis, role, options);
       return [role, redis];

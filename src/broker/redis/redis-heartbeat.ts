@@ -8,6 +8,8 @@ import type { RecentDeliveries } from './redis-recent-deliveries.js';
 
 export interface HeartbeatParts {
   readonly command: Redis;
+  /** Pinged once a heartbeat: a subscription hears nothing while nobody publishes, so its silence shows only so. */
+  readonly subscriber: Redis;
   readonly member: string;
   readonly membership: RedisMembership;
   readonly broadcasts: BroadcastTracker;
@@ -29,6 +31,7 @@ export class RedisHeartbeat {
   readonly #logger: Logger;
   #timer: NodeJS.Timeout | undefined;
   #beating = false;
+  #pinging = false;
   #beats = 0;
 
   constructor(parts: HeartbeatParts, deadAfterMs: number, logger: Logger) {
@@ -47,7 +50,19 @@ export class RedisHeartbeat {
     this.#timer = undefined;
   }
 
+  /** A subscription that fell silent is dropped by its socket timeout, and its recovery re-reads what it missed. */
+  #ping(): void {
+    const { subscriber } = this.#parts;
+    if (this.#pinging || subscriber.status !== 'ready') return;
+    this.#pinging = true;
+    subscriber
+      .ping()
+      .catch(() => undefined)
+      .finally(() => (this.#pinging = false));
+  }
+
   async #beat(): Promise<void> {
+    this.#ping();
     const { command, member, membership, broadcasts, recent, stream, consumer } = this.#parts;
     // While Redis is away, commands would only pile up behind the outage; one beat at a time.
     if (this.#beating || command.status !== 'ready') return;
