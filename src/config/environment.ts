@@ -127,6 +127,13 @@ export const environmentSchema = z.strictObject({
   audit: z
     .strictObject({
       retention_days: z.number().int().min(1).max(3650).default(90),
+      /** How long the requests of channels with capture on are kept. */
+      capture_retention_hours: z
+        .number()
+        .int()
+        .min(1)
+        .max(24 * 365)
+        .default(24),
     })
     .prefault({}),
   /** Statistics per channel, service, outgoing connection and job (docs/observability.md). */

@@ -15,6 +15,7 @@ import type { ServerInfo } from './server-info.js';
 import type { PrimaryLink } from './server-part.js';
 import type { StatsRecorder } from '../stats/stats-recorder.js';
 import type { Tracing } from '../trace/tracing.js';
+import type { SecretBox } from '../util/secret-box.js';
 
 /** What every worker has before any feature attaches: the platform's core, shared by all features. */
 export interface WorkerContext {
@@ -39,6 +40,8 @@ export interface WorkerContext {
   readonly stats: StatsRecorder | undefined;
   /** Where channels, the invoker, outgoing calls and scheduled runs start spans; none when tracing is off. */
   readonly tracing: Tracing | undefined;
+  /** Encrypts with the environment's key (secrets in the ODB, captured requests). */
+  readonly secrets: SecretBox;
   /** The bytes of request bodies this worker may hold at once, shared by every feature that reads bodies. */
   readonly bodyBudget: BodyBudget;
   /** The module a deployed file gets for `require('viaduct')`: the running platform's own. */

@@ -71,6 +71,22 @@ export interface AuditChangeTable {
   diff: string;
 }
 
+/** One request a channel with capture on took, and its answer (migration 0004). */
+export interface CapturedRequestTable {
+  id: string;
+  at: string;
+  channel: string;
+  service: string;
+  cid: string;
+  outcome: string;
+  status: number;
+  error_code: string | null;
+  duration_ms: number;
+  request: string;
+  response: string;
+  sealed: string | null;
+}
+
 /** One object's statistics on one server over one minute (migration 0004). */
 export interface StatsMinuteTable {
   kind: string;
@@ -127,5 +143,6 @@ export interface OdbSchema {
   scheduler_run: SchedulerRunTable;
   stats_minute: StatsMinuteTable;
   audit_change: AuditChangeTable;
+  captured_request: CapturedRequestTable;
   scheduler_job_state: SchedulerJobStateTable;
 }

@@ -62,7 +62,8 @@ export async function createWorkerRuntime(options: WorkerRuntimeOptions) {
   const { odb, broker, logger, config } = options;
   const features = options.features ?? FEATURES;
   const registry = configRegistryOf(features);
-  const repository = new ConfigRepository(new SecretBox(options.secretKey), registry);
+  const secrets = new SecretBox(options.secretKey);
+  const repository = new ConfigRepository(secrets, registry);
   const configManager = new ConfigManager(odb.db, repository, logger);
   const store = new ServiceStore();
   const stats = config.stats.enabled ? new StatsRecorder() : undefined;
@@ -124,6 +125,7 @@ export async function createWorkerRuntime(options: WorkerRuntimeOptions) {
     bodyBudget,
     stats,
     tracing,
+    secrets,
     platformModule,
     serverInfo: options.serverInfo,
     primary: options.primary,

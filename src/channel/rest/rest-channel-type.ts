@@ -69,6 +69,17 @@ export const restChannelSchema = z.strictObject({
   timeout: z.number().int().nonnegative().optional(),
   /** Milliseconds for the whole body to arrive; the server's limits.body_timeout_ms when absent, 0 for no limit. */
   body_timeout: z.number().int().nonnegative().optional(),
+  /** Keep each request and its answer (masked) for browsing and resubmitting (docs/observability.md). */
+  capture: z.boolean().optional(),
+  /** The bytes of each body kept for display; 16 KiB when absent. */
+  capture_max_body: z
+    .number()
+    .int()
+    .nonnegative()
+    .max(1024 * 1024)
+    .optional(),
+  /** Field and header names masked in what is kept, besides the usual ones (password, token ...). */
+  capture_mask: z.array(z.string().min(1).max(100)).max(100).optional(),
 });
 
 export type RestChannel = z.infer<typeof restChannelSchema>;

@@ -1,7 +1,7 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { ConfigSnapshot } from '../../config/config-snapshot.js';
-import { ViaductError } from '../../errors.js';
+import { errorBody, toViaductError, ViaductError } from '../../errors.js';
 import { compileSecurity, findSecurity } from '../../security/registry.js';
 import type { Invoker, RunReceiver } from '../../service/invoker.js';
 import type { ServiceRequest, ServiceResponse } from '../../service/request.js';
@@ -11,6 +11,7 @@ import { parseBody, serializePayload } from '../../http/data-format.js';
 import { CID_HEADER, respondError } from '../../http/respond.js';
 import type { RestChannel } from './rest-channel-type.js';
 import type { RestRouter, RouteMatch } from './rest-router.js';
+import type { RequestCapture } from './request-capture.js';
 import type { StatsRecorder } from '../../stats/stats-recorder.js';
 import type { TraceSpan, Tracing } from '../../trace/tracing.js';
 
@@ -27,6 +28,8 @@ export interface RestPipelineDeps {
   readonly stats?: StatsRecorder;
   /** Where each request's span starts; none when tracing is off. */
   readonly tracing?: Tracing;
+  /** Keeps the requests and answers of channels with `capture` on. */
+  readonly capture?: RequestCapture;
 }
 
 /**
@@ -81,6 +84,8 @@ class Exchange implements BodyReceiver, RunReceiver {
   readonly #stats: StatsRecorder | undefined;
   readonly #startedAt: number;
   readonly #span: TraceSpan | undefined;
+  readonly #capture: RequestCapture | undefined;
+  #raw: Buffer | undefined;
 
   /** `match` (the router's, already made for this request) and `deps` (the pipeline's) bring the rest: nothing more is allocated per request. */
   constructor(
@@ -99,7 +104,8 @@ class Exchange implements BodyReceiver, RunReceiver {
     this.#invoker = deps.invoker;
     this.#logger = deps.logger;
     this.#stats = deps.stats;
-    this.#startedAt = deps.stats === undefined ? 0 : performance.now();
+    this.#capture = this.#channel.capture === true ? deps.capture : undefined;
+    this.#startedAt = deps.stats === undefined && this.#capture === undefined ? 0 : performance.now();
     this.#span =
       deps.tracing === undefined
         ? undefined
@@ -112,6 +118,7 @@ class Exchange implements BodyReceiver, RunReceiver {
   }
 
   body(raw: Buffer): void {
+    if (this.#capture !== undefined) this.#raw = raw;
     const req = this.#req;
     const channel = this.#channel;
     let request: ServiceRequest;
@@ -160,11 +167,41 @@ class Exchange implements BodyReceiver, RunReceiver {
       this.#span.end(response.status >= 500 ? `HTTP_${response.status}` : undefined);
     }
     try {
-      send(this.#res, this.#cid, this.#channel, response);
+      const body = send(this.#res, this.#cid, this.#channel, response);
+      if (this.#capture !== undefined)
+        this.#captured(
+          response.status,
+          response.headers,
+          body,
+          response.status >= 500 ? `HTTP_${response.status}` : undefined,
+        );
     } catch (error) {
       // e.g. a header value the service set that HTTP cannot carry
       this.failed(error);
     }
+  }
+
+  #captured(
+    status: number,
+    headers: Record<string, string>,
+    body: string | Buffer,
+    errorCode: string | undefined,
+  ): void {
+    if (this.#capture === undefined) return;
+    const req = this.#req;
+    this.#capture.add({
+      channel: this.#channel,
+      cid: this.#cid,
+      method: req.method ?? 'GET',
+      url: req.url ?? '/',
+      headers: req.headers,
+      body: this.#raw,
+      status,
+      responseHeaders: headers,
+      responseBody: body,
+      errorCode,
+      durationMs: performance.now() - this.#startedAt,
+    });
   }
 
   /** A body that could not be read, a service that failed, or an answer that could not be sent. */
@@ -172,6 +209,10 @@ class Exchange implements BodyReceiver, RunReceiver {
     const code = error instanceof ViaductError ? error.code : 'VIA_ERR_SERVICE_FAILED';
     this.#stats?.record('channel', this.#channel.name, performance.now() - this.#startedAt, code);
     this.#span?.end(code);
+    if (this.#capture !== undefined) {
+      const coded = toViaductError(error, 'VIA_ERR_SERVICE_FAILED');
+      this.#captured(coded.status, {}, errorBody(coded, this.#cid), code);
+    }
     try {
       respondError(this.#res, error, this.#cid, this.#logger);
     } catch (failure) {
@@ -199,7 +240,8 @@ function checkSecurity(
   return security.challenge === undefined ? {} : { 'WWW-Authenticate': security.challenge };
 }
 
-function send(res: ServerResponse, cid: string, channel: RestChannel, response: ServiceResponse): void {
+/** Writes the answer; its body, for a capture. */
+function send(res: ServerResponse, cid: string, channel: RestChannel, response: ServiceResponse): string | Buffer {
   const { body, contentType } = serializePayload(channel.data_format, response.payload);
   // A flat array is the cheapest form of headers for writeHead.
   const headers: Array<string | number> = [
@@ -213,4 +255,5 @@ function send(res: ServerResponse, cid: string, channel: RestChannel, response: 
   for (const key in response.headers) headers.push(key, response.headers[key]!);
   res.writeHead(response.status, headers as unknown as OutgoingHttpHeaders);
   res.end(body);
+  return body;
 }

@@ -18,6 +18,9 @@ function tableOptions(dialect: OdbDialect) {
  * object, a deployed file), written in the change's own transaction, so a row exists exactly when
  * the change committed. `diff` is JSON, secrets masked; `at` an ISO 8601 UTC string.
  *
+ * captured_request: requests and answers of channels with capture on, masked (`request`, `response`:
+ * JSON), and the request as it came, encrypted with the environment's key (`sealed`), to resubmit.
+ *
  * stats_minute: statistics per minute: one row per object (a channel, a service, an outgoing connection, a
  * job), server and minute, which the server's primary writes from its workers' figures. `minute`
  * is minutes since 1970 (UTC); `codes` and `buckets` are JSON (failures by code, the latency
@@ -41,6 +44,23 @@ export function observability(dialect: OdbDialect): Migration {
         .execute();
       await db.schema.createIndex('audit_change_at').on('audit_change').column('at').execute();
       await db.schema
+        .createTable('captured_request')
+        .addColumn('id', 'varchar(36)', (c) => c.primaryKey())
+        .addColumn('at', 'varchar(24)', (c) => c.notNull())
+        .addColumn('channel', 'varchar(200)', (c) => c.notNull())
+        .addColumn('service', 'varchar(255)', (c) => c.notNull())
+        .addColumn('cid', 'varchar(64)', (c) => c.notNull())
+        .addColumn('outcome', 'varchar(8)', (c) => c.notNull())
+        .addColumn('status', 'integer', (c) => c.notNull())
+        .addColumn('error_code', 'varchar(64)')
+        .addColumn('duration_ms', 'double precision', (c) => c.notNull())
+        .addColumn('request', longText(dialect), (c) => c.notNull())
+        .addColumn('response', longText(dialect), (c) => c.notNull())
+        .addColumn('sealed', longText(dialect))
+        .modifyEnd(tableOptions(dialect))
+        .execute();
+      await db.schema.createIndex('captured_request_at').on('captured_request').column('at').execute();
+      await db.schema
         .createTable('stats_minute')
         .addColumn('kind', 'varchar(16)', (c) => c.notNull())
         .addColumn('name', 'varchar(200)', (c) => c.notNull())
@@ -58,6 +78,7 @@ export function observability(dialect: OdbDialect): Migration {
     },
     async down(db: Kysely<unknown>) {
       await db.schema.dropTable('stats_minute').execute();
+      await db.schema.dropTable('captured_request').execute();
       await db.schema.dropTable('audit_change').execute();
     },
   };
