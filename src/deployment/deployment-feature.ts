@@ -40,7 +40,10 @@ export const deploymentFeature: Feature = {
         'service.deploy': apply,
         'service.undeploy': apply,
         [PICKUP_DEPLOY]: async (message) => {
-          const result = await deployer.deploy(String(message.file), String(message.source), { skipUnchanged: true });
+          const result = await deployer.deploy(String(message.file), String(message.source), {
+            skipUnchanged: true,
+            from: 'pickup',
+          });
           if (result.changed) await releaseRedeployed(worker.invoker.provided(quarantineProvision), result.services);
           return result;
         },

@@ -8,6 +8,7 @@ import type { EnvironmentConfig } from '../config/environment.js';
 import { platformProvision, type Platform } from '../feature/admin-service.js';
 import type { Feature } from '../feature/feature.js';
 import { BodyBudget } from '../http/body-budget.js';
+import { Readiness } from '../feature/readiness.js';
 import type { ServerInfo } from '../feature/server-info.js';
 import type { ControlHandler, WorkerContext, WorkerPart } from '../feature/worker-context.js';
 import * as platformModule from '../index.js';
@@ -92,6 +93,21 @@ export async function createWorkerRuntime(options: WorkerRuntimeOptions) {
     store.addInternal({ name: serviceNameOf(cls), cls, file: undefined, timeout: cls.timeout });
 
   const bodyBudget = new BodyBudget(config.limits.max_buffered_bodies_size);
+  // The core's own: the ODB answers (one single-row query) and the broker is connected.
+  const readiness = new Readiness();
+  readiness.add({
+    name: 'odb',
+    critical: true,
+    check: async () => {
+      await odbVersion(odb.db);
+      return { ok: true };
+    },
+  });
+  readiness.add({
+    name: 'broker',
+    critical: true,
+    check: () => ((broker.connected?.() ?? true) ? { ok: true } : { ok: false, reason: 'not connected' }),
+  });
   const context: WorkerContext = {
     envDir: options.envDir,
     config,
@@ -107,6 +123,7 @@ export async function createWorkerRuntime(options: WorkerRuntimeOptions) {
     invoker,
     bodyBudget,
     platformModule,
+    readiness,
     serverInfo: options.serverInfo,
   };
   const parts: Array<{ readonly feature: Feature; readonly part: WorkerPart }> = [];
@@ -148,6 +165,7 @@ export async function createWorkerRuntime(options: WorkerRuntimeOptions) {
   const frontend = new HttpFrontend(
     parts.flatMap(({ part }) => (part.http === undefined ? [] : [part.http])),
     logger,
+    config.http,
   );
 
   return {
@@ -156,6 +174,7 @@ export async function createWorkerRuntime(options: WorkerRuntimeOptions) {
     configManager,
     bodyBudget,
     invoker,
+    readiness,
     /** The version of the configuration and deployed code in force in this worker. */
     get version(): number {
       return convergence.applied;

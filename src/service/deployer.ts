@@ -78,7 +78,15 @@ export class Deployer {
     this.#deadlines = options.deadlines;
   }
 
-  async deploy(fileName: string, source: string, options: { skipUnchanged?: boolean } = {}): Promise<DeployResult> {
+  /**
+   * The one info line of a deployment is this worker's "Deployed" (the other workers apply the
+   * broadcast without a line); `from` says where the file came from, e.g. `pickup`.
+   */
+  async deploy(
+    fileName: string,
+    source: string,
+    options: { skipUnchanged?: boolean; from?: string } = {},
+  ): Promise<DeployResult> {
     const started = performance.now();
     const file = path.basename(fileName);
     let compiled: CompiledFile;
@@ -131,7 +139,10 @@ export class Deployer {
       this.#trialLoads.delete(compiled.hash);
     }
     const ms = performance.now() - started;
-    this.#logger.info({ file, services, hash: compiled.hash, ms: Math.round(ms * 10) / 10 }, 'Deployed');
+    this.#logger.info(
+      { file, services, hash: compiled.hash, ms: Math.round(ms * 10) / 10, from: options.from },
+      'Deployed',
+    );
     return { file, services, hash: compiled.hash, changed: true, ms };
   }
 
