@@ -54,13 +54,21 @@ export function logFormat(
  * colour on a terminal, unless NO_COLOR is set. pino-pretty is loaded only for this form.
  */
 export function prettyLines(colour: boolean): (line: string) => string {
-  const { prettyFactory } = createRequire(import.meta.url)('pino-pretty') as typeof import('pino-pretty');
-  return prettyFactory({
-    colorize: colour,
-    singleLine: true,
-    translateTime: 'SYS:HH:MM:ss.l',
-    ignore: 'component,server',
-  });
+  // Loaded when the first batch is written rather than when the logger is made (some 50 ms): a
+  // worker goes on loading meanwhile.
+  let pretty: ((line: string) => string) | undefined;
+  return (line) => {
+    if (pretty === undefined) {
+      const { prettyFactory } = createRequire(import.meta.url)('pino-pretty') as typeof import('pino-pretty');
+      pretty = prettyFactory({
+        colorize: colour,
+        singleLine: true,
+        translateTime: 'SYS:HH:MM:ss.l',
+        ignore: 'component,server',
+      });
+    }
+    return pretty(line);
+  };
 }
 
 export function createLogger(options: {
