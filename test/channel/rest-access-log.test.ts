@@ -47,12 +47,19 @@ describe('REST channel access and slow-request lines', () => {
     pipeline = cluster.workers[0]!.frontend.route('/');
     const deployed = await cluster.admin('viaduct.service.deploy', { file: 'access.ts', source: SERVICES });
     assert.equal(deployed.status, 200);
+    const auth = await cluster.admin('viaduct.security.basic-auth.create', {
+      name: 'ba',
+      username: 'u1',
+      password: 'p1',
+    });
+    assert.equal(auth.status, 200);
     for (const channel of [
       { name: 'plain', path: '/plain', service: 'test.quick' },
       { name: 'logged', path: '/logged/{id}', service: 'test.quick', access_log: true },
       { name: 'watched', path: '/watched', service: 'test.lazy', slow_ms: 50 },
       { name: 'fast-enough', path: '/fast-enough', service: 'test.quick', slow_ms: 5_000 },
       { name: 'broken', path: '/broken', service: 'test.broken', access_log: true },
+      { name: 'guarded', path: '/guarded', service: 'test.quick', security: 'ba', access_log: true },
     ]) {
       const { status, body } = await cluster.admin('viaduct.channel.rest.create', channel);
       assert.equal(status, 200, JSON.stringify(body));
@@ -103,6 +110,16 @@ describe('REST channel access and slow-request lines', () => {
     const errors = written.filter((l) => l.level >= 50);
     assert.ok(errors.length > 0);
     for (const line of errors) assert.equal(line.service, 'test.broken', JSON.stringify(line));
+  });
+
+  test('a request refused by the security check is logged too, with its 401', async () => {
+    const mark = lines.length;
+    const response = await inject(pipeline, { url: '/guarded' });
+    assert.equal(response.status, 401);
+    const access = since(mark).filter((l) => l.msg === 'Request');
+    assert.equal(access.length, 1);
+    assert.equal(access[0]!.status, 401);
+    assert.equal(access[0]!.channel, 'guarded');
   });
 
   test('a request over slow_ms is logged as a warning with the service; one under it is not', async () => {
