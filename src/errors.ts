@@ -25,6 +25,7 @@ const table = {
   VIA_ERR_INTERNAL: { status: 500, message: 'Internal error' },
   VIA_ERR_SERVICE_UNAVAILABLE: { status: 503, message: 'The server is shutting down' },
   VIA_ERR_SERVER_BUSY: { status: 503, message: 'The server is holding as many request bodies as it can' },
+  VIA_ERR_NOT_READY: { status: 503, message: 'The server is not ready: a check it depends on fails' },
   VIA_ERR_TIMEOUT: { status: 504, message: 'The service did not finish in time' },
 
   // Services and deployment

@@ -1,3 +1,5 @@
+import { createRequire } from 'node:module';
+import { isatty } from 'node:tty';
 import pino, { type DestinationStream, type Logger } from 'pino';
 import { BatchedDestination } from './util/log-destination.js';
 import { CENSOR, REDACT, redactNested, redactValue } from './util/redact.js';
@@ -27,11 +29,55 @@ const { chindingsSym, streamSym, formatOptsSym } = pino.symbols;
 /** pino's number for the info level. */
 export const INFO_LEVEL = 30;
 
+/** How the lines written to stdout look: JSON lines, or readable text for a person at a terminal. */
+export type LogFormat = 'json' | 'pretty';
+/** Chooses the format: `json` or `pretty`; when unset, pretty on a terminal and JSON otherwise. */
+export const LOG_FORMAT_ENV = 'VIADUCT_LOG_FORMAT';
+
+/**
+ * The format of the lines a process writes to stdout: VIADUCT_LOG_FORMAT when it says `json` or
+ * `pretty`, else pretty when stdout is a terminal (a server in the foreground) and JSON when it
+ * is not (a file, a pipe, a log shipper). A server started in the background is told `json`.
+ */
+export function logFormat(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+  terminal: boolean = isatty(1),
+): LogFormat {
+  const asked = env[LOG_FORMAT_ENV];
+  if (asked === 'json' || asked === 'pretty') return asked;
+  return terminal ? 'pretty' : 'json';
+}
+
+/**
+ * What turns one JSON line into the readable form: the time, the level, the pid and the message on
+ * one line with the other fields after it, and an error's stack on lines of its own below. In
+ * colour on a terminal, unless NO_COLOR is set. pino-pretty is loaded only for this form.
+ */
+export function prettyLines(colour: boolean): (line: string) => string {
+  // Loaded when the first batch is written rather than when the logger is made (some 50 ms): a
+  // worker goes on loading meanwhile.
+  let pretty: ((line: string) => string) | undefined;
+  return (line) => {
+    if (pretty === undefined) {
+      const { prettyFactory } = createRequire(import.meta.url)('pino-pretty') as typeof import('pino-pretty');
+      pretty = prettyFactory({
+        colorize: colour,
+        singleLine: true,
+        translateTime: 'SYS:HH:MM:ss.l',
+        ignore: 'component,server',
+      });
+    }
+    return pretty(line);
+  };
+}
+
 export function createLogger(options: {
   name: string;
   level?: string;
   destination?: DestinationStream;
   base?: Record<string, unknown>;
+  /** For the default destination (stdout); logFormat() when absent. */
+  format?: LogFormat;
 }): Logger {
   const logger = pino(
     {
@@ -42,7 +88,7 @@ export function createLogger(options: {
       // An error's fields are known only once pino's serializer has made them into a plain object.
       serializers: { [ERROR_KEY]: (error: unknown) => redactValue(pino.stdSerializers.err(error as Error)) },
     },
-    options.destination ?? new BatchedDestination(1, { batchChars: BATCH_CHARS, flushEveryMs: FLUSH_EVERY_MS }),
+    options.destination ?? stdoutDestination(options.format ?? logFormat()),
   );
   const own = logger as unknown as Record<symbol, unknown>;
   own[PLAIN] = true;
@@ -63,6 +109,18 @@ export function createLogger(options: {
   const format = own[formatOptsSym] as { stringify: (value: unknown) => string };
   own[formatOptsSym] = { ...format, stringify: (value: unknown) => format.stringify(redactValue(value)) };
   return logger;
+}
+
+/**
+ * stdout, in batches. The readable form is made from the JSON line, after redaction, when a batch
+ * is written: a request never waits for it.
+ */
+function stdoutDestination(format: LogFormat): BatchedDestination {
+  return new BatchedDestination(1, {
+    batchChars: BATCH_CHARS,
+    flushEveryMs: FLUSH_EVERY_MS,
+    format: format === 'pretty' ? prettyLines(isatty(1) && (process.env.NO_COLOR ?? '') === '') : undefined,
+  });
 }
 
 /**

@@ -62,6 +62,7 @@ export const adminFeature: Feature = {
           bodyTimeoutMs: config.limits.body_timeout_ms,
           serverName: worker.serverName,
           primaryPid: worker.primaryPid,
+          readiness: worker.readiness,
           loginThrottle: {
             maxFailures: config.admin.max_failed_logins,
             windowMs: config.admin.failed_login_window_ms,

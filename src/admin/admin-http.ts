@@ -3,10 +3,11 @@ import type { Logger } from 'pino';
 import { readBody } from '../http/body.js';
 import type { BodyBudget } from '../http/body-budget.js';
 import { parseBody } from '../http/data-format.js';
-import { CID_HEADER, respondError } from '../http/respond.js';
+import { CID_HEADER, ERROR_HEADER, respondError } from '../http/respond.js';
 import type { ConfigSnapshot } from '../config/config-snapshot.js';
 import type { ConfigObject } from '../config/config-kind.js';
-import { ViaductError } from '../errors.js';
+import { errorBody, ViaductError } from '../errors.js';
+import type { Readiness, ReadinessReport } from '../feature/readiness.js';
 import type { Invoker } from '../service/invoker.js';
 import { parseBasicAuth } from '../http/basic-auth-header.js';
 import { isOdbUnreachable } from '../odb/odb-errors.js';
@@ -20,6 +21,7 @@ const INVOKE_PREFIX = '/viaduct/api/invoke/';
 const METRICS_PATH = '/viaduct/metrics';
 const METRICS_SERVICE = 'viaduct.metrics.get';
 const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+const READY_PATH = '/viaduct/ready';
 /** A log line repeats at most this much of a user name: a header may be kilobytes long. */
 const MAX_LOGGED_USER = 100;
 
@@ -35,11 +37,17 @@ export interface AdminHttpDeps {
   /** The server's primary process, so a client can tell this server from another on the same port. */
   readonly primaryPid: number;
   readonly loginThrottle: LoginThrottleSettings;
+  /** What `GET /viaduct/ready` reports. */
+  readonly readiness: Readiness;
 }
 
-/** `GET /viaduct/ping` (no credentials) and `POST /viaduct/api/invoke/{service}` (admin credentials). */
+/**
+ * `GET /viaduct/ping` (liveness) and `GET /viaduct/ready` (readiness), both without credentials,
+ * and `POST /viaduct/api/invoke/{service}` (admin credentials).
+ */
 export function createAdminHttp(deps: AdminHttpDeps) {
   const { invoker, logger } = deps;
+  const answerReady = readinessAnswer(deps);
   const throttle = new LoginThrottle(deps.loginThrottle);
   const pong = JSON.stringify({ status: 'ok', server: deps.serverName, primaryPid: deps.primaryPid });
 
@@ -75,6 +83,11 @@ export function createAdminHttp(deps: AdminHttpDeps) {
       });
       res.end(req.method === 'HEAD' ? undefined : pong);
       return;
+    }
+    if (path === READY_PATH) {
+      if (req.method !== 'GET' && req.method !== 'HEAD')
+        return respondError(res, new ViaductError('VIA_ERR_METHOD_NOT_ALLOWED'), cid, logger, { Allow: 'GET, HEAD' });
+      return answerReady(req, res, cid);
     }
     const metrics = path === METRICS_PATH;
     if (!metrics && !path.startsWith(INVOKE_PREFIX))
@@ -149,7 +162,52 @@ export function createAdminHttp(deps: AdminHttpDeps) {
         !(error instanceof ViaductError) && isOdbUnreachable(error)
           ? new ViaductError('VIA_ERR_ODB_UNREACHABLE', undefined, { cause: error })
           : error;
-      respondError(res, coded, cid, logger);
+      respondError(res, coded, cid, logger, undefined, service);
     }
+  };
+}
+
+/**
+ * Answers `GET /viaduct/ready`: 200 and `{status: 'ready', server, checks}` when every critical
+ * check passes, else 503 VIA_ERR_NOT_READY in the one error shape, naming the failing checks (in
+ * `details`). The body names checks and fixed reasons only, never a host, port or driver message.
+ * A change between ready and not ready is logged once, not on every probe.
+ */
+function readinessAnswer(deps: AdminHttpDeps) {
+  let wasReady = true;
+  return async function answerReady(req: IncomingMessage, res: ServerResponse, cid: string): Promise<void> {
+    let report: ReadinessReport;
+    try {
+      report = await deps.readiness.report();
+    } catch (error) {
+      return respondError(res, error, cid, deps.logger);
+    }
+    const failing = Object.entries(report.checks)
+      .filter(([, check]) => check.status === 'failing')
+      .map(([name]) => name);
+    if (report.ready !== wasReady) {
+      wasReady = report.ready;
+      if (report.ready) deps.logger.info({ cid }, 'Ready again');
+      else deps.logger.warn({ cid, failing }, 'Not ready');
+    }
+    let body: string;
+    const headers: Record<string, string | number> = {
+      'Content-Type': 'application/json',
+      'Cache-Control': 'no-store',
+      [CID_HEADER]: cid,
+    };
+    if (report.ready) {
+      body = JSON.stringify({ status: 'ready', server: deps.serverName, checks: report.checks });
+    } else {
+      const critical = failing.filter((name) => report.checks[name]!.critical);
+      const error = new ViaductError('VIA_ERR_NOT_READY', `Not ready: ${critical.join(', ')}`, {
+        details: { server: deps.serverName, failing: critical, checks: report.checks },
+      });
+      body = errorBody(error, cid);
+      headers[ERROR_HEADER] = error.code;
+    }
+    headers['Content-Length'] = Buffer.byteLength(body);
+    res.writeHead(report.ready ? 200 : 503, headers);
+    res.end(req.method === 'HEAD' ? undefined : body);
   };
 }

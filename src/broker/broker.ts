@@ -25,6 +25,8 @@ export interface Broker {
   broadcast(message: BrokerMessage): Promise<void>;
   dispatch(message: BrokerMessage): Promise<unknown>;
   close(): Promise<void>;
+  /** Whether it is connected now, for the readiness check; a broker without the method (the local one) always is. */
+  connected?(): boolean;
 }
 
 /** The channel a local broker's ends talk over; the same as the primary's link to a worker. */

@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { z } from 'zod';
 import { ViaductError } from '../errors.js';
+import { isAddressOrRange } from '../util/incoming-cid.js';
 import { splitOdbPassword, withOdbPassword } from './odb-password.js';
 
 const require = createRequire(import.meta.url);
@@ -105,6 +106,18 @@ export const environmentSchema = z.strictObject({
       failed_login_window_ms: z.number().int().min(1).default(60_000),
       /** Whether deployed services may invoke `viaduct.*` admin services with this.invoke(). */
       services_may_invoke_admin: z.boolean().default(false),
+    })
+    .prefault({}),
+  /** Where a request's cid may come from (docs/cli.md, "The cid of a request"). */
+  http: z
+    .strictObject({
+      /** Peers (addresses or CIDR ranges) whose X-Viaduct-CID header is kept as the request's cid. */
+      trust_cid_from: z
+        .array(z.string().refine(isAddressOrRange, 'an IP address or a CIDR range such as 10.0.0.0/8'))
+        .max(1000)
+        .default([]),
+      /** Whether a valid W3C traceparent header's trace-id becomes the request's cid. */
+      keep_traceparent: z.boolean().default(true),
     })
     .prefault({}),
   /** Keep one loaded worker in reserve so one that dies is replaced in milliseconds. */

@@ -45,6 +45,7 @@ export const deploymentFeature: Feature = {
           const actor = { user: undefined, cid: newCid() };
           const result = await deployer.deploy(String(message.file), String(message.source), actor, {
             skipUnchanged: true,
+            from: 'pickup',
           });
           if (result.changed) await releaseRedeployed(worker.invoker.provided(quarantineProvision), result.services);
           return result;

@@ -11,6 +11,7 @@ import type { Invoker } from '../service/invoker.js';
 import type { ServiceStore } from '../service/service-store.js';
 import type { Body } from '../util/process-link/envelope.js';
 import type { Notification } from '../util/process-link/message-definition.js';
+import type { Readiness } from './readiness.js';
 import type { ServerInfo } from './server-info.js';
 import type { PrimaryLink } from './server-part.js';
 import type { StatsRecorder } from '../stats/stats-recorder.js';
@@ -46,6 +47,8 @@ export interface WorkerContext {
   readonly bodyBudget: BodyBudget;
   /** The module a deployed file gets for `require('viaduct')`: the running platform's own. */
   readonly platformModule: object;
+  /** What `GET /viaduct/ready` reports; a feature adds its own checks in `attach`. */
+  readonly readiness: Readiness;
   serverInfo(): Promise<ServerInfo>;
   /** The line to this server's primary; none for a worker run without one (in-process tests). */
   readonly primary: PrimaryLink | undefined;

@@ -17,24 +17,33 @@ const CLOSES_CONNECTION: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'VIA_ERR_EXPECTATION_FAILED',
 ]);
 
-/** Answers with the one error shape; a failure that is not a ViaductError is logged with its stack. */
+/**
+ * Answers with the one error shape; a failure that is not a ViaductError is logged with its stack.
+ * `service`, the one the request invoked (when it got that far), is named on the line.
+ */
 export function respondError(
   res: ServerResponse,
   error: unknown,
   cid: string,
   logger: Logger,
   extraHeaders?: Record<string, string>,
+  service?: string,
 ): void {
   const coded = toViaductError(error, 'VIA_ERR_SERVICE_FAILED');
   // Shedding load is the server working as meant, not a failure: no stack, and a line a flood of
   // slow clients cannot turn into a flood of errors.
-  if (coded.code === 'VIA_ERR_SERVER_BUSY') logger.warn({ cid, code: coded.code }, coded.message);
+  if (coded.code === 'VIA_ERR_SERVER_BUSY') logger.warn({ cid, service, code: coded.code }, coded.message);
   else if (coded.status >= 500)
     logger.error(
-      { cid, err: error instanceof ViaductError && error.cause !== undefined ? error.cause : error, code: coded.code },
+      {
+        cid,
+        service,
+        err: error instanceof ViaductError && error.cause !== undefined ? error.cause : error,
+        code: coded.code,
+      },
       coded.message,
     );
-  else logger.debug({ cid, code: coded.code }, coded.message);
+  else logger.debug({ cid, service, code: coded.code }, coded.message);
   if (res.headersSent) {
     res.destroy();
     return;

@@ -79,6 +79,14 @@ export class ConnectionManager {
     return { name, ms: Math.round((performance.now() - started) * 10) / 10 };
   }
 
+  /** The connections that say they are not connected now (reconnecting), by name. */
+  disconnected(): string[] {
+    const names: string[] = [];
+    for (const byName of this.#live.values())
+      for (const [name, live] of byName) if (live.connection?.connected?.() === false) names.push(name);
+    return names.sort();
+  }
+
   async closeAll(): Promise<void> {
     const open = [...this.#live.values()].flatMap((byName) => [...byName.values()]);
     this.#live.clear();

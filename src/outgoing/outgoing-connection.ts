@@ -45,6 +45,8 @@ export interface OutgoingConnection<TClient = unknown> {
   /** Resolves when the remote end answers; rejects with a coded error when it does not. */
   ping(): Promise<void>;
   close(): Promise<void>;
+  /** Whether it is connected now, for a type that keeps a connection open (AMQP, MQTT, NATS); read by the readiness check. */
+  connected?(): boolean;
 }
 
 /** One outgoing connection type: its configuration kind and a factory of live connections. */

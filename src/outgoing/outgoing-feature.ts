@@ -22,6 +22,18 @@ export const outgoingFeature: Feature = {
     );
     worker.invoker.provide(connectionsProvision, connections);
     for (const type of connections.types) configManager.on(type, connections.onChange);
+    // Reported, not critical: a remote system every server uses being away would otherwise take
+    // every server out of its load balancer at once, also for the channels that do not use it.
+    worker.readiness.add({
+      name: 'outgoing',
+      critical: false,
+      check: () => {
+        const disconnected = connections.disconnected();
+        return disconnected.length === 0
+          ? { ok: true }
+          : { ok: false, reason: 'not connected', details: { disconnected } };
+      },
+    });
     return {
       stop: () => connections.closeAll(),
     };

@@ -44,8 +44,10 @@ export function reportBlocked(blocked: BlockedWorker, pid: number, runDir: strin
     cid: noted.cid,
     running: [...new Set(blocked.beat.running.map((r) => r.service))],
   };
+  // `pid` is the primary's own on each of its lines: the worker's goes as workerPid.
+  const { pid: workerPid, ...fields } = report;
   logger.error(
-    { ...report, silentMs: blocked.silentMs, blockedAfterMs: blocked.beat.blockedAfterMs },
+    { ...fields, workerPid, silentMs: blocked.silentMs, blockedAfterMs: blocked.beat.blockedAfterMs },
     report.service === undefined
       ? 'Worker blocked; it is replaced'
       : `Worker blocked by service ${report.service}; it is replaced`,

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { RequestHandler } from '../http/request-handler.js';
 import { rawErrorResponse, respondError } from '../http/respond.js';
 import { ViaductError } from '../errors.js';
+import { cidSource, type IncomingCidSettings } from '../util/incoming-cid.js';
 import { newCid } from '../util/cid.js';
 
 /** Requests whose path starts with `prefix` go to `handle`; the route with prefix '' takes the rest. */
@@ -27,7 +28,8 @@ export class HttpFrontend {
   readonly #logger: Logger;
   #draining = false;
 
-  constructor(routes: readonly HttpRoute[], logger: Logger) {
+  /** `cidSettings`: whose X-Viaduct-CID and which traceparent a request's cid is taken from; none, a new cid each time. */
+  constructor(routes: readonly HttpRoute[], logger: Logger, cidSettings?: IncomingCidSettings) {
     this.#logger = logger;
     const prefixed = routes.filter((r) => r.prefix !== '').sort((a, b) => b.prefix.length - a.prefix.length);
     const fallbacks = routes.filter((r) => r.prefix === '');
@@ -42,8 +44,9 @@ export class HttpFrontend {
       return fallback;
     };
     const handlerOf = this.route;
+    const cidOf = cidSource(cidSettings);
     this.server = createServer({ keepAliveTimeout: 5_000 }, (req, res) => {
-      const cid = newCid();
+      const cid = cidOf(req);
       if (this.#draining) res.setHeader('Connection', 'close');
       try {
         const pending = handlerOf(req.url ?? '/')(req, res, cid);

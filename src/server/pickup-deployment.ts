@@ -36,7 +36,8 @@ export class PickupDeployment {
         services: string[];
         changed: boolean;
       };
-      if (result.changed) this.#logger.info({ file, services: result.services }, 'Deployed from pickup');
+      // The worker that deployed it logged the deployment at info ("Deployed", from: pickup).
+      if (result.changed) this.#logger.debug({ file, services: result.services }, 'Deployed from pickup');
     } catch (error) {
       this.#logger.error(
         { file, code: (error as { code?: string }).code, reason: (error as Error).message },

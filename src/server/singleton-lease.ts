@@ -107,7 +107,7 @@ export class SingletonLease {
   /** Stops, giving the lease up (if this holder still has it) so another server takes it at once. */
   async stop(): Promise<void> {
     clearInterval(this.#timer);
-    this.#drop('stopping');
+    this.#drop('stopping', true);
     await this.#db
       .updateTable('singleton_lease')
       .set({ holder: null })
@@ -168,11 +168,13 @@ export class SingletonLease {
     this.#events.acquired(generation + 1);
   }
 
-  #drop(reason: string): void {
+  /** `orderly`: this server gives the lease up as it stops, which is no cause for a warning. */
+  #drop(reason: string, orderly = false): void {
     const generation = this.#generation;
     if (generation === undefined) return;
     this.#generation = undefined;
-    this.#logger.warn({ generation, reason }, 'This server is no longer the singleton');
+    if (orderly) this.#logger.info({ generation, reason }, 'This server gave up the singleton role');
+    else this.#logger.warn({ generation, reason }, 'This server is no longer the singleton');
     this.#events.lost(generation, reason);
   }
 }

@@ -167,7 +167,7 @@ export class WorkerPool {
     link.on(WORKER_RECYCLE, (why) => this.#recycle(worker, why));
     link.on(SPARE_READY, () => {
       this.#spareReady = worker;
-      this.#options.logger.info({ workerId: worker.id, pid: worker.process.pid }, 'Spare worker ready');
+      this.#options.logger.info({ workerId: worker.id, workerPid: worker.process.pid }, 'Spare worker ready');
       this.#options.changed();
     });
     link.on(WORKER_READY, () => {
@@ -175,7 +175,7 @@ export class WorkerPool {
       this.#options.logger.info(
         {
           workerId: worker.id,
-          pid: worker.process.pid,
+          workerPid: worker.process.pid,
           readyInMs: started === undefined ? undefined : Date.now() - started.getTime(),
         },
         'Worker ready',
@@ -216,14 +216,14 @@ export class WorkerPool {
     const promoted = role === 'serving' ? this.#promoteSpare() : undefined;
     if (promoted !== undefined) {
       logger.error(
-        { workerId: worker.id, pid: worker.process.pid, code, signal, promoted },
+        { workerId: worker.id, workerPid: worker.process.pid, code, signal, promoted },
         'Worker died; the spare worker took its place',
       );
       this.#forkLater('spare', started);
       return;
     }
     logger.error(
-      { workerId: worker.id, pid: worker.process.pid, code, signal, role },
+      { workerId: worker.id, workerPid: worker.process.pid, code, signal, role },
       'Worker died; starting a new one',
     );
     this.#forkLater(role ?? 'serving', started);
@@ -252,7 +252,7 @@ export class WorkerPool {
     const promoted = role === 'serving' ? this.#promoteSpare() : undefined;
     this.#fork(promoted === undefined ? role : 'spare');
     this.#options.logger.warn(
-      { workerId: worker.id, pid: worker.process.pid, ...why.details, promoted },
+      { workerId: worker.id, workerPid: worker.process.pid, ...why.details, promoted },
       `${why.reason}; it is replaced and drains`,
     );
     this.#links.get(worker.id)?.notify(WORKER_SHUTDOWN);

@@ -8,6 +8,7 @@ import type { EnvironmentConfig } from '../config/environment.js';
 import { platformProvision, type Platform } from '../feature/admin-service.js';
 import type { Feature } from '../feature/feature.js';
 import { BodyBudget } from '../http/body-budget.js';
+import { Readiness } from '../feature/readiness.js';
 import type { ServerInfo } from '../feature/server-info.js';
 import type { PrimaryLink } from '../feature/server-part.js';
 import type { ControlHandler, WorkerContext, WorkerPart } from '../feature/worker-context.js';
@@ -109,6 +110,21 @@ export async function createWorkerRuntime(options: WorkerRuntimeOptions) {
     store.addInternal({ name: serviceNameOf(cls), cls, file: undefined, timeout: cls.timeout });
 
   const bodyBudget = new BodyBudget(config.limits.max_buffered_bodies_size);
+  // The core's own: the ODB answers (one single-row query) and the broker is connected.
+  const readiness = new Readiness();
+  readiness.add({
+    name: 'odb',
+    critical: true,
+    check: async () => {
+      await odbVersion(odb.db);
+      return { ok: true };
+    },
+  });
+  readiness.add({
+    name: 'broker',
+    critical: true,
+    check: () => ((broker.connected?.() ?? true) ? { ok: true } : { ok: false, reason: 'not connected' }),
+  });
   const context: WorkerContext = {
     envDir: options.envDir,
     config,
@@ -127,6 +143,7 @@ export async function createWorkerRuntime(options: WorkerRuntimeOptions) {
     tracing,
     secrets,
     platformModule,
+    readiness,
     serverInfo: options.serverInfo,
     primary: options.primary,
   };
@@ -169,6 +186,7 @@ export async function createWorkerRuntime(options: WorkerRuntimeOptions) {
   const frontend = new HttpFrontend(
     parts.flatMap(({ part }) => (part.http === undefined ? [] : [part.http])),
     logger,
+    config.http,
   );
 
   return {
@@ -177,6 +195,7 @@ export async function createWorkerRuntime(options: WorkerRuntimeOptions) {
     configManager,
     bodyBudget,
     invoker,
+    readiness,
     /** The version of the configuration and deployed code in force in this worker. */
     get version(): number {
       return convergence.applied;

@@ -79,12 +79,16 @@ export class Deployer {
     this.#deadlines = options.deadlines;
   }
 
-  /** `actor` (who deploys, under which cid) goes to the audit log with the file's services and hash. */
+  /**
+   * `actor` (who deploys, under which cid) goes to the audit log with the file's services and
+   * hash. The one info line of a deployment is this worker's "Deployed" (the other workers apply
+   * the broadcast without a line); `from` says where the file came from, e.g. `pickup`.
+   */
   async deploy(
     fileName: string,
     source: string,
     actor: Actor,
-    options: { skipUnchanged?: boolean } = {},
+    options: { skipUnchanged?: boolean; from?: string } = {},
   ): Promise<DeployResult> {
     const started = performance.now();
     const file = path.basename(fileName);
@@ -142,7 +146,10 @@ export class Deployer {
       this.#trialLoads.delete(compiled.hash);
     }
     const ms = performance.now() - started;
-    this.#logger.info({ file, services, hash: compiled.hash, ms: Math.round(ms * 10) / 10 }, 'Deployed');
+    this.#logger.info(
+      { file, services, hash: compiled.hash, ms: Math.round(ms * 10) / 10, from: options.from },
+      'Deployed',
+    );
     return { file, services, hash: compiled.hash, changed: true, ms };
   }
 

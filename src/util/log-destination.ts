@@ -28,6 +28,7 @@ export class BatchedDestination {
   readonly #batchChars: number;
   readonly #maxPending: number;
   readonly #timer: NodeJS.Timeout;
+  readonly #format: ((line: string) => string) | undefined;
   #lines: string[] = [];
   /** In UTF-16 code units: a threshold for the batch, not an exact byte count. */
   #size = 0;
@@ -36,8 +37,21 @@ export class BatchedDestination {
   #dropped = 0;
   #closed = false;
 
-  constructor(fd: number, options: { batchChars: number; flushEveryMs: number; maxPendingBytes?: number }) {
+  /**
+   * `format`, when given, turns each line into what is written (the terminal's readable form). It
+   * runs when a batch is written, not when a line is logged, so a request does not wait for it.
+   */
+  constructor(
+    fd: number,
+    options: {
+      batchChars: number;
+      flushEveryMs: number;
+      maxPendingBytes?: number;
+      format?: (line: string) => string;
+    },
+  ) {
     this.#fd = fd;
+    this.#format = options.format;
     this.#batchChars = options.batchChars;
     this.#maxPending = options.maxPendingBytes ?? MAX_PENDING_BYTES;
     this.#timer = setInterval(() => this.#writeOut(false), options.flushEveryMs).unref();
@@ -76,12 +90,15 @@ export class BatchedDestination {
     if (this.#closed) return;
     let text = '';
     if (this.#size > 0) {
-      text = this.#lines.length === 1 ? this.#lines[0]! : this.#lines.join('');
+      const format = this.#format;
+      if (format !== undefined) text = this.#lines.map((line) => formatted(format, line)).join('');
+      else text = this.#lines.length === 1 ? this.#lines[0]! : this.#lines.join('');
       this.#lines = [];
       this.#size = 0;
     }
     if (this.#dropped > 0 && this.#pending === undefined) {
-      text = `${JSON.stringify({ level: 40, time: Date.now(), pid: process.pid, msg: `${this.#dropped} log lines were dropped: the log's reader did not keep up` })}\n${text}`;
+      const line = `${JSON.stringify({ level: 40, time: Date.now(), pid: process.pid, msg: `${this.#dropped} log lines were dropped: the log's reader did not keep up` })}\n`;
+      text = (this.#format === undefined ? line : formatted(this.#format, line)) + text;
       this.#dropped = 0;
     }
     if (text === '' && this.#pending === undefined) return;
@@ -125,6 +142,15 @@ export class BatchedDestination {
     this.#pending = undefined;
     clearInterval(this.#timer);
     live.delete(this);
+  }
+}
+
+/** A line the formatter cannot take is written as it came: a log line is never lost to its form. */
+function formatted(format: (line: string) => string, line: string): string {
+  try {
+    return format(line);
+  } catch {
+    return line;
   }
 }
 

@@ -93,9 +93,9 @@ describe('a worker whose event loop a service blocks', () => {
     const log = await readFile(path.join(env.dir, 'logs', 'server1.log'), 'utf8');
     const line = log.split('\n').find((l) => l.includes('Worker blocked'));
     assert.ok(line !== undefined, 'the replacement is logged');
-    const entry = JSON.parse(line) as { service?: string; pid?: number; cid?: string };
+    const entry = JSON.parse(line) as { service?: string; workerPid?: number; cid?: string };
     assert.equal(entry.service, 'test.spin');
-    assert.equal(entry.pid, gone.pid);
+    assert.equal(entry.workerPid, gone.pid);
     assert.match(entry.cid ?? '', /\w+/);
   });
 

@@ -129,6 +129,31 @@ for (const dialect of testDialects) {
       assert.equal(next.lease.generation, generation + 1, 'taken without waiting for the stale time');
       for (const r of racers) await r.lease.stop();
     });
+
+    test('giving the lease up on a clean stop is logged at info; losing it, as a warning', async (t) => {
+      if (skip !== undefined) return t.skip(skip);
+      const lines: Array<{ level: number; msg: string }> = [];
+      const logger = pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line)) });
+      const lease = (holder: string) =>
+        new SingletonLease(odb.db, holder, TIMING, { acquired: () => undefined, lost: () => undefined }, logger, now);
+      const clean = lease('clean');
+      await clean.tick();
+      assert.ok(clean.isSingleton());
+      await clean.stop();
+      const released = lines.filter((l) => l.msg.includes('singleton') && !l.msg.includes('now the singleton'));
+      assert.deepEqual(
+        released.map((l) => [l.level, l.msg]),
+        [[30, 'This server gave up the singleton role']],
+      );
+      lines.length = 0;
+      const paused = lease('paused');
+      await paused.tick();
+      assert.ok(paused.isSingleton());
+      clock += TIMING.staleMs;
+      await paused.tick();
+      assert.ok(lines.some((l) => l.level === 40 && l.msg === 'This server is no longer the singleton'));
+      await paused.stop();
+    });
   });
 }
 

@@ -202,6 +202,16 @@ export class RedisBroker implements Broker {
     return done;
   }
 
+  /** Started, and each of its three connections to Redis ready (none is reconnecting). */
+  connected(): boolean {
+    const connections = this.#connected?.connections;
+    return (
+      this.#state === 'started' &&
+      connections !== undefined &&
+      Object.values(connections).every((redis) => redis.status === 'ready')
+    );
+  }
+
   async close(): Promise<void> {
     if (this.#state === 'closed') return;
     this.#state = 'closed';

@@ -69,6 +69,10 @@ export const restChannelSchema = z.strictObject({
   timeout: z.number().int().nonnegative().optional(),
   /** Milliseconds for the whole body to arrive; the server's limits.body_timeout_ms when absent, 0 for no limit. */
   body_timeout: z.number().int().nonnegative().optional(),
+  /** One info line per request (method, path without the query, status, ms, cid). */
+  access_log: z.boolean().default(false),
+  /** A request that takes this many milliseconds or more is logged as a warning ("Slow request"). */
+  slow_ms: z.number().int().positive().max(86_400_000).optional(),
   /** Keep each request and its answer (masked) for browsing and resubmitting (docs/observability.md). */
   capture: z.boolean().optional(),
   /** The bytes of each body kept for display; 16 KiB when absent. */

@@ -1,5 +1,6 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
+import { writeInfoLine } from '../../log.js';
 import type { ConfigSnapshot } from '../../config/config-snapshot.js';
 import { errorBody, toViaductError, ViaductError } from '../../errors.js';
 import { compileSecurity, findSecurity } from '../../security/registry.js';
@@ -49,17 +50,22 @@ export function createRestPipeline(deps: RestPipelineDeps) {
       });
     }
     const channel = match.channel.data;
+    // Only a channel that logs its requests reads the clock and gets the exchange that logs them.
+    const watched = channel.access_log || channel.slow_ms !== undefined;
+    const started = watched ? performance.now() : 0;
     if (channel.security !== undefined) {
       const denied = checkSecurity(deps.snapshot(), channel.security, req);
       if (denied !== undefined) {
         deps.stats?.record('channel', channel.name, 0, 'VIA_ERR_UNAUTHORIZED');
-        return respondError(res, new ViaductError('VIA_ERR_UNAUTHORIZED'), cid, logger, denied);
+        respondError(res, new ViaductError('VIA_ERR_UNAUTHORIZED'), cid, logger, denied);
+        if (watched) logRequest(logger, channel, req, res.statusCode, cid, performance.now() - started);
+        return;
       }
     }
     gatherBody(
       req,
       channel.max_body_size,
-      new Exchange(req, res, cid, match, deps),
+      watched ? new WatchedExchange(req, res, cid, match, deps, started) : new Exchange(req, res, cid, match, deps),
       bodyBudget,
       channel.body_timeout ?? bodyTimeoutMs,
     );
@@ -214,11 +220,100 @@ class Exchange implements BodyReceiver, RunReceiver {
       this.#captured(coded.status, {}, errorBody(coded, this.#cid), code);
     }
     try {
-      respondError(this.#res, error, this.#cid, this.#logger);
+      respondError(this.#res, error, this.#cid, this.#logger, undefined, this.#channel.service);
     } catch (failure) {
-      this.#logger.error({ cid: this.#cid, err: failure }, 'Could not answer with an error; closing the connection');
+      this.#logger.error(
+        { cid: this.#cid, service: this.#channel.service, err: failure },
+        'Could not answer with an error; closing the connection',
+      );
       this.#res.destroy();
     }
+  }
+}
+
+/**
+ * The exchange of a channel with `access_log` or `slow_ms`: once the answer is sent, it writes the
+ * access line, the slow-request line, or both. A channel with neither gets the plain Exchange, so
+ * its requests pay nothing for this.
+ */
+class WatchedExchange extends Exchange {
+  readonly #req: IncomingMessage;
+  readonly #res: ServerResponse;
+  readonly #cid: string;
+  readonly #channel: RestChannel;
+  readonly #logger: Logger;
+  readonly #started: number;
+  #logged = false;
+
+  constructor(
+    req: IncomingMessage,
+    res: ServerResponse,
+    cid: string,
+    match: RouteMatch & { kind: 'found' },
+    deps: RestPipelineDeps,
+    started: number,
+  ) {
+    super(req, res, cid, match, deps);
+    this.#req = req;
+    this.#res = res;
+    this.#cid = cid;
+    this.#channel = match.channel.data;
+    this.#logger = deps.logger;
+    this.#started = started;
+  }
+
+  override response(response: ServiceResponse): void {
+    super.response(response);
+    this.#log();
+  }
+
+  override failed(error: unknown): void {
+    super.failed(error);
+    this.#log();
+  }
+
+  /** Once: an answer that could not be sent fails after response() began. */
+  #log(): void {
+    if (this.#logged) return;
+    this.#logged = true;
+    logRequest(
+      this.#logger,
+      this.#channel,
+      this.#req,
+      this.#res.statusCode,
+      this.#cid,
+      performance.now() - this.#started,
+    );
+  }
+}
+
+/**
+ * The access line (info, "Request") and the slow-request line (warn, "Slow request") of one
+ * request. The path is logged without its query string, which may carry credentials.
+ */
+function logRequest(
+  logger: Logger,
+  channel: RestChannel,
+  req: IncomingMessage,
+  status: number,
+  cid: string,
+  elapsedMs: number,
+): void {
+  const url = req.url ?? '/';
+  const q = url.indexOf('?');
+  const path = q < 0 ? url : url.slice(0, q);
+  const method = req.method ?? 'GET';
+  const ms = Math.round(elapsedMs * 10) / 10;
+  if (channel.access_log) {
+    const fields = `"cid":${JSON.stringify(cid)},"channel":${JSON.stringify(channel.name)},"method":${JSON.stringify(method)},"path":${JSON.stringify(path)},"status":${status},"ms":${ms}`;
+    if (!writeInfoLine(logger, fields, '"Request"'))
+      logger.info({ cid, channel: channel.name, method, path, status, ms }, 'Request');
+  }
+  if (channel.slow_ms !== undefined && elapsedMs >= channel.slow_ms) {
+    logger.warn(
+      { cid, channel: channel.name, service: channel.service, method, path, status, ms, slowMs: channel.slow_ms },
+      'Slow request',
+    );
   }
 }
 

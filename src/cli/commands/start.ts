@@ -12,10 +12,11 @@ import {
   type EnvironmentPaths,
   type ServerConfig,
 } from '../../config/environment.js';
+import { LOG_FORMAT_ENV } from '../../log.js';
 import { runPrimary } from '../../server/primary.js';
 import { startLoadBalancer } from '../../server/environment-lb.js';
 import { pingServer } from '../admin-client.js';
-import { helpOption, type Command } from '../command.js';
+import { helpOption, UsageError, type Command } from '../command.js';
 import { isAlive, runningPid, sleep } from '../process-state.js';
 
 /** bin/viaduct.js, from dist/src/cli/commands/. */
@@ -26,11 +27,18 @@ const BACKGROUND_ENV = 'VIADUCT_BACKGROUND';
 
 export const start: Command = {
   name: 'start',
-  usage: 'start DIR [--fg]',
-  options: { ...helpOption, fg: { type: 'boolean' }, server: { type: 'string' } },
+  usage: 'start DIR [--fg] [--log-format json|pretty]',
+  options: { ...helpOption, fg: { type: 'boolean' }, server: { type: 'string' }, 'log-format': { type: 'string' } },
   positionals: [1, 1],
   async run(args) {
     const dir = args.positionals[0]!;
+    const format = args.values['log-format'];
+    if (format !== undefined) {
+      if (format !== 'json' && format !== 'pretty')
+        throw new UsageError(`--log-format is json or pretty, not ${String(format)}`);
+      // The workers inherit it; in the background the log is a file and stays JSON lines whatever is asked.
+      process.env[LOG_FORMAT_ENV] = format;
+    }
     const { paths, config } = await readEnvironment(dir);
     if (args.values.fg === true) {
       const server = config.servers.find((s) => s.name === args.values.server) ?? config.servers[0]!;
@@ -91,7 +99,8 @@ async function startInBackground(paths: EnvironmentPaths, server: ServerConfig):
   const child = spawn(process.execPath, [CLI_SCRIPT, 'start', paths.dir, '--fg', '--server', server.name], {
     detached: true,
     stdio: ['ignore', out, out],
-    env: { ...process.env, [BACKGROUND_ENV]: '1' },
+    // The log file is JSON lines, for log shippers and `jq`, whatever the terminal's form.
+    env: { ...process.env, [BACKGROUND_ENV]: '1', [LOG_FORMAT_ENV]: 'json' },
   });
   closeSync(out);
   child.unref();

@@ -52,6 +52,7 @@ function amqpConnection(link: AmqpLink, context: ConnectionContext): OutgoingCon
           return link.publish(exchange, routingKey, body.bytes, publishOptions(options, body.contentType));
         }),
     }),
+    connected: () => !link.failing,
     ping: () =>
       link
         .ping()

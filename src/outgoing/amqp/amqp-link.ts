@@ -37,6 +37,11 @@ export class AmqpLink {
   #connection: ChannelModel | undefined;
   #closing: Promise<void> | undefined;
   #failures = 0;
+
+  /** Whether the last attempt to connect, or the connection, failed and it is reconnecting. */
+  get failing(): boolean {
+    return this.#failures > 0;
+  }
   #timer: NodeJS.Timeout | undefined;
   #blocked: string | undefined;
   /** Why a channel closed, when the broker said (e.g. 404 no such exchange): its unconfirmed publishes fail with it. */

@@ -49,6 +49,7 @@ export const mqttConnectionType: OutgoingConnectionType<MqttConnectionConfig, Mq
             return link.publish(topic, encodeMessage(message).bytes, qos, options?.retain ?? false);
           }),
       }),
+      connected: () => !link.failing,
       ping: () => link.ping().catch((error: unknown) => Promise.reject(toOutgoingError(error, label))),
       close: () => link.close(),
     };

@@ -25,6 +25,11 @@ export class MqttLink {
   #firstAttemptDone = false;
   #lastError = 'not connected yet';
   #failures = 0;
+
+  /** Whether the last attempt to connect, or the connection, failed and it is reconnecting. */
+  get failing(): boolean {
+    return this.#failures > 0;
+  }
   readonly #inFlight = new InFlight();
   /** Rejects the publishes waiting for an acknowledgement when the connection they went out on is lost. */
   readonly #onConnectionLost = new Set<() => void>();

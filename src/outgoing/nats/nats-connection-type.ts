@@ -88,6 +88,7 @@ export const natsConnectionType: OutgoingConnectionType<NatsConnectionConfig, Na
             true,
           ),
       }),
+      connected: () => !link.failing,
       ping: () =>
         link
           .use((nc) => withTimeout(nc.flush(), timeout))

@@ -29,6 +29,11 @@ export class NatsLink {
   /** Settles when the first connection attempt connected or failed. */
   #firstAttempt: Promise<void> = Promise.resolve();
   #failures = 0;
+
+  /** Whether the last attempt to connect, or the connection, failed and it is reconnecting. */
+  get failing(): boolean {
+    return this.#failures > 0;
+  }
   #lastError = 'not connected yet';
   #timer: NodeJS.Timeout | undefined;
   #closing: Promise<void> | undefined;
