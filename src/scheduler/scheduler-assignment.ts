@@ -44,7 +44,7 @@ export class SchedulerAssignment implements SingletonWork {
       if (this.#holder !== worker) return;
       this.#holder = undefined;
       // A worker that drained and exited (the server stopping, a recycle) did not die.
-      const fields = { workerId: worker.id, pid: worker.process.pid, code };
+      const fields = { workerId: worker.id, workerPid: worker.process.pid, code };
       if (code === 0) this.#logger.info(fields, 'The worker running the scheduler stopped; another takes over');
       else this.#logger.warn(fields, 'The worker running the scheduler died; another takes over');
       this.#assign();
@@ -77,7 +77,7 @@ export class SchedulerAssignment implements SingletonWork {
     this.#holder = worker;
     this.#send(worker, encodeNotification(SCHEDULER_START, { generation: this.#generation }));
     this.#logger.info(
-      { workerId: worker.id, pid: worker.process.pid, generation: this.#generation },
+      { workerId: worker.id, workerPid: worker.process.pid, generation: this.#generation },
       'The scheduler runs in this worker',
     );
   }

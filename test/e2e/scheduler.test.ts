@@ -201,8 +201,8 @@ describe('the scheduler in a running environment', () => {
     const assigned = log
       .split('\n')
       .filter((l) => l.includes('The scheduler runs in this worker'))
-      .map((l) => JSON.parse(l) as { pid: number; msg: string });
-    const holder = assigned.at(-1)!.pid;
+      .map((l) => JSON.parse(l) as { workerPid: number; msg: string });
+    const holder = assigned.at(-1)!.workerPid;
     const killedAt = Date.now();
     process.kill(holder, 'SIGKILL');
     await waitFor(async () => (await ticks('tick')).some((t) => t.at > killedAt + 1_500 && t.pid !== holder), 8_000);
