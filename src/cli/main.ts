@@ -86,6 +86,11 @@ const commands: readonly CommandEntry[] = [
     load: async () => (await import('./commands/lb.js')).lb,
   },
   {
+    name: 'capture',
+    summary: 'Requests kept by channels with capture on: list them, show one, resubmit one to its service.',
+    load: async () => (await import('./commands/capture.js')).capture,
+  },
+  {
     name: 'audit',
     summary: 'The audit log: admin changes, who made them and what changed.',
     load: async () => (await import('./commands/audit.js')).audit,

@@ -3,6 +3,7 @@ import { errorTable, isErrorCode } from '../errors.js';
 import { PROMETHEUS_BOUNDS_S, prometheusCounts } from '../stats/histogram.js';
 import type { StatsKind } from '../stats/stats-recorder.js';
 import type { Figures } from './stats-figures.js';
+import type { WorkerProcessFigures } from './stats-messages.js';
 
 /** A metric as prom-client's getMetricsAsJSON() gives it, and its AggregatorRegistry.aggregate() takes it. */
 interface Metric {
@@ -121,6 +122,28 @@ export function objectMetrics(totals: readonly ObjectTotals[]): Metric[] {
 /** A gauge or counter of one value. */
 export function single(name: string, help: string, type: 'gauge' | 'counter', value: number): Metric {
   return { name, help, type, values: [{ labels: {}, value }], aggregator: 'sum' };
+}
+
+const WORKER_GAUGES: ReadonlyArray<[keyof WorkerProcessFigures, string, string, 'gauge' | 'counter']> = [
+  ['residentBytes', 'viaduct_worker_resident_memory_bytes', "A worker's resident memory", 'gauge'],
+  ['heapUsedBytes', 'viaduct_worker_heap_used_bytes', "A worker's V8 heap in use", 'gauge'],
+  ['heapTotalBytes', 'viaduct_worker_heap_total_bytes', "A worker's V8 heap", 'gauge'],
+  ['externalBytes', 'viaduct_worker_external_memory_bytes', "A worker's memory outside the V8 heap (buffers)", 'gauge'],
+  ['cpuUserSeconds', 'viaduct_worker_cpu_user_seconds_total', "A worker's CPU time in user mode", 'counter'],
+  ['cpuSystemSeconds', 'viaduct_worker_cpu_system_seconds_total', "A worker's CPU time in system mode", 'counter'],
+];
+
+/** Each worker's memory and CPU time, labelled with its pid, as of its last report. */
+export function workerMetrics(
+  workers: ReadonlyArray<{ readonly pid: number; readonly figures: WorkerProcessFigures }>,
+): Metric[] {
+  return WORKER_GAUGES.map(([key, name, help, type]) => ({
+    name,
+    help,
+    type,
+    values: workers.map((w) => ({ labels: { worker_pid: w.pid }, value: w.figures[key] })),
+    aggregator: 'sum' as const,
+  }));
 }
 
 /** The exposition text of every set of metrics, those of the same name aggregated as prom-client does for a cluster. */

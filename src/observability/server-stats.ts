@@ -5,9 +5,9 @@ import type { ServerContext } from '../feature/server-part.js';
 import type { OdbHandle } from '../odb/database.js';
 import type { StatsEntry, StatsKind } from '../stats/stats-recorder.js';
 import { readNotification } from '../util/process-link/message-definition.js';
-import { objectMetrics, render, single, type ObjectTotals } from './prometheus.js';
+import { objectMetrics, render, single, workerMetrics, type ObjectTotals } from './prometheus.js';
 import { Figures } from './stats-figures.js';
-import { minuteOf, REPORT_EVERY_MS, STATS_REPORT } from './stats-messages.js';
+import { minuteOf, REPORT_EVERY_MS, STATS_REPORT, type WorkerProcessFigures } from './stats-messages.js';
 import { pruneMinutes, writeMinutes, type MinuteRow } from './stats-store.js';
 
 /** Minutes kept in memory for late reports; older ones are final and written already. */
@@ -40,8 +40,8 @@ export class ServerStats {
   readonly #minutes = new Map<number, ByObject>();
   readonly #dirty = new Set<number>();
   readonly #totals: ByObject = new Map();
-  /** Each worker's latest process metrics. */
-  readonly #process = new Map<number, readonly unknown[]>();
+  /** Each worker's latest process figures, by its pid. */
+  readonly #process = new Map<number, { readonly pid: number; readonly figures: WorkerProcessFigures }>();
   readonly #own = new Registry();
   #odb: OdbHandle | undefined;
   #writeTimer: NodeJS.Timeout | undefined;
@@ -55,7 +55,7 @@ export class ServerStats {
     context.cluster.on('message', (worker: Worker, raw: unknown) => {
       const report = readNotification(STATS_REPORT, raw);
       if (report === undefined) return;
-      this.#process.set(worker.id, report.process);
+      this.#process.set(worker.id, { pid: worker.process.pid ?? 0, figures: report.process });
       this.#add(report.minute, report.entries);
     });
     context.cluster.on('exit', (worker: Worker) => this.#process.delete(worker.id));
@@ -104,8 +104,8 @@ export class ServerStats {
     return render([
       objectMetrics([...this.#totals.values()]),
       server,
+      workerMetrics([...this.#process.values()]),
       await this.#own.getMetricsAsJSON(),
-      ...this.#process.values(),
     ]);
   }
 

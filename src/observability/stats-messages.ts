@@ -6,9 +6,18 @@ export const STATS_REPORT = notification<{
   /** Minutes since 1970 (UTC) of the period's start. */
   minute: number;
   entries: StatsEntry[];
-  /** The worker's process metrics, as prom-client's getMetricsAsJSON() gives them. */
-  process: unknown[];
+  /** The worker process's memory and CPU time. */
+  process: WorkerProcessFigures;
 }>('vc:stats');
+
+export interface WorkerProcessFigures {
+  readonly residentBytes: number;
+  readonly heapUsedBytes: number;
+  readonly heapTotalBytes: number;
+  readonly externalBytes: number;
+  readonly cpuUserSeconds: number;
+  readonly cpuSystemSeconds: number;
+}
 
 /** The server's Prometheus exposition, from its primary. */
 export const METRICS = request<Record<never, never>, string>('vc:metrics');

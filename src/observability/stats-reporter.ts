@@ -1,8 +1,21 @@
-import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { Logger } from 'pino';
 import type { PrimaryLink } from '../feature/server-part.js';
 import type { StatsRecorder } from '../stats/stats-recorder.js';
-import { minuteOf, REPORT_EVERY_MS, STATS_REPORT } from './stats-messages.js';
+import { minuteOf, REPORT_EVERY_MS, STATS_REPORT, type WorkerProcessFigures } from './stats-messages.js';
+
+/** The worker process's own figures, read at each report. */
+function processFigures(): WorkerProcessFigures {
+  const memory = process.memoryUsage();
+  const cpu = process.cpuUsage();
+  return {
+    residentBytes: memory.rss,
+    heapUsedBytes: memory.heapUsed,
+    heapTotalBytes: memory.heapTotal,
+    externalBytes: memory.external,
+    cpuUserSeconds: cpu.user / 1e6,
+    cpuSystemSeconds: cpu.system / 1e6,
+  };
+}
 
 /**
  * Sends the worker's figures to its primary at every REPORT_EVERY_MS boundary of the clock (so a
@@ -13,7 +26,6 @@ export class StatsReporter {
   readonly #recorder: StatsRecorder;
   readonly #primary: PrimaryLink;
   readonly #logger: Logger;
-  readonly #process = new Registry();
   #periodStart = Date.now();
   #timer: NodeJS.Timeout | undefined;
 
@@ -21,7 +33,6 @@ export class StatsReporter {
     this.#recorder = recorder;
     this.#primary = primary;
     this.#logger = logger;
-    collectDefaultMetrics({ register: this.#process });
   }
 
   start(): void {
@@ -48,13 +59,14 @@ export class StatsReporter {
     this.#timer.unref();
   }
 
+  // Read when reporting, every 10 s: nothing runs in the worker between reports (prom-client's
+  // default metrics would watch the event loop every 10 ms and every garbage collection).
   async #report(): Promise<void> {
     const minute = minuteOf(this.#periodStart);
     const entries = this.#recorder.take();
     this.#periodStart = Date.now();
     try {
-      const process = await this.#process.getMetricsAsJSON();
-      this.#primary.notify(STATS_REPORT, { minute, entries, process });
+      this.#primary.notify(STATS_REPORT, { minute, entries, process: processFigures() });
     } catch (error) {
       this.#logger.warn({ err: error }, 'Statistics could not be reported');
     }

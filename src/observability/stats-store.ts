@@ -68,13 +68,14 @@ export interface StoredMinute {
   readonly buckets: Array<[number, number]>;
 }
 
-/** Every server's rows from `fromMinute` on, of one kind and name when given. */
+/** Every server's rows from `fromMinute` on (up to, not including, `toMinute`), of one kind and name when given. */
 export async function readMinutes(
   db: Odb,
   fromMinute: number,
-  filter: { kind?: string; name?: string },
+  filter: { kind?: string; name?: string; toMinute?: number },
 ): Promise<StoredMinute[]> {
   let query = db.selectFrom('stats_minute').selectAll().where('minute', '>=', fromMinute);
+  if (filter.toMinute !== undefined) query = query.where('minute', '<', filter.toMinute);
   if (filter.kind !== undefined) query = query.where('kind', '=', filter.kind);
   if (filter.name !== undefined) query = query.where('name', '=', filter.name);
   const rows = await query.execute();

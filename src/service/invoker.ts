@@ -71,7 +71,7 @@ export class Invoker {
     this.servicesMayInvokeAdmin = options.servicesMayInvokeAdmin ?? false;
     this.#stats = options.stats;
     this.#tracing = options.tracing;
-    this.#lists = { running: this.running, deadlines: new Deadlines(), stats: options.stats };
+    this.#lists = { running: this.running, deadlines: new Deadlines(), stats: options.stats, lastMs: 0 };
   }
 
   /** Makes `value` what services' facades find under `key` (outgoing connections, the admin platform ...). */
@@ -81,6 +81,15 @@ export class Invoker {
 
   provided<T>(key: Provision<T>): T | undefined {
     return this.#provisions.get(key as Provision<unknown>) as T | undefined;
+  }
+
+  /**
+   * How long the invocation that settled last took, when statistics are on: read by a channel in
+   * its receiver's methods, which the invoker calls right after, to count the request without a
+   * clock read of its own.
+   */
+  get lastMs(): number {
+    return this.#lists.lastMs;
   }
 
   invoke(name: string, request: ServiceRequest, options: InvokeOptions): Promise<ServiceResponse> {
@@ -97,6 +106,8 @@ export class Invoker {
    * every request.
    */
   run(name: string, request: ServiceRequest, options: InvokeOptions, receiver: RunReceiver): void {
+    // Until this invocation settles, a receiver told of a failure before it ran reads 0.
+    if (this.#stats !== undefined) this.#lists.lastMs = 0;
     const entry = this.#store.get(name);
     if (entry === undefined)
       return receiver.failed(new ViaductError('VIA_ERR_SERVICE_NOT_FOUND', `No such service: ${name}`));
@@ -131,14 +142,14 @@ export class Invoker {
     this.current.leave();
     if (started instanceof Failed) {
       this.running.delete(invocation);
-      stats?.record('service', name, performance.now() - invocation.startedAt, failureCode(started.error));
+      if (stats !== undefined) recordSettled(this.#lists, name, invocation, failureCode(started.error));
       invocation.span?.end(failureCode(started.error));
       return receiver.failed(started.error);
     }
     const { service, work } = started;
     if (work === undefined || typeof (work as PromiseLike<void>).then !== 'function') {
       this.running.delete(invocation);
-      stats?.record('service', name, performance.now() - invocation.startedAt);
+      if (stats !== undefined) recordSettled(this.#lists, name, invocation, undefined);
       invocation.span?.end();
       return receiver.response(service.response);
     }
@@ -147,11 +158,20 @@ export class Invoker {
   }
 }
 
+/** Counts a settled invocation, and keeps its duration for the caller's receiver (lastMs). */
+function recordSettled(lists: RunLists, name: string, invocation: RunningInvocation, code: string | undefined): void {
+  const ms = performance.now() - invocation.startedAt;
+  lists.lastMs = ms;
+  lists.stats!.record('service', name, ms, code);
+}
+
 /** Where a pending run registers: the running list and the timeouts' deadline lists. */
 interface RunLists {
   readonly running: RunningInvocations;
   readonly deadlines: Deadlines;
   readonly stats: StatsRecorder | undefined;
+  /** How long the invocation that settled last took (statistics on). */
+  lastMs: number;
 }
 
 /**
@@ -163,7 +183,7 @@ class PendingRun extends Deadline {
   readonly #name: string;
   readonly #invocation: RunningInvocation;
   readonly #running: RunningInvocations;
-  readonly #stats: StatsRecorder | undefined;
+  readonly #lists: RunLists;
   readonly #timeout: number;
   readonly #receiver: RunReceiver;
   #settled = false;
@@ -181,7 +201,7 @@ class PendingRun extends Deadline {
     this.#name = invocation.service;
     this.#invocation = invocation;
     this.#running = lists.running;
-    this.#stats = lists.stats;
+    this.#lists = lists;
     this.#timeout = timeout;
     this.#receiver = receiver;
     if (timeout > 0) this.setDeadline(lists.deadlines, timeout);
@@ -209,7 +229,7 @@ class PendingRun extends Deadline {
     if (this.#settled) return;
     this.#settled = true;
     this.clearDeadline();
-    this.#stats?.record('service', this.#name, performance.now() - this.#invocation.startedAt);
+    if (this.#lists.stats !== undefined) recordSettled(this.#lists, this.#name, this.#invocation, undefined);
     this.#invocation.span?.end();
     this.#receiver.response(this.#service.response);
   };
@@ -218,7 +238,7 @@ class PendingRun extends Deadline {
     if (this.#settled) return;
     this.#settled = true;
     this.clearDeadline();
-    this.#stats?.record('service', this.#name, performance.now() - this.#invocation.startedAt, failureCode(error));
+    if (this.#lists.stats !== undefined) recordSettled(this.#lists, this.#name, this.#invocation, failureCode(error));
     this.#invocation.span?.end(failureCode(error));
     this.#receiver.failed(error);
   };

@@ -83,6 +83,26 @@ test('the audit log: who changed what and when, secrets masked, refused changes 
     assert.equal(lines.length, 2);
     assert.match(lines[0]!, /admin\s+deleted\s+security\.basic-auth partner/);
     assert.match(lines[1]!, /deployed\s+service-file hello\.ts\s+\(services, hash\)/);
+
+    // The capture commands: a channel that keeps its requests, one of them listed and resubmitted.
+    assert.equal(
+      (await call('viaduct.channel.rest.create', { name: 'kept', path: '/kept', service: 'demo.hello', capture: true }))
+        .status,
+      200,
+    );
+    const posted = await fetch(`${env.url}/kept`, { method: 'POST', body: '{"name":"again"}' });
+    assert.equal(posted.status, 200);
+    let listed = '';
+    for (let attempt = 0; attempt < 40 && !listed.includes('/kept'); attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      listed = (await cli(['capture', 'list', '--channel', 'kept', '--env', env.dir])).stdout;
+    }
+    assert.match(listed, / kept {2}POST \/kept {2}200 /);
+    const id = /([0-9a-f-]{36})/.exec(listed)![1]!;
+    const resubmitted = await cli(['capture', 'resubmit', id, '--env', env.dir]);
+    assert.equal(resubmitted.code, 0, resubmitted.stderr);
+    assert.deepEqual((JSON.parse(resubmitted.stdout) as { payload: unknown }).payload, { hello: 'again' });
+    assert.equal((await cli(['capture', 'bogus', '--env', env.dir])).code, 2);
   } finally {
     await env.stop();
   }

@@ -112,6 +112,8 @@ describe('statistics and metrics', () => {
     assert.equal(value(samples, 'viaduct_channel_request_duration_seconds_count', { channel: 'hello' }), OK);
     assert.equal(value(samples, 'viaduct_workers', {}), 2);
     assert.ok((value(samples, 'process_resident_memory_bytes', {}) ?? 0) > 0, 'process metrics of the server');
+    const workerMemory = samples.filter((s) => s.name === 'viaduct_worker_resident_memory_bytes');
+    assert.ok(workerMemory.length >= 2 && workerMemory.every((s) => s.value > 0 && /^\d+$/.test(s.labels.worker_pid!)));
   });
 
   test('viaduct.stats.get and .top merge the minutes the ODB keeps', async () => {
@@ -146,5 +148,18 @@ describe('statistics and metrics', () => {
     ]);
     const bad = await env.admin<{ error: { code: string } }>('viaduct.stats.get', { window: 'year' });
     assert.equal(bad.body.error.code, 'VIA_ERR_VALIDATION');
+    const since = new Date(Date.now() - 3_600_000).toISOString();
+    const ranged = await env.admin<Summary[]>('viaduct.stats.get', { kind: 'channel', name: 'hello', since });
+    assert.equal(ranged.body[0]?.count, OK);
+    const empty = await env.admin<Summary[]>('viaduct.stats.get', {
+      since,
+      until: new Date(Date.now() - 3_000_000).toISOString(),
+    });
+    assert.deepEqual(empty.body, []);
+    const backwards = await env.admin<{ error: { code: string } }>('viaduct.stats.get', {
+      since: new Date().toISOString(),
+      until: since,
+    });
+    assert.equal(backwards.body.error.code, 'VIA_ERR_VALIDATION');
   });
 });

@@ -92,6 +92,7 @@ class Exchange implements BodyReceiver, RunReceiver {
   readonly #span: TraceSpan | undefined;
   readonly #capture: RequestCapture | undefined;
   #raw: Buffer | undefined;
+  #invoked = false;
 
   /** `match` (the router's, already made for this request) and `deps` (the pipeline's) bring the rest: nothing more is allocated per request. */
   constructor(
@@ -111,7 +112,8 @@ class Exchange implements BodyReceiver, RunReceiver {
     this.#logger = deps.logger;
     this.#stats = deps.stats;
     this.#capture = this.#channel.capture === true ? deps.capture : undefined;
-    this.#startedAt = deps.stats === undefined && this.#capture === undefined ? 0 : performance.now();
+    // Statistics take the service's duration from the invoker (Invoker.lastMs); only a capture reads the clock.
+    this.#startedAt = this.#capture === undefined ? 0 : performance.now();
     this.#span =
       deps.tracing === undefined
         ? undefined
@@ -148,6 +150,7 @@ class Exchange implements BodyReceiver, RunReceiver {
       return this.failed(error);
     }
     const span = this.#span;
+    this.#invoked = true;
     this.#invoker.run(
       channel.service,
       request,
@@ -165,7 +168,7 @@ class Exchange implements BodyReceiver, RunReceiver {
     this.#stats?.record(
       'channel',
       this.#channel.name,
-      performance.now() - this.#startedAt,
+      this.#invoker.lastMs,
       response.status >= 500 ? `HTTP_${response.status}` : undefined,
     );
     if (this.#span !== undefined) {
@@ -213,7 +216,8 @@ class Exchange implements BodyReceiver, RunReceiver {
   /** A body that could not be read, a service that failed, or an answer that could not be sent. */
   failed(error: unknown): void {
     const code = error instanceof ViaductError ? error.code : 'VIA_ERR_SERVICE_FAILED';
-    this.#stats?.record('channel', this.#channel.name, performance.now() - this.#startedAt, code);
+    // Failed before its service was invoked (the body, its format): counted with no duration.
+    this.#stats?.record('channel', this.#channel.name, this.#invoked ? this.#invoker.lastMs : 0, code);
     this.#span?.end(code);
     if (this.#capture !== undefined) {
       const coded = toViaductError(error, 'VIA_ERR_SERVICE_FAILED');
