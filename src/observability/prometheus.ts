@@ -68,10 +68,20 @@ export function objectMetrics(totals: readonly ObjectTotals[]): Metric[] {
     const mine = totals.filter((t) => t.kind === kind);
     const counts: Sample[] = [];
     const errors: Sample[] = [];
+    const responses: Sample[] = [];
     const histogram: Sample[] = [];
     for (const { name, figures } of mine) {
       const labels = { [names.label]: name };
       counts.push({ labels, value: figures.count });
+      if (kind === 'channel') {
+        let other = 0;
+        for (const [status, n] of figures.statuses) {
+          responses.push({ labels: { ...labels, status }, value: n });
+          other += n;
+        }
+        if (figures.count > other)
+          responses.push({ labels: { ...labels, status: '200' }, value: figures.count - other });
+      }
       for (const [code, n] of figures.codes)
         errors.push({ labels: { ...labels, code, status: statusOf(code) }, value: n });
       const cumulative = prometheusCounts(figures.buckets);
@@ -92,6 +102,14 @@ export function objectMetrics(totals: readonly ObjectTotals[]): Metric[] {
         { labels, value: figures.count, metricName: `${names.duration}_count` },
       );
     }
+    if (kind === 'channel')
+      metrics.push({
+        name: 'viaduct_channel_responses_total',
+        help: 'Answers of a channel by HTTP status, since the server started',
+        type: 'counter',
+        values: responses,
+        aggregator: 'sum',
+      });
     metrics.push(
       {
         name: `${names.prefix}_total`,

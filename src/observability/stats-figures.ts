@@ -6,6 +6,8 @@ export class Figures {
   count = 0;
   errors = 0;
   readonly codes = new Map<string, number>();
+  /** Answers other than 200 by status (channels); kept since the start for Prometheus, not in the ODB. */
+  readonly statuses = new Map<string, number>();
   sumMs = 0;
   maxMs = 0;
   readonly buckets = new Float64Array(BUCKET_COUNT);
@@ -14,6 +16,7 @@ export class Figures {
     count: number;
     errors: number;
     codes: Record<string, number>;
+    statuses?: Record<string, number>;
     sumMs: number;
     maxMs: number;
     buckets: SparseBuckets;
@@ -21,6 +24,8 @@ export class Figures {
     this.count += other.count;
     this.errors += other.errors;
     for (const [code, n] of Object.entries(other.codes)) this.codes.set(code, (this.codes.get(code) ?? 0) + n);
+    for (const [status, n] of Object.entries(other.statuses ?? {}))
+      this.statuses.set(status, (this.statuses.get(status) ?? 0) + n);
     this.sumMs += other.sumMs;
     this.maxMs = Math.max(this.maxMs, other.maxMs);
     addSparse(this.buckets, other.buckets);

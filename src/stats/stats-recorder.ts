@@ -11,6 +11,8 @@ export interface StatsEntry {
   readonly errors: number;
   /** Failures by error code (a channel's by HTTP status class and code). */
   readonly codes: Record<string, number>;
+  /** A channel's answers by HTTP status, those other than 200 (200 is the rest of count). */
+  readonly statuses: Record<string, number>;
   readonly sumMs: number;
   readonly maxMs: number;
   readonly buckets: SparseBuckets;
@@ -20,6 +22,7 @@ class Figures {
   count = 0;
   errors = 0;
   codes: Map<string, number> | undefined;
+  statuses: Map<number, number> | undefined;
   sumMs = 0;
   maxMs = 0;
   readonly buckets = new Uint32Array(BUCKET_COUNT);
@@ -37,8 +40,11 @@ export class StatsRecorder {
     return { channel: new Map(), service: new Map(), outgoing: new Map(), job: new Map() };
   }
 
-  /** One call, request or run of `name` that took `ms`; `code` names its failure, if it failed. */
-  record(kind: StatsKind, name: string, ms: number, code?: string): void {
+  /**
+   * One call, request or run of `name` that took `ms`; `code` names its failure, if it failed;
+   * `status`, a channel's answer when it is not 200 (a 200 costs nothing more).
+   */
+  record(kind: StatsKind, name: string, ms: number, code?: string, status?: number): void {
     const period = this.#periods[kind];
     let figures = period.get(name);
     if (figures === undefined) {
@@ -49,6 +55,10 @@ export class StatsRecorder {
     figures.sumMs += ms;
     if (ms > figures.maxMs) figures.maxMs = ms;
     figures.buckets[bucketOf(ms)]!++;
+    if (status !== undefined) {
+      figures.statuses ??= new Map();
+      figures.statuses.set(status, (figures.statuses.get(status) ?? 0) + 1);
+    }
     if (code !== undefined) {
       figures.errors++;
       figures.codes ??= new Map();
@@ -69,6 +79,7 @@ export class StatsRecorder {
           count: f.count,
           errors: f.errors,
           codes: f.codes === undefined ? {} : Object.fromEntries(f.codes),
+          statuses: f.statuses === undefined ? {} : Object.fromEntries(f.statuses),
           sumMs: f.sumMs,
           maxMs: f.maxMs,
           buckets: toSparse(f.buckets),

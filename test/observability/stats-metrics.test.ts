@@ -98,6 +98,8 @@ describe('statistics and metrics', () => {
       FAILED,
     );
     assert.equal(value(samples, 'viaduct_service_invocations_total', { service: 'demo.hello' }), OK);
+    assert.equal(value(samples, 'viaduct_channel_responses_total', { channel: 'hello', status: '200' }), OK);
+    assert.equal(value(samples, 'viaduct_channel_responses_total', { channel: 'broken', status: '500' }), FAILED);
     assert.equal(
       value(samples, 'viaduct_service_errors_total', { service: 'demo.broken', code: 'VIA_ERR_SERVICE_FAILED' }),
       FAILED,

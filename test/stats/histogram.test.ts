@@ -50,13 +50,14 @@ test('the recorder counts per kind and name, failures by code, and starts afresh
   const recorder = new StatsRecorder();
   recorder.record('channel', 'a', 2);
   recorder.record('channel', 'a', 4, 'VIA_ERR_TIMEOUT');
-  recorder.record('channel', 'a', 6, 'VIA_ERR_TIMEOUT');
+  recorder.record('channel', 'a', 6, 'VIA_ERR_TIMEOUT', 504);
   recorder.record('service', 'a', 1);
   const entries = recorder.take();
   const channel = entries.find((e) => e.kind === 'channel')!;
   assert.equal(channel.count, 3);
   assert.equal(channel.errors, 2);
   assert.deepEqual(channel.codes, { VIA_ERR_TIMEOUT: 2 });
+  assert.deepEqual(channel.statuses, { 504: 1 });
   assert.equal(channel.sumMs, 12);
   assert.equal(channel.maxMs, 6);
   assert.equal(

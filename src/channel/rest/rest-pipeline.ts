@@ -56,7 +56,7 @@ export function createRestPipeline(deps: RestPipelineDeps) {
     if (channel.security !== undefined) {
       const denied = checkSecurity(deps.snapshot(), channel.security, req);
       if (denied !== undefined) {
-        deps.stats?.record('channel', channel.name, 0, 'VIA_ERR_UNAUTHORIZED');
+        deps.stats?.record('channel', channel.name, 0, 'VIA_ERR_UNAUTHORIZED', 401);
         respondError(res, new ViaductError('VIA_ERR_UNAUTHORIZED'), cid, logger, denied);
         if (watched) logRequest(logger, channel, req, res.statusCode, cid, performance.now() - started);
         return;
@@ -165,11 +165,13 @@ class Exchange implements BodyReceiver, RunReceiver {
 
   response(response: ServiceResponse): void {
     // A service's own 5xx answer counts as a failure of the channel, under its status.
+    const status = response.status;
     this.#stats?.record(
       'channel',
       this.#channel.name,
       this.#invoker.lastMs,
-      response.status >= 500 ? `HTTP_${response.status}` : undefined,
+      status >= 500 ? `HTTP_${status}` : undefined,
+      status === 200 ? undefined : status,
     );
     if (this.#span !== undefined) {
       this.#span.setAttribute('http.response.status_code', response.status);
@@ -217,7 +219,8 @@ class Exchange implements BodyReceiver, RunReceiver {
   failed(error: unknown): void {
     const code = error instanceof ViaductError ? error.code : 'VIA_ERR_SERVICE_FAILED';
     // Failed before its service was invoked (the body, its format): counted with no duration.
-    this.#stats?.record('channel', this.#channel.name, this.#invoked ? this.#invoker.lastMs : 0, code);
+    const status = error instanceof ViaductError ? error.status : 500;
+    this.#stats?.record('channel', this.#channel.name, this.#invoked ? this.#invoker.lastMs : 0, code, status);
     this.#span?.end(code);
     if (this.#capture !== undefined) {
       const coded = toViaductError(error, 'VIA_ERR_SERVICE_FAILED');
