@@ -118,6 +118,15 @@ test('a failed request is captured with its code; a channel without capture keep
   assert.equal(failed!.errorCode, 'VIA_ERR_SERVICE_FAILED');
   assert.equal(failed!.status, 500);
   assert.equal(JSON.parse(failed!.response.body).error.code, 'VIA_ERR_SERVICE_FAILED');
+  // Resubmitted, it fails again: the admin call answers how it went, with the new cid.
+  const again = await cluster.admin<{ cid: string; status: number; error: { code: string } }>(
+    'viaduct.channel.rest.capture.resubmit',
+    { id: failed!.id },
+  );
+  assert.equal(again.status, 200);
+  assert.equal(again.body.status, 500);
+  assert.equal(again.body.error.code, 'VIA_ERR_SERVICE_FAILED');
+  assert.match(again.body.cid, /\w+/);
 
   assert.equal((await post('/small', { long: 'x'.repeat(100) })).status, 200);
   const [small] = await captures({ channel: 'small' }, 1);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ViaductError } from '../../errors.js';
+import { toViaductError, ViaductError } from '../../errors.js';
 import { AdminService } from '../../feature/admin-service.js';
 import { parseBody } from '../../http/data-format.js';
 import { readCaptures, type CaptureRecord } from '../../odb/capture-log.js';
@@ -85,7 +85,7 @@ class Resubmit extends OneCapture {
     const raw = Buffer.from(original.body, 'base64');
     const q = original.url.indexOf('?');
     const cid = newCid();
-    const response = await invoker.invoke(
+    const started = invoker.invoke(
       record.service,
       {
         payload: parseBody(channel?.data_format ?? 'json', raw),
@@ -102,11 +102,18 @@ class Resubmit extends OneCapture {
       },
       { cid },
     );
+    // The admin call succeeds whatever the service does: its answer says how the resubmitted request went.
+    try {
+      const response = await started;
+      this.response.payload = { cid, status: response.status, headers: response.headers, payload: response.payload };
+    } catch (error) {
+      const coded = toViaductError(error, 'VIA_ERR_SERVICE_FAILED');
+      this.response.payload = { cid, status: coded.status, error: { code: coded.code, message: coded.message } };
+    }
     this.logger.info(
       { captured: record.id, resubmittedAs: cid, service: record.service },
       'Captured request resubmitted',
     );
-    this.response.payload = { cid, status: response.status, headers: response.headers, payload: response.payload };
   }
 }
 
