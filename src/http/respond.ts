@@ -1,6 +1,6 @@
 import { STATUS_CODES, type ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import { errorBody, toViaductError, ViaductError, type ErrorCode } from '../errors.js';
+import { errorBody, errorTable, toViaductError, ViaductError, type ErrorCode } from '../errors.js';
 
 export const CID_HEADER = 'X-Viaduct-CID';
 /** On every error Viaduct itself answers, its code: how a client tells it from a service's own non-2xx answer. */
@@ -16,6 +16,20 @@ const CLOSES_CONNECTION: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'VIA_ERR_SERVER_BUSY',
   'VIA_ERR_EXPECTATION_FAILED',
 ]);
+
+/**
+ * What a channel's client is told of a failure. One on the server's side (5xx: an outgoing
+ * connection that cannot reach its remote end, the ODB, a service's own exception) is said by its
+ * code and the error table's message only: its own message and details may name hosts, ports,
+ * drivers or the service's internals, and stay in the log (the original is the answer's cause).
+ * A refusal of the request itself (4xx) keeps its message, which tells the client what to change.
+ */
+export function forClient(error: unknown): unknown {
+  const coded = toViaductError(error, 'VIA_ERR_SERVICE_FAILED');
+  if (coded.status < 500) return error;
+  if (coded.message === errorTable[coded.code].message && coded.details === undefined) return error;
+  return new ViaductError(coded.code, undefined, { cause: error });
+}
 
 /**
  * Answers with the one error shape; a failure that is not a ViaductError is logged with its stack.

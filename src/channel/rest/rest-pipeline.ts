@@ -9,7 +9,7 @@ import type { ServiceRequest, ServiceResponse } from '../../service/request.js';
 import { gatherBody, type BodyReceiver } from '../../http/body.js';
 import type { BodyBudget } from '../../http/body-budget.js';
 import { parseBody, serializePayload } from '../../http/data-format.js';
-import { CID_HEADER, respondError } from '../../http/respond.js';
+import { CID_HEADER, forClient, respondError } from '../../http/respond.js';
 import type { RestChannel } from './rest-channel-type.js';
 import type { RestRouter, RouteMatch } from './rest-router.js';
 import type { RequestCapture } from './request-capture.js';
@@ -223,11 +223,12 @@ class Exchange implements BodyReceiver, RunReceiver {
     this.#stats?.record('channel', this.#channel.name, this.#invoked ? this.#invoker.lastMs : 0, code, status);
     this.#span?.end(code);
     if (this.#capture !== undefined) {
-      const coded = toViaductError(error, 'VIA_ERR_SERVICE_FAILED');
+      // What the client got.
+      const coded = toViaductError(forClient(error), 'VIA_ERR_SERVICE_FAILED');
       this.#captured(coded.status, {}, errorBody(coded, this.#cid), code);
     }
     try {
-      respondError(this.#res, error, this.#cid, this.#logger, undefined, this.#channel.service);
+      respondError(this.#res, forClient(error), this.#cid, this.#logger, undefined, this.#channel.service);
     } catch (failure) {
       this.#logger.error(
         { cid: this.#cid, service: this.#channel.service, err: failure },
