@@ -1,5 +1,6 @@
-import { ERROR_HEADER } from '../http/respond.js';
+import { CID_HEADER, ERROR_HEADER } from '../http/respond.js';
 import { ViaductError, isErrorCode } from '../errors.js';
+import { RemoteError } from './remote-error.js';
 import { ADMIN_USERNAME, readAdminPassword, readEnvironment } from '../config/environment.js';
 
 /** Calls the admin API of a running environment with the credentials kept in its directory. */
@@ -56,11 +57,12 @@ export class AdminClient {
         throw new ViaductError('VIA_ERR_SERVICE_FAILED', `${service} answered with HTTP ${response.status}: ${text}`, {
           details: { status: response.status, payload: body },
         });
-      const error = (body as { error?: { message?: string; details?: unknown } } | undefined)?.error;
-      throw new ViaductError(
+      const error = (body as { error?: { message?: string; details?: unknown; cid?: string } } | undefined)?.error;
+      throw new RemoteError(
         isErrorCode(code) ? code : 'VIA_ERR_INTERNAL',
         error?.message ?? `HTTP ${response.status}`,
-        { details: error?.details },
+        error?.details,
+        error?.cid ?? response.headers.get(CID_HEADER) ?? undefined,
       );
     }
     return body as T;

@@ -1,4 +1,12 @@
 import { ViaductError } from '../errors.js';
+import { RemoteError } from './remote-error.js';
+
+/** The details and cid of an error the server answered with, a line each, indented. */
+function remoteLines(error: ViaductError): string {
+  if (!(error instanceof RemoteError)) return '';
+  const details = error.details === undefined ? '' : `  details: ${JSON.stringify(error.details)}\n`;
+  return details + (error.cid === undefined ? '' : `  cid: ${error.cid}\n`);
+}
 
 /** The exit code of a command whose change is committed but not yet confirmed by every worker. */
 const EXIT_UNCONFIRMED = 3;
@@ -143,11 +151,11 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
     if (error instanceof ViaductError && error.code === 'VIA_ERR_CHANGE_UNCONFIRMED') {
       // Not a failure: the change is committed and converges; a script can still tell (docs/cli.md).
-      process.stderr.write(`warning ${error.code}: ${error.message}\n`);
+      process.stderr.write(`warning ${error.code}: ${error.message}\n${remoteLines(error)}`);
       return EXIT_UNCONFIRMED;
     }
     if (error instanceof ViaductError) {
-      process.stderr.write(`error ${error.code}: ${error.message}\n`);
+      process.stderr.write(`error ${error.code}: ${error.message}\n${remoteLines(error)}`);
       return 1;
     }
     process.stderr.write(`error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);

@@ -144,6 +144,13 @@ describe('an environment, end to end', () => {
     const invoked = await cli(['invoke', 'demo.hello', '--payload', '{"name":"Ada"}', '--env', dir]);
     assert.equal(invoked.code, 0, invoked.stderr);
     assert.deepEqual(JSON.parse(invoked.stdout), { hello: 'Ada' });
+    // A failure prints its code, message, details and cid, the cid as in the server's log.
+    const refused = await cli(['invoke', 'viaduct.channel.rest.create', '--payload', '{"name":"x"}', '--env', dir]);
+    assert.equal(refused.code, 1);
+    assert.match(
+      refused.stderr,
+      /^error VIA_ERR_VALIDATION: Invalid REST channel x: .*\n {2}details: \{"problems":\[.*\]\}\n {2}cid: \w+\n$/,
+    );
 
     const yamlFile = path.join(path.dirname(dir), 'config.yaml');
     await writeFile(yamlFile, ENMASSE);
@@ -224,7 +231,7 @@ export default class Answers extends Service {
     assert.equal(empty.stderr.trim(), 'error VIA_ERR_SERVICE_FAILED: demo.answers answered with HTTP 404: null');
     const coded = await cli(['invoke', 'demo.answers', '--payload', '{"kind":"coded"}', '--env', dir]);
     assert.equal(coded.code, 1);
-    assert.equal(coded.stderr.trim(), 'error VIA_ERR_VALIDATION: kind is not good');
+    assert.match(coded.stderr, /^error VIA_ERR_VALIDATION: kind is not good\n {2}cid: \w+\n$/);
   });
 
   test('bad enmasse files: invalid YAML, a missing variable, an unknown service; nothing half-applied', async () => {
