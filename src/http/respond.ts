@@ -18,15 +18,26 @@ const CLOSES_CONNECTION: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
 ]);
 
 /**
- * What a channel's client is told of a failure. One on the server's side (5xx: an outgoing
- * connection that cannot reach its remote end, the ODB, a service's own exception) is said by its
- * code and the error table's message only: its own message and details may name hosts, ports,
- * drivers or the service's internals, and stay in the log (the original is the answer's cause).
- * A refusal of the request itself (4xx) keeps its message, which tells the client what to change.
+ * The failures whose own message may name a backend's host and port or repeat a driver's words:
+ * a channel's client is told their code and the error table's message only, and the rest stays
+ * in the log (the original is the answer's cause). Other errors keep their message, which names
+ * nothing but the platform's own objects (a quarantined service, an inactive connection) or says
+ * what to change in the request.
  */
+const BACKEND_DETAIL: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'VIA_ERR_OUTGOING_UNAVAILABLE',
+  'VIA_ERR_OUTGOING_TIMEOUT',
+  'VIA_ERR_OUTGOING_FAILED',
+  'VIA_ERR_ODB_UNREACHABLE',
+  'VIA_ERR_INTERNAL',
+  'VIA_ERR_SECRET_KEY',
+  'VIA_ERR_DRIVER_MISSING',
+]);
+
+/** What a channel's client is told of a failure (see BACKEND_DETAIL). */
 export function forClient(error: unknown): unknown {
   const coded = toViaductError(error, 'VIA_ERR_SERVICE_FAILED');
-  if (coded.status < 500) return error;
+  if (!BACKEND_DETAIL.has(coded.code)) return error;
   if (coded.message === errorTable[coded.code].message && coded.details === undefined) return error;
   return new ViaductError(coded.code, undefined, { cause: error });
 }
