@@ -8,7 +8,7 @@ import type { Odb } from '../odb/database.js';
 import type { Actor } from '../odb/audit-log.js';
 import { Provision, provisionOf, Service } from '../service/service.js';
 import type { ServiceStore } from '../service/service-store.js';
-import type { z } from 'zod';
+import { z } from 'zod';
 import type { ServerInfo } from './server-info.js';
 
 /**
@@ -60,6 +60,12 @@ export abstract class AdminService extends Service {
     );
   }
 }
+
+/**
+ * A time in an admin service's input (ISO 8601, with any offset), given to the service in UTC:
+ * how the ODB's times are stored, so that they compare as text.
+ */
+export const utcTime = z.iso.datetime({ offset: true }).transform((time) => new Date(time).toISOString());
 
 /** An object as the admin API shows it: its fields without secrets. */
 export function present(object: ConfigObject, secretFields: readonly string[]): Record<string, unknown> {

@@ -1,7 +1,7 @@
 import { ViaductError } from '../errors.js';
 import { z } from 'zod';
 import { objectName } from '../config/object-name.js';
-import { AdminService } from '../feature/admin-service.js';
+import { AdminService, utcTime } from '../feature/admin-service.js';
 import { Provision, provisionOf } from '../service/service.js';
 import type { StatsKind } from '../stats/stats-recorder.js';
 import { Figures, summarize, type StatsSummary } from './stats-figures.js';
@@ -18,8 +18,8 @@ const window = z.enum(['minute', 'hour', 'day']).default('hour');
 /** A time range: the last `window`, or from `since` to `until` (now when absent), by whole minutes. */
 const range = {
   window,
-  since: z.iso.datetime({ offset: true }).optional(),
-  until: z.iso.datetime({ offset: true }).optional(),
+  since: utcTime.optional(),
+  until: utcTime.optional(),
 };
 
 interface Range {

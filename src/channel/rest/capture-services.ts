@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { toViaductError, ViaductError } from '../../errors.js';
-import { AdminService } from '../../feature/admin-service.js';
+import { AdminService, utcTime } from '../../feature/admin-service.js';
 import { parseBody } from '../../http/data-format.js';
 import { readCaptures, type CaptureRecord } from '../../odb/capture-log.js';
 import type { Invoker } from '../../service/invoker.js';
@@ -18,9 +18,6 @@ export interface CaptureFacade {
 
 export const captureProvision = new Provision<CaptureFacade>('the request capture');
 
-const isoTime = z.iso.datetime({ offset: true });
-const toUtc = (time: string | undefined) => (time === undefined ? undefined : new Date(time).toISOString());
-
 /** A capture as the admin API shows it: masked, without the sealed original. */
 function shown(record: CaptureRecord): Omit<CaptureRecord, 'sealed'> & { resubmittable: boolean } {
   const { sealed, ...rest } = record;
@@ -37,16 +34,12 @@ class GetList extends AdminService {
         service: z.string().min(1).max(255).optional(),
         cid: z.string().min(1).max(64).optional(),
         outcome: z.enum(['ok', 'error']).optional(),
-        since: isoTime.optional(),
-        until: isoTime.optional(),
+        since: utcTime.optional(),
+        until: utcTime.optional(),
         limit: z.number().int().min(1).max(1000).default(50),
       }),
     );
-    const records = await readCaptures(this.platform.db, {
-      ...input,
-      since: toUtc(input.since),
-      until: toUtc(input.until),
-    });
+    const records = await readCaptures(this.platform.db, input);
     this.response.payload = records.map(shown);
   }
 }
