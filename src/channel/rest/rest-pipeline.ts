@@ -166,26 +166,21 @@ class Exchange implements BodyReceiver, RunReceiver {
   response(response: ServiceResponse): void {
     // A service's own 5xx answer counts as a failure of the channel, under its status.
     const status = response.status;
+    const failure = status >= 500 ? `HTTP_${status}` : undefined;
     this.#stats?.record(
       'channel',
       this.#channel.name,
       this.#invoker.lastMs,
-      status >= 500 ? `HTTP_${status}` : undefined,
+      failure,
       status === 200 ? undefined : status,
     );
     if (this.#span !== undefined) {
-      this.#span.setAttribute('http.response.status_code', response.status);
-      this.#span.end(response.status >= 500 ? `HTTP_${response.status}` : undefined);
+      this.#span.setAttribute('http.response.status_code', status);
+      this.#span.end(failure);
     }
     try {
       const body = send(this.#res, this.#cid, this.#channel, response);
-      if (this.#capture !== undefined)
-        this.#captured(
-          response.status,
-          response.headers,
-          body,
-          response.status >= 500 ? `HTTP_${response.status}` : undefined,
-        );
+      if (this.#capture !== undefined) this.#captured(status, response.headers, body, failure);
     } catch (error) {
       // e.g. a header value the service set that HTTP cannot carry
       this.failed(error);
@@ -198,9 +193,8 @@ class Exchange implements BodyReceiver, RunReceiver {
     body: string | Buffer,
     errorCode: string | undefined,
   ): void {
-    if (this.#capture === undefined) return;
     const req = this.#req;
-    this.#capture.add({
+    this.#capture!.add({
       channel: this.#channel,
       cid: this.#cid,
       method: req.method ?? 'GET',
@@ -215,6 +209,11 @@ class Exchange implements BodyReceiver, RunReceiver {
     });
   }
 
+  /** The access and slow-request lines of this request, `elapsedMs` after it came (WatchedExchange). */
+  protected logRequest(elapsedMs: number): void {
+    logRequest(this.#logger, this.#channel, this.#req, this.#res.statusCode, this.#cid, elapsedMs);
+  }
+
   /** A body that could not be read, a service that failed, or an answer that could not be sent. */
   failed(error: unknown): void {
     const code = error instanceof ViaductError ? error.code : 'VIA_ERR_SERVICE_FAILED';
@@ -222,13 +221,13 @@ class Exchange implements BodyReceiver, RunReceiver {
     const status = error instanceof ViaductError ? error.status : 500;
     this.#stats?.record('channel', this.#channel.name, this.#invoked ? this.#invoker.lastMs : 0, code, status);
     this.#span?.end(code);
+    const told = forClient(error);
     if (this.#capture !== undefined) {
-      // What the client got.
-      const coded = toViaductError(forClient(error), 'VIA_ERR_SERVICE_FAILED');
+      const coded = toViaductError(told, 'VIA_ERR_SERVICE_FAILED');
       this.#captured(coded.status, {}, errorBody(coded, this.#cid), code);
     }
     try {
-      respondError(this.#res, forClient(error), this.#cid, this.#logger, undefined, this.#channel.service);
+      respondError(this.#res, told, this.#cid, this.#logger, undefined, this.#channel.service);
     } catch (failure) {
       this.#logger.error(
         { cid: this.#cid, service: this.#channel.service, err: failure },
@@ -245,11 +244,6 @@ class Exchange implements BodyReceiver, RunReceiver {
  * its requests pay nothing for this.
  */
 class WatchedExchange extends Exchange {
-  readonly #req: IncomingMessage;
-  readonly #res: ServerResponse;
-  readonly #cid: string;
-  readonly #channel: RestChannel;
-  readonly #logger: Logger;
   readonly #started: number;
   #logged = false;
 
@@ -262,11 +256,6 @@ class WatchedExchange extends Exchange {
     started: number,
   ) {
     super(req, res, cid, match, deps);
-    this.#req = req;
-    this.#res = res;
-    this.#cid = cid;
-    this.#channel = match.channel.data;
-    this.#logger = deps.logger;
     this.#started = started;
   }
 
@@ -284,14 +273,7 @@ class WatchedExchange extends Exchange {
   #log(): void {
     if (this.#logged) return;
     this.#logged = true;
-    logRequest(
-      this.#logger,
-      this.#channel,
-      this.#req,
-      this.#res.statusCode,
-      this.#cid,
-      performance.now() - this.#started,
-    );
+    this.logRequest(performance.now() - this.#started);
   }
 }
 
