@@ -3,22 +3,10 @@ import { randomBytes } from 'node:crypto';
 import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
-import pg from 'pg';
 import { cli, serverReachable, startEnv, waitFor } from '../helpers/env.js';
 import { HELLO_SOURCE } from '../helpers/runtime.js';
+import { onPostgres } from '../odb/odb-dialects.js';
 import { TcpProxy } from '../helpers/tcp-proxy.js';
-
-const PG_ADMIN = 'postgresql://postgres@127.0.0.1:5432/postgres';
-
-async function onPostgres(statement: string): Promise<void> {
-  const client = new pg.Client({ connectionString: PG_ADMIN });
-  await client.connect();
-  try {
-    await client.query(statement);
-  } finally {
-    await client.end();
-  }
-}
 
 async function readyStatus(url: string): Promise<{ status: number; text: string }> {
   const response = await fetch(`${url}/viaduct/ready`);

@@ -5,23 +5,11 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
-import pg from 'pg';
 import { HELLO_SOURCE } from '../helpers/runtime.js';
 import { serverReachable, startEnv, waitFor, workerPids, type RunningEnv } from '../helpers/env.js';
 import { steadyLoad } from '../helpers/load.js';
+import { onPostgres } from '../odb/odb-dialects.js';
 import { TcpProxy } from '../helpers/tcp-proxy.js';
-
-const PG_ADMIN = 'postgresql://postgres@127.0.0.1:5432/postgres';
-
-async function onPostgres(statement: string): Promise<void> {
-  const client = new pg.Client({ connectionString: PG_ADMIN });
-  await client.connect();
-  try {
-    await client.query(statement);
-  } finally {
-    await client.end();
-  }
-}
 
 /** The channels the server's ODB snapshot holds, or none while it does not exist yet. */
 function snapshotChannels(dir: string): string[] {

@@ -29,7 +29,8 @@ function databaseName(): string {
   return `viaduct_test_${randomBytes(6).toString('hex')}`;
 }
 
-async function onPostgres(statement: string): Promise<void> {
+/** Runs one statement on the local PostgreSQL as its superuser (CREATE and DROP DATABASE, ending sessions). */
+export async function onPostgres(statement: string): Promise<void> {
   const client = new pg.Client({ connectionString: PG_ADMIN_URL });
   await client.connect();
   try {

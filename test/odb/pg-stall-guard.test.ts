@@ -6,28 +6,18 @@ import pg from 'pg';
 import { openOdb, type OdbHandle } from '../../src/odb/database.js';
 import { parseOdbUrl } from '../../src/odb/odb-url.js';
 import { serverReachable } from '../helpers/env.js';
+import { onPostgres } from './odb-dialects.js';
 import { TcpProxy } from '../helpers/tcp-proxy.js';
 
 /* A PostgreSQL ODB reached through a proxy that is cut, or falls silent, while statements run. */
 
-const PG_ADMIN_URL = 'postgresql://postgres@127.0.0.1:5432/postgres';
 const skip = await serverReachable('PostgreSQL', 5432);
 const STALL_CHECK_MS = 300;
-
-async function admin(statement: string): Promise<void> {
-  const client = new pg.Client({ connectionString: PG_ADMIN_URL });
-  await client.connect();
-  try {
-    await client.query(statement);
-  } finally {
-    await client.end();
-  }
-}
 
 /** An ODB on a database of its own behind a proxy; everything goes when the test ends. */
 async function odbBehindProxy(t: TestContext): Promise<{ odb: OdbHandle; proxy: TcpProxy; failures: Error[] }> {
   const database = `viaduct_test_${randomBytes(6).toString('hex')}`;
-  await admin(`CREATE DATABASE ${database}`);
+  await onPostgres(`CREATE DATABASE ${database}`);
   const proxy = new TcpProxy('127.0.0.1', 5432);
   await proxy.start();
   const failures: Error[] = [];
@@ -41,7 +31,7 @@ async function odbBehindProxy(t: TestContext): Promise<{ odb: OdbHandle; proxy: 
     await proxy.start();
     await odb.close().catch(() => undefined);
     await proxy.stop();
-    await admin(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+    await onPostgres(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
   });
   return { odb, proxy, failures };
 }
