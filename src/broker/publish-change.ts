@@ -15,27 +15,23 @@ export async function publishChange(
   confirmMs: number,
   logger: Logger,
 ): Promise<void> {
-  const broadcast = broker.broadcast(message);
+  // The broadcast's end, whenever it comes: a failure is logged there, late or not, never left unhandled.
+  const settled = broker.broadcast(message).then(
+    () => undefined,
+    (error: unknown) => {
+      logger.warn({ action: message.action, version: message.version, err: error }, 'A change was not confirmed');
+      return toViaductError(error);
+    },
+  );
   let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<'late'>((resolve) => {
+  const late = new Promise<'late'>((resolve) => {
     timer = setTimeout(() => resolve('late'), confirmMs);
   });
-  try {
-    const outcome = await Promise.race([broadcast.then(() => 'confirmed' as const), deadline]);
-    if (outcome === 'confirmed') return;
-    // Still waited on, so that its own end (a broker timeout) is logged rather than unhandled.
-    broadcast.catch((error: unknown) =>
-      logger.warn({ action: message.action, version: message.version, err: error }, 'A change was not confirmed'),
-    );
-    throw unconfirmed(message, `not every worker confirmed it within ${confirmMs} ms`);
-  } catch (error) {
-    if (error instanceof ViaductError && error.code === 'VIA_ERR_CHANGE_UNCONFIRMED') throw error;
-    const failure = toViaductError(error);
-    logger.warn({ action: message.action, version: message.version, err: error }, 'A change was not confirmed');
-    throw unconfirmed(message, failure.message, failure.toJSON());
-  } finally {
-    clearTimeout(timer);
-  }
+  const outcome = await Promise.race([settled, late]);
+  clearTimeout(timer);
+  if (outcome === undefined) return;
+  if (outcome === 'late') throw unconfirmed(message, `not every worker confirmed it within ${confirmMs} ms`);
+  throw unconfirmed(message, outcome.message, outcome.toJSON());
 }
 
 function unconfirmed(message: BrokerMessage & { version: number }, why: string, cause?: unknown): ViaductError {
